@@ -1,0 +1,27 @@
+"""disclosure-rules: data-sharing law as code.
+
+May this data element, held by this agency, derived from this origin, be
+disclosed to this recipient for this purpose on this date, given these facts?
+And why, under which rule?
+
+    >>> import disclosure_rules
+    >>> rules = disclosure_rules.load()
+    >>> decision = rules.check(request)
+    >>> decision.decision, decision.status, decision.reason
+"""
+
+from .checker import Rules, bundled_rules_path, load
+from .decision import Decision
+from .diagnostics import Diagnostic, DisclosureRulesError, LoadError
+from .version import __version__
+
+__all__ = [
+    "Decision",
+    "Diagnostic",
+    "DisclosureRulesError",
+    "LoadError",
+    "Rules",
+    "__version__",
+    "bundled_rules_path",
+    "load",
+]

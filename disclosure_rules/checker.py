@@ -1,0 +1,147 @@
+"""The public entry point: load rules once, check requests many times.
+
+>>> import disclosure_rules
+>>> rules = disclosure_rules.load()               # the bundled rule sets
+>>> decision = rules.check(request_dict)          # a frozen Decision
+>>> for d in rules.check_many(request_dicts): ... # one Decision per request, in order
+
+A :class:`Rules` keeps a bounded cache from case keys to decisions (see
+:mod:`disclosure_rules.cases`): the first request of a case is validated,
+evaluated and explained in full; later requests of the same case reuse that
+decision. Invalid requests are never cached.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.resources
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .cases import build_key_function, plan_buckets
+from .compiler import CompiledRulebook, compile_rulebook
+from .decision import Decision
+from .diagnostics import Diagnostic, LoadError
+from .evaluator import decide
+from .explain import Explainer
+from .loader import load_rulebook
+from .model import Rulebook, RulebookInfo
+from .request import RequestReader
+from .vocabulary import Vocabulary
+
+DEFAULT_CACHE_SIZE = 100_000
+
+
+def bundled_rules_path() -> Path:
+    """Where the rules shipped with the package are: inside the wheel, or ``rules/`` of a checkout."""
+    packaged = Path(str(importlib.resources.files("disclosure_rules"))) / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+class Rules:
+    """A loaded, compiled rulebook, ready to check requests. Build it with :func:`load`."""
+
+    def __init__(self, book: Rulebook, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.book = book
+        self.compiled: CompiledRulebook = compile_rulebook(book)
+        reads = self.compiled.reads
+        quoted = {p for r in book.rules.values() for p in r.reason.paths}
+        if book.vocabulary.disclosure is not None:
+            quoted.update(book.vocabulary.disclosure.paths)
+        self._buckets = plan_buckets(
+            book.vocabulary,
+            reads.date_literals,
+            reads.date_paths_compared_to_paths,
+            quoted,
+            [(r.effective.start, r.effective.end) for r in book.rules.values()],
+        )
+        self._key = build_key_function(book.vocabulary, self._buckets)
+        self._reader = RequestReader(book.vocabulary)
+        self._explainer = Explainer(self.compiled, self._describe_date)
+        self._cache: dict[Any, Decision] = {}
+        self._cache_size = max(0, cache_size)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.book.vocabulary
+
+    @property
+    def info(self) -> RulebookInfo:
+        """The rule-set names and the content hash of the files these rules came from."""
+        return self.book.info
+
+    def _describe_date(self, path: str, day: datetime.date) -> str:
+        plan = self._buckets.get(path)
+        return plan.describe(day) if plan is not None else day.isoformat()
+
+    def check(self, request: object) -> Decision:
+        """Decide one request (a parsed JSON object).
+
+        Never raises for a bad request: it is denied with status ``error``, its ``errors`` saying why.
+        """
+        try:
+            key = self._key(request)
+            cached = self._cache.get(key) if key is not None else None
+        except TypeError:  # an unhashable value: decide it the long way
+            key, cached = None, None
+        if cached is not None:
+            return cached
+        return self._decide_and_remember(request, key)
+
+    def check_many(self, requests: Iterable[object]) -> Iterator[Decision]:
+        """Decide each request in turn, yielding decisions in order; memory does not grow with the input."""
+        key_of = self._key
+        get = self._cache.get
+        for request in requests:
+            try:
+                key = key_of(request)
+                decision = get(key) if key is not None else None
+            except TypeError:
+                key, decision = None, None
+            if decision is None:
+                decision = self._decide_and_remember(request, key)
+            yield decision
+
+    def decide_uncached(self, request: object) -> Decision:
+        """Validate, evaluate and explain ``request`` without the case cache (what a cache miss does)."""
+        try:
+            env, errors = self._reader.read(request)
+            if errors:
+                return self._explainer.error(errors)
+            verdict = decide(self.compiled, env, env["date"])
+            return self._explainer.decision(verdict, env)
+        except RecursionError:
+            return self._explainer.error([Diagnostic("too_deep", "the request is nested too deeply", path="$")])
+        except Exception as exc:
+            return self._explainer.error(
+                [Diagnostic("evaluation_error", f"the rules could not be evaluated: {type(exc).__name__}: {exc}")]
+            )
+
+    def invalid(self, errors: list[Diagnostic]) -> Decision:
+        """The decision for input that could not be read at all (e.g. malformed JSON): deny, status ``error``."""
+        return self._explainer.error(errors)
+
+    def _decide_and_remember(self, request: object, key: Any) -> Decision:
+        decision = self.decide_uncached(request)
+        if key is not None and decision.status != "error" and self._cache_size:
+            cache = self._cache
+            if len(cache) >= self._cache_size:
+                # Evict the oldest entry; dicts keep insertion order.
+                del cache[next(iter(cache))]
+            cache[key] = decision
+        return decision
+
+
+def load(path: str | Path | None = None, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Rules:
+    """Load a rule directory (default: the bundled rules) and compile it.
+
+    Raises :class:`~disclosure_rules.diagnostics.LoadError` listing every problem if any file does not load.
+    """
+    directory = Path(path) if path is not None else bundled_rules_path()
+    return Rules(load_rulebook(directory), cache_size=cache_size)
+
+
+__all__ = ["LoadError", "Rules", "bundled_rules_path", "load"]

@@ -1,0 +1,242 @@
+"""The ``disclosure-rules`` command: the only module that reads files, prints, or sets exit codes.
+
+Exit codes (also in ``docs/cli.md``):
+
+====  =====================================================================
+0     permitted (every request, in JSON Lines mode)
+1     bad input: a request that is not valid JSON or not valid for the vocabulary
+2     denied (at least one request, in JSON Lines mode)
+3     the rules did not load
+4     wrong command-line usage
+5     a scenario test failed (``disclosure-rules test``)
+70    an internal error (a bug: please report it)
+====  =====================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, NoReturn
+
+from .checker import Rules, load
+from .decision import Decision
+from .diagnostics import Diagnostic, LoadError
+from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
+from .render.json import render_json
+from .render.text import render_text
+from .version import __version__
+
+EXIT_PERMIT = 0
+EXIT_BAD_INPUT = 1
+EXIT_DENY = 2
+EXIT_RULES = 3
+EXIT_USAGE = 4
+EXIT_TEST_FAILED = 5
+EXIT_INTERNAL = 70
+
+LINE_CACHE_SIZE = 10_000
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage, which is this tool's code for "denied"; use 4."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="disclosure-rules", description="Decide whether a disclosure of data is lawful, and why.")
+    parser.add_argument("--version", action="version", version=f"disclosure-rules {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "check",
+        help="decide one request, or a JSON Lines stream of requests",
+        description="Decide one request (a JSON file, or - for stdin) or, with --jsonl, "
+        "a JSON Lines stream of requests, one decision per line.",
+    )
+    check.add_argument("request", nargs="?", help="a JSON request file, or - for standard input")
+    check.add_argument("--jsonl", metavar="FILE", help="a JSON Lines file of requests, or - for standard input")
+    check.add_argument("--rules", metavar="DIR", help="a rule directory (default: the bundled rules)")
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default=None,
+        help="output format (default: text for one request, json for --jsonl)",
+    )
+    check.add_argument(
+        "--trace", action="store_true", help="show every rule considered (in JSON Lines mode, add it to each record)"
+    )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run the command line; returns the exit code (see the module docstring)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("name a command, e.g. `disclosure-rules check request.json`")
+        if args.command == "check":
+            return _check(args, stdin or sys.stdin.buffer, out, err)
+        raise UsageError(f"unknown command {args.command}")  # pragma: no cover
+    except UsageError as exc:
+        err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
+        return EXIT_USAGE
+    except LoadError as exc:
+        for diagnostic in exc.diagnostics:
+            err.write(f"{diagnostic}\n")
+        err.write(
+            f"disclosure-rules: the rules did not load ({len(exc.diagnostics)} error"
+            f"{'s' if len(exc.diagnostics) != 1 else ''})\n"
+        )
+        return EXIT_RULES
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_PERMIT
+    except Exception as exc:
+        err.write(f"disclosure-rules: internal error: {type(exc).__name__}: {exc} (please report this)\n")
+        return EXIT_INTERNAL
+
+
+def _load(args: argparse.Namespace) -> Rules:
+    return load(args.rules) if args.rules else load()
+
+
+def _exit_code(decision: Decision) -> int:
+    if decision.status == "error":
+        return EXIT_BAD_INPUT
+    return EXIT_PERMIT if decision.decision == "permit" else EXIT_DENY
+
+
+def _check(args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str]) -> int:
+    if args.jsonl and args.request:
+        raise UsageError("give either a request file or --jsonl, not both")
+    if not args.jsonl and not args.request:
+        raise UsageError("give a request file (or - for standard input), or --jsonl FILE")
+    rules = _load(args)
+    if args.jsonl:
+        return _check_stream(rules, args, stdin, out, err)
+    fmt = args.format or "text"
+    name = "<stdin>" if args.request == "-" else args.request
+    try:
+        raw = _read_request(args.request, stdin)
+        request = loads_strict(raw, name)
+    except JsonInputError as exc:
+        decision = rules.invalid([exc.diagnostic])
+        return _emit_single(decision, fmt, args.trace, out, err, name)
+    except OSError as exc:
+        err.write(f"{name}: error[io]: cannot read the request: {exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    decision = rules.check(request)
+    return _emit_single(decision, fmt, args.trace, out, err, name)
+
+
+def _emit_single(decision: Decision, fmt: str, trace: bool, out: IO[str], err: IO[str], name: str) -> int:
+    if decision.status == "error":
+        for error in decision.errors:
+            err.write(f"{name}: {error}\n")
+        if fmt == "json":
+            out.write(render_json(decision, trace=trace) + "\n")
+        return EXIT_BAD_INPUT
+    out.write(render_json(decision) + "\n" if fmt == "json" else render_text(decision, trace=trace))
+    return _exit_code(decision)
+
+
+def _read_request(path: str, stdin: IO[bytes]) -> bytes:
+    if path == "-":
+        data = stdin.read(MAX_REQUEST_BYTES + 1)
+    else:
+        with open(path, "rb") as f:
+            data = f.read(MAX_REQUEST_BYTES + 1)
+    return data
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+    """Yield each line (without its newline); a line longer than ``limit`` is skipped and yields None."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # discard the rest of the over-long line without holding it
+                rest = stream.readline(65536)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield line
+
+
+def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str]) -> int:
+    fmt = args.format or "json"
+    name = "<stdin>" if args.jsonl == "-" else args.jsonl
+    try:
+        stream: IO[bytes] = stdin if args.jsonl == "-" else open(args.jsonl, "rb")  # noqa: SIM115
+    except OSError as exc:
+        err.write(f"{name}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    bad = denied = 0
+    # One rendered line per distinct decision: the decision objects are shared per case.
+    rendered: dict[int, tuple[Decision, str]] = {}
+    write = out.write
+    loads = loads_strict
+    check = rules.check
+    try:
+        for number, line in enumerate(_lines(stream, MAX_REQUEST_BYTES), start=1):
+            if line is None:
+                decision = rules.invalid(
+                    [Diagnostic("too_large", f"the line is longer than {MAX_REQUEST_BYTES:,} bytes", path="$")]
+                )
+            elif not line.strip():
+                decision = rules.invalid([Diagnostic("empty_line", "the line is empty", path="$")])
+            else:
+                try:
+                    decision = check(loads(line))
+                except JsonInputError as exc:
+                    decision = rules.invalid([exc.diagnostic])
+            if decision.status == "error":
+                bad += 1
+                for error in decision.errors:
+                    err.write(f"{name}:{number}: {error}\n")
+                write(_error_line(decision, number, fmt, args.trace))
+                continue
+            if decision.decision != "permit":
+                denied += 1
+            entry = rendered.get(id(decision))
+            if entry is None:
+                if len(rendered) >= LINE_CACHE_SIZE:
+                    rendered.clear()
+                text = (
+                    render_json(decision, trace=args.trace, indent=None) + "\n"
+                    if fmt == "json"
+                    else f"{decision.decision}\t{decision.status}\t{decision.rule or '-'}\n"
+                )
+                entry = rendered[id(decision)] = (decision, text)
+            write(entry[1])
+    finally:
+        if stream is not stdin:
+            stream.close()
+    if bad:
+        return EXIT_BAD_INPUT
+    return EXIT_DENY if denied else EXIT_PERMIT
+
+
+def _error_line(decision: Decision, number: int, fmt: str, trace: bool) -> str:
+    if fmt == "json":
+        text = render_json(decision, trace=trace, indent=None)
+        return '{"line":' + str(number) + "," + text[1:] + "\n"
+    return "deny\terror\t-\n"

@@ -1,0 +1,254 @@
+"""Turn a verdict into a :class:`~disclosure_rules.decision.Decision` a lawyer can read.
+
+The reason comes from the controlling rule's template (or, when no rule
+controls, from sentences built around the vocabulary's ``disclosure``
+description); ``missing`` lists the permitting rules that nearly applied and
+each requirement they lacked; ``trace`` says what happened to every rule.
+
+Dates that the case cache groups into intervals are never quoted: an
+explanation describes them by the interval the rules distinguish ("on or
+after 2025-11-21"), so one decision is true of every request of its case.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .compiler import UNKNOWN, CompiledRulebook, Unit
+from .decision import Decision, Failure, Link, Missing, TraceEntry
+from .diagnostics import Diagnostic
+from .english import Phraser
+from .evaluator import RuleState, Verdict
+from .model import Effective, Rule
+from .unparse import unparse
+
+NEAR_MISS = 2
+"""A permitting rule 'nearly applied' when at most this many of its requirements failed."""
+
+DateText = Callable[[str, datetime.date], str]
+
+
+def _iso(_path: str, day: datetime.date) -> str:
+    return day.isoformat()
+
+
+def _window(effective: Effective) -> str:
+    if effective.start and effective.end:
+        return f"in force from {effective.start} through {effective.end}"
+    if effective.start:
+        return f"in force from {effective.start}"
+    if effective.end:
+        return f"in force through {effective.end}"
+    return "always in force"
+
+
+def _join(items: list[str], joiner: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {joiner} " + items[-1]
+
+
+class Explainer:
+    def __init__(self, compiled: CompiledRulebook, date_text: DateText = _iso, near_miss: int = NEAR_MISS) -> None:
+        self.compiled = compiled
+        self.book = compiled.book
+        self.vocabulary = compiled.book.vocabulary
+        self.phraser = Phraser(self.vocabulary, self.book.definitions)
+        self.date_text = date_text
+        self.near_miss = near_miss
+        order = self.vocabulary.readable_paths()
+        self.path_order = {p: i for i, p in enumerate(order)}
+
+    # -- values -------------------------------------------------------------------------------
+
+    def label(self, path: str) -> str:
+        slot = self.vocabulary.slot(path)
+        return slot.label if slot else path
+
+    def show(self, path: str, env: Mapping[str, Any]) -> str:
+        """A value as words, for reasons: labels, not codes."""
+        value = env.get(path, UNKNOWN)
+        slot = self.vocabulary.slot(path)
+        if value is UNKNOWN or slot is None:
+            return "(not stated)"
+        if isinstance(value, frozenset):
+            return self.phraser.value_list(slot.type, value, "and") if value else "none"
+        if isinstance(value, datetime.date):
+            return self.date_text(path, value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return self.phraser.value(slot.type, value)
+
+    def quoted(self, path: str, env: Mapping[str, Any]) -> str:
+        """A value as the request gave it, for `missing`: the code in backticks and its label."""
+        value = env.get(path, UNKNOWN)
+        slot = self.vocabulary.slot(path)
+        if value is UNKNOWN or slot is None:
+            return "not stated"
+        if isinstance(value, frozenset):
+            if not value:
+                return "none"
+            codes = self.phraser.ordered(slot.type, value)
+            return ", ".join(f"`{c}` ({self.phraser.value(slot.type, c)})" for c in codes)
+        if isinstance(value, datetime.date):
+            return self.date_text(path, value)
+        if isinstance(value, bool):
+            return "`true`" if value else "`false`"
+        if slot.type.kind == "enum":
+            return f"`{value}` ({self.phraser.value(slot.type, value)})"
+        return f"`{value}`"
+
+    def observed(self, unit: Unit, env: Mapping[str, Any]) -> str:
+        paths = sorted(unit.reads.paths, key=lambda p: self.path_order.get(p, 0))
+        if len(paths) == 1:
+            path = paths[0]
+            value = env.get(path, UNKNOWN)
+            if value is UNKNOWN:
+                return "the request does not state it"
+            slot = self.vocabulary.slot(path)
+            if slot is not None and slot.type.kind == "bool":
+                return "it is" if value else "it is not"
+            return f"it is {self.quoted(path, env)}"
+        parts = [f"{self.label(p)} is {self.quoted(p, env)}" for p in paths]
+        return "here " + "; ".join(parts) if parts else ""
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def disclosure(self, env: Mapping[str, Any]) -> str:
+        template = self.vocabulary.disclosure
+        if template is None:
+            return "this data"
+        return template.render(lambda path: self.show(path, env))
+
+    def decision(self, verdict: Verdict, env: Mapping[str, Any]) -> Decision:
+        rules = self.book.rules
+        states = verdict.states
+        controlling = rules[verdict.rule] if verdict.rule else None
+        chain = tuple(Link(r, rules[r].kind, rules[r].citation, rules[r].title) for r in verdict.chain)
+        citations: list[str] = []
+        for rid in ([verdict.rule] if verdict.rule else []) + list(reversed(verdict.chain)):
+            if rules[rid].citation not in citations:
+                citations.append(rules[rid].citation)
+        if verdict.status in ("permitted", "prohibited"):
+            assert controlling is not None
+            reason = controlling.reason.render(lambda path: self.show(path, env))
+        elif verdict.status == "indeterminate":
+            reason = self.indeterminate_reason(verdict, env)
+            for rid in verdict.undecided:
+                if rules[rid].citation not in citations:
+                    citations.append(rules[rid].citation)
+        else:
+            reason = (
+                f"No rule authorizes disclosing {self.disclosure(env)}; "
+                f"without an authorizing rule, the disclosure is not permitted."
+            )
+        obligations = (
+            tuple(self.book.obligations[o] for o in controlling.obligations)
+            if controlling and verdict.decision == "permit"
+            else ()
+        )
+        missing = self.missing(states, env) if verdict.decision == "deny" else ()
+        return Decision(
+            decision=verdict.decision,  # type: ignore[arg-type]
+            status=verdict.status,  # type: ignore[arg-type]
+            reason=reason,
+            rule=verdict.rule,
+            citations=tuple(citations),
+            chain=chain,
+            obligations=obligations,
+            missing=missing,
+            unknown_facts=verdict.unknown_facts,
+            conflicts=verdict.conflicts,
+            trace=self.trace(states, env),
+            ruleset=self.book.info,
+        )
+
+    def indeterminate_reason(self, verdict: Verdict, env: Mapping[str, Any]) -> str:
+        rules = self.book.rules
+        facts = _join([self.label(p) for p in verdict.unknown_facts]) or "some facts"
+        routes = _join([rules[r].citation for r in verdict.undecided])
+        verb = "turns" if len(verdict.undecided) == 1 else "turn"
+        return (
+            f"The request does not state {facts}, on which {routes} {verb}; "
+            f"until that is known, disclosing {self.disclosure(env)} is not permitted."
+        )
+
+    def error(self, errors: list[Diagnostic]) -> Decision:
+        first = errors[0]
+        where = f" at {first.location()}" if first.location() else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        reason = (
+            f"The request is invalid: {first.message}{where}{more}; "
+            "nothing may be disclosed on a request that cannot be decided."
+        )
+        return Decision("deny", "error", reason, None, (), (), (), (), (), (), (), self.book.info, tuple(errors))
+
+    def failed_units(self, rule: Rule, env: Mapping[str, Any]) -> list[tuple[Unit, bool | None]]:
+        return [(u, v) for u in self.compiled.rules[rule.id].units if (v := u.test(env)) is not True]
+
+    def missing(self, states: Mapping[str, RuleState], env: Mapping[str, Any]) -> tuple[Missing, ...]:
+        found: list[tuple[int, int, Missing]] = []
+        for index, rule in enumerate(self.book.rules.values()):
+            state = states[rule.id]
+            if rule.kind != "permit" or state.holds is True:
+                continue
+            failures: list[Failure] = []
+            if not state.in_force:
+                failures.append(
+                    Failure(
+                        "effective",
+                        f"the rule must be in force ({_window(rule.effective)})",
+                        f"the date of the disclosure is {self.date_text('date', env['date'])}" if "date" in env else "",
+                    )
+                )
+            for unit, _value in self.failed_units(rule, env):
+                failures.append(
+                    Failure(self.source(unit), self.phraser.requirement(unit.node), self.observed(unit, env))
+                )
+            if failures and len(failures) <= self.near_miss:
+                found.append((len(failures), index, Missing(rule.id, rule.title, rule.citation, tuple(failures))))
+        return tuple(m for _, _, m in sorted(found, key=lambda item: (item[0], item[1])))
+
+    def source(self, unit: Unit) -> str:
+        return unparse(unit.node)
+
+    def trace(self, states: Mapping[str, RuleState], env: Mapping[str, Any]) -> tuple[TraceEntry, ...]:
+        entries = []
+        for rule in self.book.rules.values():
+            state = states[rule.id]
+            if not state.in_force:
+                result, detail = (
+                    "not_in_force",
+                    f"not in force on the date of the disclosure ({_window(rule.effective)})",
+                )
+            elif state.applies is True:
+                result, detail = "applies", "its conditions are met and no exception to it applies"
+            elif state.holds is True and state.applies is False:
+                winners = [e for e in self.compiled.exceptions[rule.id] if states[e].applies is True]
+                result = "overridden"
+                detail = (
+                    "its conditions are met, but "
+                    + _join([f"`{e}` ({self.book.rules[e].citation})" for e in winners])
+                    + " overrides it"
+                )
+            elif state.holds is False:
+                failed = [(u, v) for u, v in self.failed_units(rule, env)]
+                said = [
+                    self.phraser.negation(u.node) if v is False else f"unknown whether {self.phraser.statement(u.node)}"
+                    for u, v in failed
+                ]
+                result, detail = "not_met", "not met: " + "; ".join(said)
+            else:
+                unknown = sorted(
+                    {p for p in self.compiled.rules[rule.id].reads.paths if p not in env},
+                    key=lambda p: self.path_order.get(p, 0),
+                )
+                result = "unknown"
+                if state.holds is None:
+                    detail = "depends on facts the request does not state: " + ", ".join(f"`{p}`" for p in unknown)
+                else:
+                    detail = "its conditions are met, but whether an exception to it applies is unknown"
+            entries.append(TraceEntry(rule.id, rule.kind, rule.citation, result, detail))  # type: ignore[arg-type]
+        return tuple(entries)

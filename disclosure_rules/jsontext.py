@@ -1,0 +1,76 @@
+"""Parse untrusted JSON text strictly: one clear error with a position, never a traceback.
+
+Python's ``json`` accepts ``NaN`` and ``Infinity`` and lets a repeated key
+silently win; both are refused here, because two readers of the same request
+must not see two different requests. Deep nesting and huge numbers, which make
+the standard parser raise other exceptions, become errors too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .diagnostics import Diagnostic
+
+MAX_REQUEST_BYTES = 1_000_000
+
+
+class JsonInputError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"`{name}` is not valid JSON")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
+
+
+def loads_strict(text: str | bytes, where: str = "") -> Any:
+    """Parse one JSON document; raise :class:`JsonInputError` naming the problem and its place."""
+    prefix = f"{where}:" if where else ""
+    if len(text) > MAX_REQUEST_BYTES:
+        raise JsonInputError(
+            Diagnostic(
+                "too_large", f"the request has {len(text):,} bytes; the limit is {MAX_REQUEST_BYTES:,}", path="$"
+            )
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JsonInputError(
+                Diagnostic("encoding", f"{prefix}the input is not UTF-8 (byte {exc.start})", path="$")
+            ) from None
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(
+            Diagnostic("json_syntax", f"{prefix}{exc.lineno}:{exc.colno}: {exc.msg.lower()}", path="$")
+        ) from None
+    except _DuplicateKey as exc:
+        raise JsonInputError(
+            Diagnostic("duplicate_key", f"the key `{exc.args[0]}` appears twice in one object", path="$")
+        ) from None
+    except RecursionError:
+        raise JsonInputError(Diagnostic("too_deep", "the JSON is nested too deeply", path="$")) from None
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        raise JsonInputError(Diagnostic("json_value", f"{prefix}{str(exc).lower()}", path="$")) from None

@@ -1,0 +1,130 @@
+"""Rule sets as frozen values: what the loader produces and everything else reads.
+
+A :class:`Rulebook` is the loaded whole: one vocabulary, the rule sets, and
+indexes across them (rules by id, the exceptions each rule has). Conditions
+in it are already parsed and type-checked (:mod:`~disclosure_rules.ast`
+checked nodes). Positions are kept for messages and docs but never take part
+in equality.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+from .ast import Expr
+from .diagnostics import Position
+from .template import Template
+from .vocabulary import Vocabulary
+
+Kind = Literal["permit", "forbid"]
+Confidence = Literal["high", "medium", "low"]
+CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
+
+
+def _pos() -> Position | None:
+    return attrs.field(default=None, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Note:
+    text: str
+    source: str | None = None
+    confidence: Confidence | None = None
+
+
+@attrs.frozen
+class Effective:
+    """The window in which a rule is in force; both ends are inclusive, ``None`` is open."""
+
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+    def covers(self, day: datetime.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    @property
+    def always(self) -> bool:
+        return self.start is None and self.end is None
+
+
+@attrs.frozen
+class Obligation:
+    """A duty that comes with a permit (an accounting, safeguards, a use limit...)."""
+
+    id: str
+    text: str
+    citation: str
+    ruleset: str
+    position: Position | None = _pos()
+
+
+@attrs.frozen
+class Definition:
+    """A named derived condition, usable by name in rules and other definitions."""
+
+    name: str
+    label: str
+    condition: Expr
+    source: str
+    ruleset: str
+    must: str | None = None
+    negated: str | None = None
+    citation: str | None = None
+    notes: tuple[Note, ...] = ()
+    position: Position | None = _pos()
+
+
+@attrs.frozen
+class Rule:
+    id: str
+    title: str
+    kind: Kind
+    citation: str
+    condition: Expr
+    source: str
+    ruleset: str
+    reason: Template
+    exception_to: tuple[str, ...] = ()
+    effective: Effective = Effective()
+    obligations: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
+    position: Position | None = _pos()
+
+
+@attrs.frozen
+class RuleSet:
+    name: str
+    title: str
+    source: str
+    file: str
+    rules: tuple[str, ...]
+    definitions: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+    description: str | None = None
+    url: str | None = None
+
+
+@attrs.frozen
+class RulebookInfo:
+    """Which rule files decided: their rule-set names and one content hash over all files."""
+
+    names: tuple[str, ...]
+    hash: str
+
+
+@attrs.frozen(eq=False)
+class Rulebook:
+    vocabulary: Vocabulary
+    rulesets: tuple[RuleSet, ...]
+    rules: Mapping[str, Rule]
+    definitions: Mapping[str, Definition]
+    obligations: Mapping[str, Obligation]
+    info: RulebookInfo
+
+    def exceptions_of(self, rule_id: str) -> tuple[str, ...]:
+        """The rules that are exceptions to ``rule_id`` (that override it when they apply)."""
+        return tuple(r.id for r in self.rules.values() if rule_id in r.exception_to)

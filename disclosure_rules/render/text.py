@@ -1,0 +1,60 @@
+"""The decision as text for a person at a terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ..decision import Decision
+
+WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "  ", first: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first if first is not None else indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
+def render_text(decision: Decision, *, trace: bool = False) -> str:
+    lines = [f"{decision.decision.upper()} ({decision.status.replace('_', ' ')})"]
+    if decision.rule:
+        cite = decision.citations[0] if decision.citations else ""
+        lines += _wrap(f"{decision.rule} — {cite}", first="Rule: ", indent="  ")
+    lines += _wrap(decision.reason, first="Reason: ", indent="  ")
+    if len(decision.chain) > 1:
+        lines.append("Exception path:")
+        for depth, link in enumerate(decision.chain):
+            verb = "permits" if link.kind == "permit" else "forbids"
+            lines += _wrap(
+                f"{link.citation} {verb}: {link.title}", first="  " * (depth + 1) + "- ", indent="  " * (depth + 2)
+            )
+    if decision.conflicts:
+        lines += _wrap(
+            "also permitted by " + ", ".join(decision.conflicts) + ", but a forbidding rule prevails",
+            first="Conflict: ",
+        )
+    if decision.obligations:
+        lines.append("Obligations:")
+        for ob in decision.obligations:
+            lines += _wrap(f"{ob.text} ({ob.citation})", first="  - ", indent="    ")
+    if decision.unknown_facts:
+        lines.append("Unknown facts that would settle it: " + ", ".join(decision.unknown_facts))
+    if decision.missing:
+        lines.append("What is missing:")
+        for m in decision.missing:
+            lines += _wrap(f"{m.citation} ({m.title}):", first="  - ", indent="    ")
+            for f in m.failed:
+                lines += _wrap(f.text, first="      * ", indent="        ")
+    for error in decision.errors:
+        lines += _wrap(str(error), first="Error: ", indent="  ")
+    if trace and decision.trace:
+        lines.append("Trace:")
+        for t in decision.trace:
+            lines += _wrap(f"{t.rule} [{t.kind}] {t.result.replace('_', ' ')}: {t.detail}", first="  - ", indent="    ")
+    if decision.ruleset:
+        lines.append(f"Rules: {', '.join(decision.ruleset.names)} ({decision.ruleset.hash[:19]}…)")
+    return "\n".join(lines) + "\n"

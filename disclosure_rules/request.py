@@ -1,0 +1,332 @@
+"""Validate an untrusted request (parsed JSON) against the vocabulary.
+
+The result is an *environment*: a flat mapping from the paths conditions read
+(``element``, ``facts.request.signed_by``, ``chain.from``...) to typed values
+(strings for enumeration values, ``frozenset`` for sets, ``datetime.date`` for
+dates). A fact that is absent or ``null`` is simply not in the environment:
+it is unknown, not false.
+
+Every problem is reported with the JSON path of the offending value
+(``$.facts.request.signed_by``) and, where a declared name is close, a
+suggestion. Nothing undeclared is ignored: an unknown key or value is an error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .diagnostics import Diagnostic, did_you_mean, quote
+from .valuetypes import Type
+from .vocabulary import Slot, Vocabulary
+
+MAX_SET_ITEMS = 1_000
+MAX_CHAIN_HOPS = 100
+MAX_TEXT_CHARS = 10_000
+MAX_ERRORS = 20
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@attrs.frozen(eq=False)
+class _FactTree:
+    """The declared facts as a tree of names, for walking a nested ``facts`` object."""
+
+    children: Mapping[str, _FactTree | Slot]
+
+    @classmethod
+    def of(cls, facts: Mapping[str, Slot]) -> _FactTree:
+        root: dict[str, Any] = {}
+        for path, slot in facts.items():
+            parts = path.split(".")[1:]
+            node = root
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = slot
+
+        def build(d: dict[str, Any]) -> _FactTree:
+            return cls({k: (build(v) if isinstance(v, dict) else v) for k, v in d.items()})
+
+        return build(root)
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _found(value: object) -> str:
+    """What the request gave: a scalar is quoted, a list or object only named (its key order is not shown)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return f"{_type_name(value)} {quote(value)}"
+    if isinstance(value, bool):
+        return f"`{'true' if value else 'false'}`"
+    return _type_name(value)
+
+
+def _expected(type_: Type) -> str:
+    if type_.kind == "enum":
+        return f"one of the values of `{type_.enum}`"
+    if type_.kind == "set":
+        return f"a value of `{type_.enum}` or a list of them"
+    return {"bool": "true or false", "date": "a date written YYYY-MM-DD", "number": "a number", "text": "text"}[
+        type_.kind
+    ]
+
+
+class RequestReader:
+    """Validates requests for one vocabulary; build once, use for every request."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.facts = _FactTree.of(vocabulary.facts)
+        self.top_keys = (*vocabulary.fields, "facts", "chain")
+        self.defaults = [(p, s.default) for p, s in vocabulary.facts.items() if s.default is not None]
+
+    def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """Validate ``request``; return its environment and the problems found (none if valid)."""
+        errors: list[Diagnostic] = []
+        env: dict[str, Any] = {}
+        if not isinstance(request, dict):
+            errors.append(
+                Diagnostic("not_an_object", f"a request must be a JSON object, not {_type_name(request)}", path="$")
+            )
+            return env, errors
+        for key in request:
+            if key not in self.top_keys:
+                errors.append(
+                    Diagnostic(
+                        "unknown_key",
+                        f"a request has no key {quote(key)}",
+                        path=_child("$", key),
+                        help=did_you_mean(str(key), self.top_keys)
+                        or "allowed: " + ", ".join(f"`{k}`" for k in self.top_keys),
+                    )
+                )
+        for name, slot in self.vocabulary.fields.items():
+            value = request.get(name)
+            if value is None:
+                if slot.required:
+                    errors.append(
+                        Diagnostic(
+                            "missing_key", f"the request does not give `{name}` ({slot.label})", path=f"$.{name}"
+                        )
+                    )
+                continue
+            self.value(slot, value, f"$.{name}", env, name, errors)
+        facts = request.get("facts")
+        if facts is not None:
+            self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
+        for path, value in self.defaults:
+            env.setdefault(path, value)
+        chain = request.get("chain")
+        if chain is not None:
+            self.chain(chain, env, errors)
+        else:
+            for path in self.vocabulary.chain_projections:
+                env[path] = frozenset()
+        # Sorted by place, so the report does not depend on the order of keys in the request.
+        errors.sort(key=lambda d: (d.path or "", d.code, d.message))
+        return env, errors[:MAX_ERRORS]
+
+    def fact_group(
+        self, tree: _FactTree, value: object, json_path: str, path: str, env: dict[str, Any], errors: list[Diagnostic]
+    ) -> None:
+        if not isinstance(value, dict):
+            errors.append(
+                Diagnostic("wrong_type", f"expected an object of facts, found {_type_name(value)}", path=json_path)
+            )
+            return
+        for key, item in value.items():
+            child = tree.children.get(key) if isinstance(key, str) else None
+            where = _child(json_path, key)
+            if child is None:
+                known = list(tree.children)
+                errors.append(
+                    Diagnostic(
+                        "unknown_fact",
+                        f"the vocabulary declares no fact {quote(f'{path}.{key}')}",
+                        path=where,
+                        help=did_you_mean(str(key), known)
+                        or "declared here: " + ", ".join(f"`{k}`" for k in known[:12]),
+                    )
+                )
+                continue
+            if item is None:
+                continue
+            if isinstance(child, _FactTree):
+                self.fact_group(child, item, where, f"{path}.{key}", env, errors)
+            else:
+                self.value(child, item, where, env, child.path, errors)
+
+    def chain(self, chain: object, env: dict[str, Any], errors: list[Diagnostic]) -> None:
+        if not isinstance(chain, list):
+            errors.append(
+                Diagnostic("wrong_type", f"`chain` must be a list of hops, found {_type_name(chain)}", path="$.chain")
+            )
+            return
+        if len(chain) > MAX_CHAIN_HOPS:
+            errors.append(
+                Diagnostic(
+                    "too_large", f"the chain has {len(chain):,} hops; the limit is {MAX_CHAIN_HOPS}", path="$.chain"
+                )
+            )
+            return
+        hop_slots = self.vocabulary.hop
+        seen: dict[str, set[Any]] = {path: set() for path in self.vocabulary.chain_projections}
+        for i, hop in enumerate(chain):
+            where = f"$.chain[{i}]"
+            if not isinstance(hop, dict):
+                errors.append(Diagnostic("wrong_type", f"a hop must be an object, found {_type_name(hop)}", path=where))
+                continue
+            for key in hop:
+                if key not in hop_slots:
+                    errors.append(
+                        Diagnostic(
+                            "unknown_key",
+                            f"a hop has no key {quote(key)}",
+                            path=_child(where, key),
+                            help=did_you_mean(str(key), hop_slots)
+                            or "allowed: " + ", ".join(f"`{k}`" for k in hop_slots),
+                        )
+                    )
+            hop_env: dict[str, Any] = {}
+            for key, slot in hop_slots.items():
+                if hop.get(key) is None:
+                    errors.append(
+                        Diagnostic(
+                            "missing_key", f"the hop does not give `{key}` ({slot.label})", path=f"{where}.{key}"
+                        )
+                    )
+                    continue
+                self.value(slot, hop[key], f"{where}.{key}", hop_env, key, errors)
+            for key, value in hop_env.items():
+                projection = f"chain.{key}"
+                if projection in seen:
+                    seen[projection].add(value)
+        for projection, values in seen.items():
+            env[projection] = frozenset(values)
+
+    def value(
+        self, slot: Slot, value: object, json_path: str, env: dict[str, Any], path: str, errors: list[Diagnostic]
+    ) -> None:
+        type_ = slot.type
+        kind = type_.kind
+        if kind == "enum":
+            if self.enum_value(type_, value, json_path, errors):
+                env[path] = value
+        elif kind == "set":
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list):
+                errors.append(
+                    Diagnostic("wrong_type", f"expected {_expected(type_)}, found {_type_name(value)}", path=json_path)
+                )
+                return
+            if len(items) > MAX_SET_ITEMS:
+                errors.append(
+                    Diagnostic(
+                        "too_large",
+                        f"the list has {len(items):,} items; the limit is {MAX_SET_ITEMS:,}",
+                        path=json_path,
+                    )
+                )
+                return
+            ok = True
+            for i, item in enumerate(items):
+                where = json_path if isinstance(value, str) else f"{json_path}[{i}]"
+                ok = self.enum_value(type_.element(), item, where, errors) and ok
+            if ok:
+                env[path] = frozenset(items)
+        elif kind == "bool":
+            if isinstance(value, bool):
+                env[path] = value
+            else:
+                errors.append(
+                    Diagnostic(
+                        "wrong_type",
+                        f"expected true or false, found {_found(value)}",
+                        path=json_path,
+                    )
+                )
+        elif kind == "number":
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                env[path] = value
+            else:
+                errors.append(Diagnostic("wrong_type", f"expected a number, found {_type_name(value)}", path=json_path))
+        elif kind == "date":
+            day = parse_date(value)
+            if day is None:
+                errors.append(
+                    Diagnostic("bad_date", f"{_found(value)} is not a date written YYYY-MM-DD", path=json_path)
+                )
+            else:
+                env[path] = day
+        elif kind == "text":
+            if not isinstance(value, str):
+                errors.append(Diagnostic("wrong_type", f"expected text, found {_type_name(value)}", path=json_path))
+            elif len(value) > MAX_TEXT_CHARS:
+                errors.append(
+                    Diagnostic(
+                        "too_large",
+                        f"the text has {len(value):,} characters; the limit is {MAX_TEXT_CHARS:,}",
+                        path=json_path,
+                    )
+                )
+            else:
+                env[path] = value
+
+    def enum_value(self, type_: Type, value: object, json_path: str, errors: list[Diagnostic]) -> bool:
+        assert type_.enum is not None
+        enum = self.vocabulary.enums[type_.enum]
+        if isinstance(value, str) and value in enum.values:
+            return True
+        if not isinstance(value, str):
+            errors.append(
+                Diagnostic("wrong_type", f"expected {_expected(type_)}, found {_type_name(value)}", path=json_path)
+            )
+        else:
+            errors.append(
+                Diagnostic(
+                    "unknown_value",
+                    f"{quote(value)} is not a value of `{type_.enum}`",
+                    path=json_path,
+                    help=did_you_mean(value, enum.values)
+                    or "declared values: " + ", ".join(f"`{v}`" for v in list(enum.values)[:12]),
+                )
+            )
+        return False
+
+
+def parse_date(value: object) -> datetime.date | None:
+    """A strict ``YYYY-MM-DD`` date, or None (no times, week dates or other ISO variants)."""
+    if not isinstance(value, str) or not _DATE.match(value):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _child(parent: str, key: object) -> str:
+    """The JSON path of ``parent``'s member ``key``: ``$.facts`` or ``$["a key"]``."""
+    text = str(key)
+    if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", text):
+        return f"{parent}.{text}"
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return f"{parent}[{json.dumps(shown, ensure_ascii=False)}]"

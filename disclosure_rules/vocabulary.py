@@ -1,0 +1,106 @@
+"""The vocabulary: what a request may say, declared in YAML beside the rules.
+
+It names the enumerations (agencies, data elements, origins, purposes...),
+the top-level request fields, the facts, the keys of a chain hop, and named
+groups of values (e.g. the origins that are tax sources). Nothing about the
+law's vocabulary is hard-coded in Python: the loader builds a
+:class:`Vocabulary` from ``vocabulary.yaml`` and everything downstream reads it.
+
+Paths are written the way conditions write them: ``element``,
+``facts.request.signed_by``, ``chain.from``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from .template import Template
+from .valuetypes import Type
+
+
+@attrs.frozen
+class EnumValue:
+    name: str
+    label: str
+    description: str | None = None
+
+
+@attrs.frozen(eq=False)
+class Enumeration:
+    name: str
+    label: str
+    values: Mapping[str, EnumValue]
+    description: str | None = None
+
+    def label_of(self, value: str) -> str:
+        known = self.values.get(value)
+        return known.label if known else value
+
+
+@attrs.frozen(eq=False)
+class GroupDef:
+    """A named set of values of one enumeration, usable in conditions as a set."""
+
+    name: str
+    type: Type
+    values: tuple[str, ...]
+    label: str
+    description: str | None = None
+
+
+@attrs.frozen(eq=False)
+class Slot:
+    """Something a request can carry: a field, a fact, or a key of a chain hop.
+
+    ``label`` is a noun phrase for values ("the official who signed the
+    request") or, for a boolean, a statement ("the request is in writing");
+    ``must`` and ``negated`` are optional phrasings used in explanations.
+    A fact may declare a ``default``, a presumption the law makes when the fact
+    is not shown (e.g. that no (i)(6) determination was made); without one, an
+    absent fact is unknown.
+    """
+
+    path: str
+    type: Type
+    label: str
+    description: str | None = None
+    required: bool = False
+    must: str | None = None
+    negated: str | None = None
+    default: object = None
+    """A presumption: the value a fact takes when a request does not state it (None: unknown)."""
+
+
+@attrs.frozen(eq=False)
+class Vocabulary:
+    names: tuple[str, ...]
+    enums: Mapping[str, Enumeration]
+    groups: Mapping[str, GroupDef]
+    fields: Mapping[str, Slot]
+    facts: Mapping[str, Slot]
+    hop: Mapping[str, Slot]
+    chain_projections: Mapping[str, Slot]
+    disclosure: Template | None = None
+    """Describes a disclosure in words ("the {element} held by {holder} to {recipient}..."), for reasons."""
+
+    def slot(self, path: str) -> Slot | None:
+        """The slot a condition path names, or None."""
+        if path.startswith("facts."):
+            return self.facts.get(path)
+        if path.startswith("chain."):
+            return self.chain_projections.get(path)
+        return self.fields.get(path)
+
+    def readable_paths(self) -> list[str]:
+        return [*self.fields, *self.facts, *self.chain_projections]
+
+    def label_of_value(self, type_: Type, value: object) -> str:
+        """A human label for one value of a type (an enum value's label, a date in ISO form...)."""
+        if type_.enum is not None and isinstance(value, str):
+            enum = self.enums.get(type_.enum)
+            return enum.label_of(value) if enum else value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)

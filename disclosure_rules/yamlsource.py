@@ -1,0 +1,267 @@
+"""Read YAML safely into nodes that remember where they came from.
+
+PyYAML's ``safe_load`` loses positions and accepts surprises: ``no`` is
+false, ``010`` is eight, a repeated key silently wins, an alias can multiply a
+small file into a huge one. Rule files are law, so this module composes the
+YAML node graph itself with a YAML 1.2-style resolver (only ``true``/``false``
+are booleans, only plain decimals are numbers, only ``YYYY-MM-DD`` is a date),
+rejects any tag outside the core schema, duplicate keys and aliases, and keeps
+each scalar's span so that an error inside a condition can point at the exact
+``file:line:column``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import re
+
+import attrs
+import yaml
+
+from .diagnostics import Diagnostic, Position
+
+MAX_FILE_CHARS = 5_000_000
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_SCALAR_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+class _StrictResolver(yaml.resolver.Resolver):
+    """Implicit types of YAML 1.2's core schema, minus the surprises of 1.1."""
+
+
+_StrictResolver.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", "-+.0123456789"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789"),
+):
+    _StrictResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+class _StrictLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _StrictResolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _StrictResolver.__init__(self)
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # An alias can multiply a small file into a huge one ("billion laughs"); refuse it
+        # where it is written, before the composer expands it.
+        if self.check_event(yaml.events.AliasEvent):
+            raise _AliasError(
+                None,
+                None,
+                "anchors and aliases are not allowed in rule files",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _AliasError(yaml.MarkedYAMLError):
+    pass
+
+
+@attrs.frozen
+class SourceText:
+    """The text of one file, with an index of where its lines start."""
+
+    name: str
+    text: str
+    line_starts: tuple[int, ...] = attrs.field(eq=False, repr=False)
+
+    @classmethod
+    def of(cls, name: str, text: str) -> SourceText:
+        starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        return cls(name, text, tuple(starts))
+
+    def position(self, index: int) -> Position:
+        line = bisect.bisect_right(self.line_starts, index) - 1
+        return Position(self.name, line + 1, index - self.line_starts[line] + 1)
+
+
+Scalar = str | int | float | bool | None | datetime.date
+
+
+@attrs.frozen
+class YScalar:
+    value: Scalar
+    position: Position
+    source: SourceText = attrs.field(eq=False, repr=False)
+    start: int = attrs.field(eq=False, repr=False)
+    end: int = attrs.field(eq=False, repr=False)
+    style: str | None = attrs.field(eq=False, repr=False)
+
+    def position_at(self, offset: int) -> Position:
+        """Where character ``offset`` of this (string) scalar's value sits in the file.
+
+        Quoting, folding and block indentation only change whitespace and the
+        delimiters, so the value's characters are matched to the raw text in
+        order; an escape sequence that cannot be matched falls back to the
+        nearest known place.
+        """
+        value = self.value if isinstance(self.value, str) else str(self.value)
+        raw = self.source.text[self.start : self.end]
+        j = 0
+        if self.style in ("'", '"'):
+            j = 1
+        elif self.style in ("|", ">"):
+            j = raw.find("\n") + 1 if "\n" in raw else len(raw)
+        offset = max(0, min(offset, len(value)))
+        for i, ch in enumerate(value):
+            k = j
+            while (
+                k < len(raw)
+                and raw[k] != ch
+                and (
+                    raw[k] in " \t\r\n"
+                    or (self.style == '"' and raw[k] == "\\")
+                    or (self.style == "'" and raw[k] == "'" and raw[k - 1] == "'")
+                )
+            ):
+                k += 1
+            matched = k < len(raw) and raw[k] == ch
+            if i == offset:
+                return self.source.position(self.start + (k if matched else j))
+            if matched:
+                j = k + 1
+        return self.source.position(self.start + min(j, len(raw)))
+
+
+@attrs.frozen
+class YSeq:
+    items: tuple[YNode, ...]
+    position: Position
+
+
+@attrs.frozen
+class YMap:
+    """A mapping with string keys; ``keys`` keeps each key's own scalar for positions."""
+
+    items: dict[str, YNode] = attrs.field(eq=False)
+    keys: dict[str, YScalar] = attrs.field(eq=False, repr=False)
+    position: Position
+
+    def get(self, key: str) -> YNode | None:
+        return self.items.get(key)
+
+
+YNode = YScalar | YSeq | YMap
+
+
+class YamlError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def parse_yaml(name: str, text: str) -> YNode:
+    """Parse one YAML document into positioned nodes; raise :class:`YamlError` on any problem."""
+    source = SourceText.of(name, text)
+    if len(text) > MAX_FILE_CHARS:
+        raise YamlError(
+            Diagnostic(
+                "file_too_large",
+                f"the file has {len(text):,} characters; the limit is {MAX_FILE_CHARS:,}",
+                Position(name, 1, 1),
+            )
+        )
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+    except _AliasError as exc:
+        mark = exc.problem_mark
+        raise YamlError(
+            Diagnostic(
+                "yaml_alias",
+                "anchors and aliases are not allowed in rule files",
+                Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1),
+                help="write the value out where it is needed",
+            )
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(name, mark.line + 1, mark.column + 1) if mark else Position(name, 1, 1)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise YamlError(Diagnostic("yaml_syntax", problem, pos)) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(Diagnostic("yaml_syntax", str(exc).strip(), Position(name, 1, 1))) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        return YMap({}, {}, Position(name, 1, 1))
+    return _Converter(source, loader).convert(root)
+
+
+class _Converter:
+    def __init__(self, source: SourceText, loader: _StrictLoader) -> None:
+        self.source = source
+        self.loader = loader
+
+    def _pos(self, node: yaml.Node) -> Position:
+        return self.source.position(node.start_mark.index)
+
+    def convert(self, node: yaml.Node) -> YNode:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                raise YamlError(self._bad_tag(node))
+            value = self.loader.construct_object(node, deep=True)
+            if isinstance(value, datetime.datetime):
+                value = value.date()
+            return YScalar(value, self._pos(node), self.source, node.start_mark.index, node.end_mark.index, node.style)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                raise YamlError(self._bad_tag(node))
+            return YSeq(tuple(self.convert(item) for item in node.value), self._pos(node))
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                raise YamlError(self._bad_tag(node))
+            items: dict[str, YNode] = {}
+            keys: dict[str, YScalar] = {}
+            for key_node, value_node in node.value:
+                key = self.convert(key_node)
+                if not isinstance(key, YScalar) or not isinstance(key.value, str):
+                    raise YamlError(Diagnostic("yaml_key", "mapping keys must be plain text", self._pos(key_node)))
+                if key.value in items:
+                    raise YamlError(
+                        Diagnostic(
+                            "duplicate_key",
+                            f"the key `{key.value}` appears twice in this mapping",
+                            key.position,
+                            help=f"the first is at {keys[key.value].position}",
+                        )
+                    )
+                keys[key.value] = key
+                items[key.value] = self.convert(value_node)
+            return YMap(items, keys, self._pos(node))
+        raise YamlError(Diagnostic("yaml_syntax", "unsupported YAML node", self._pos(node)))  # pragma: no cover
+
+    def _bad_tag(self, node: yaml.Node) -> Diagnostic:
+        return Diagnostic(
+            "yaml_unsafe_tag",
+            f"the tag `{node.tag}` is not allowed in rule files",
+            self._pos(node),
+            help="use plain YAML values: text, numbers, true/false, dates, lists and mappings",
+        )

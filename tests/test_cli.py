@@ -1,0 +1,194 @@
+"""The command line, through main(argv) and one real subprocess."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, EXIT_RULES, EXIT_USAGE, main
+
+from .conftest import EXAMPLES, ROOT
+
+
+def run(*argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.BytesIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_permit_prints_the_reason_rule_and_citation() -> None:
+    code, out, err = run("check", str(EXAMPLES / "irs-ice-address-request.json"))
+    assert code == EXIT_PERMIT
+    assert out.startswith(
+        "PERMIT (permitted)\nRule: irc-6103-i-2 — 26 U.S.C. § 6103(i)(2)\nReason: 26 U.S.C. § 6103(i)(2)"
+    )
+    assert "Obligations:" in out
+    assert err == ""
+
+
+def test_deny_after_the_injunction_exits_2() -> None:
+    code, out, _ = run("check", str(EXAMPLES / "irs-ice-address-request-after-injunction.json"))
+    assert code == EXIT_DENY
+    assert "Rule: ddc-ctr-2025-11-21" in out
+
+
+def test_json_format_prints_the_decision_document() -> None:
+    code, out, _ = run(
+        "check", "--format", "json", str(EXAMPLES / "irs-ice-address-request-signed-by-assistant-director.json")
+    )
+    doc = json.loads(out)
+    assert code == EXIT_DENY
+    assert list(doc) == [
+        "decision",
+        "status",
+        "reason",
+        "rule",
+        "citations",
+        "chain",
+        "obligations",
+        "missing",
+        "unknown_facts",
+        "conflicts",
+        "trace",
+        "errors",
+        "ruleset",
+    ]
+    assert doc["missing"][0]["rule"] == "irc-6103-i-2"
+    assert "`assistant_director`" in doc["missing"][0]["failed"][0]["text"]
+
+
+def test_undeclared_fact_is_bad_input_with_path_and_suggestion() -> None:
+    code, out, err = run("check", str(EXAMPLES / "invalid-undeclared-fact.json"))
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert "$.facts.request.signd_by: error[unknown_fact]" in err
+    assert "did you mean `signed_by`?" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("stdin", "code_name"),
+    [
+        (b"{", "json_syntax"),
+        (b"[1, 2]", "not_an_object"),
+        (b'{"date": NaN}', "json_value"),
+        (b'{"date": "2025-08-07", "date": "2025-08-08"}', "duplicate_key"),
+        (b"[" * 100_000 + b"]" * 100_000, "too_deep"),
+        (b"\xff\xfe", "encoding"),
+        (b"1" * 5000, "json_value"),
+        (b" " * 1_000_001, "too_large"),
+    ],
+)
+def test_malformed_input_is_one_line_and_bad_input(stdin: bytes, code_name: str) -> None:
+    code, out, err = run("check", "-", "--format", "json", stdin=stdin)
+    assert code == EXIT_BAD_INPUT
+    assert f"error[{code_name}]" in err
+    assert len(err.strip().splitlines()) == 1
+    assert json.loads(out)["decision"] == "deny"
+
+
+def test_missing_file_is_bad_input() -> None:
+    code, _, err = run("check", "no-such-file.json")
+    assert code == EXIT_BAD_INPUT
+    assert "cannot read the request" in err
+
+
+def test_usage_errors_exit_4_not_2() -> None:
+    assert run()[0] == EXIT_USAGE
+    assert run("check")[0] == EXIT_USAGE
+    assert run("check", "--format", "xml", "x.json")[0] == EXIT_USAGE
+    assert run("frobnicate")[0] == EXIT_USAGE
+
+
+def test_broken_rules_exit_3_with_positions(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "vocabulary.yaml").write_text((ROOT / "rules" / "vocabulary.yaml").read_text())
+    (rules / "bad.yaml").write_text(
+        "ruleset: bad\ntitle: T\nsource: S\nrules:\n  - {id: a, title: A, kind: permit,"
+        " citation: C, when: 'purpose == \"nontax_criminal_investigaton\"', reason: r}\n"
+    )
+    code, out, err = run("check", "--rules", str(rules), str(EXAMPLES / "irs-ice-address-request.json"))
+    assert code == EXIT_RULES
+    assert out == ""
+    assert "bad.yaml:5:" in err
+    assert "did you mean `nontax_criminal_investigation`?" in err
+
+
+def test_jsonl_streams_one_decision_per_line_and_keeps_going() -> None:
+    permit = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", "")
+    after = (EXAMPLES / "irs-ice-address-request-after-injunction.json").read_text().replace("\n", "")
+    stream = "\n".join([permit, "{not json", after, "", permit]) + "\n"
+    code, out, err = run("check", "--jsonl", "-", stdin=stream.encode())
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(d["decision"], d["status"]) for d in lines] == [
+        ("permit", "permitted"),
+        ("deny", "error"),
+        ("deny", "prohibited"),
+        ("deny", "error"),
+        ("permit", "permitted"),
+    ]
+    assert lines[1]["line"] == 2 and lines[3]["line"] == 4
+    assert "trace" not in lines[0]
+    assert code == EXIT_BAD_INPUT
+    assert "<stdin>:2: $: error[json_syntax]" in err
+
+
+def test_jsonl_exit_codes_and_text_format() -> None:
+    permit = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", "")
+    after = (EXAMPLES / "irs-ice-address-request-after-injunction.json").read_text().replace("\n", "")
+    assert run("check", "--jsonl", "-", stdin=(permit + "\n" + permit).encode())[0] == EXIT_PERMIT
+    code, out, _ = run("check", "--jsonl", "-", "--format", "text", stdin=(permit + "\n" + after + "\n").encode())
+    assert code == EXIT_DENY
+    assert out == "permit\tpermitted\tirc-6103-i-2\ndeny\tprohibited\tddc-ctr-2025-11-21\n"
+
+
+def test_jsonl_trace_flag_adds_the_trace() -> None:
+    permit = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", "")
+    _, out, _ = run("check", "--jsonl", "-", "--trace", stdin=permit.encode())
+    assert json.loads(out)["trace"]
+
+
+def test_jsonl_overlong_line_is_an_error_record(tmp_path: Path) -> None:
+    permit = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", "")
+    path = tmp_path / "big.jsonl"
+    path.write_text("x" * 1_200_000 + "\n" + permit + "\n")
+    code, out, _ = run("check", "--jsonl", str(path))
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[0]["errors"][0]["code"] == "too_large"
+    assert records[1]["decision"] == "permit"
+    assert code == EXIT_BAD_INPUT
+
+
+def test_python_dash_m_in_a_real_process() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "disclosure_rules",
+            "check",
+            str(EXAMPLES / "irs-ice-address-request.json"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["decision"] == "permit"
+    bad = subprocess.run(
+        [sys.executable, "-m", "disclosure_rules", "check", str(EXAMPLES / "invalid-undeclared-fact.json")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert "Traceback" not in bad.stderr

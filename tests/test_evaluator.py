@@ -1,0 +1,252 @@
+"""The semantics, clause by clause (docs/semantics.md states them for readers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import pytest
+
+from disclosure_rules import Rules
+
+from .conftest import mini_request
+
+MakeRules = Callable[..., Rules]
+
+LAYERED = """\
+ruleset: layered
+title: General rule, exception, exception to the exception
+source: test
+rules:
+  - id: general
+    title: Return information is confidential
+    kind: forbid
+    citation: G(a)
+    when: origin overlaps tax_sources
+    reason: "The {element} held by {holder} is confidential."
+  - id: route
+    title: A route that permits
+    kind: permit
+    citation: G(i)(2)
+    exception_to: general
+    when: purpose == "crime" and facts.request.signed_by == "head"
+    reason: "Disclosure to {recipient} is permitted."
+    obligations: [account]
+  - id: order
+    title: A court order that forbids again
+    kind: forbid
+    citation: Order
+    exception_to: route
+    effective: {from: 2025-11-21, until: 2026-02-04}
+    when: recipient == "ICE"
+    reason: "The order bars disclosure to {recipient}."
+obligations:
+  account: {text: Keep an accounting., citation: G(p)(3)}
+"""
+
+
+@pytest.fixture
+def layered(make_rules: MakeRules) -> Rules:
+    return make_rules(LAYERED)
+
+
+def signed(**kw: object) -> dict[str, object]:
+    return mini_request(facts={"request": {"signed_by": "head"}}, **kw)
+
+
+def test_general_rule_forbids_when_no_exception_applies(layered: Rules) -> None:
+    d = layered.check(mini_request(facts={"request": {"signed_by": "deputy"}}))
+    assert (d.decision, d.status, d.rule) == ("deny", "prohibited", "general")
+    assert d.reason == "The mailing address held by the IRS is confidential."
+    assert d.citations == ("G(a)",)
+
+
+def test_exception_permits_with_obligations_and_chain(layered: Rules) -> None:
+    d = layered.check(signed())
+    assert (d.decision, d.status, d.rule) == ("permit", "permitted", "route")
+    assert [link.rule for link in d.chain] == ["general", "route"]
+    assert d.citations == ("G(i)(2)", "G(a)")
+    assert [o.id for o in d.obligations] == ["account"]
+    assert d.reason == "Disclosure to ICE is permitted."
+    assert d.missing == ()
+    assert bool(d) is True
+
+
+def test_exception_to_the_exception_forbids_again(layered: Rules) -> None:
+    d = layered.check(signed(date="2025-12-01"))
+    assert (d.decision, d.status, d.rule) == ("deny", "prohibited", "order")
+    assert [link.rule for link in d.chain] == ["general", "route", "order"]
+    trace = {t.rule: t.result for t in d.trace}
+    assert trace == {"general": "applies", "route": "overridden", "order": "applies"}
+    assert bool(d) is False
+
+
+@pytest.mark.parametrize(
+    ("date", "decision"),
+    [
+        ("2025-11-20", "permit"),  # the day before the order
+        ("2025-11-21", "deny"),  # its first day
+        ("2026-02-04", "deny"),  # its last day (until is inclusive)
+        ("2026-02-05", "permit"),  # the day after
+    ],
+)
+def test_effective_dates_on_both_edges(layered: Rules, date: str, decision: str) -> None:
+    assert layered.check(signed(date=date)).decision == decision
+
+
+def test_a_rule_out_of_force_is_traced_as_such(layered: Rules) -> None:
+    d = layered.check(signed(date="2025-01-01"))
+    entry = next(t for t in d.trace if t.rule == "order")
+    assert entry.result == "not_in_force"
+    assert "in force from 2025-11-21 through 2026-02-04" in entry.detail
+
+
+def test_nothing_applicable_is_no_authority(layered: Rules) -> None:
+    d = layered.check(mini_request(origin=["claimant"], facts={"request": {"signed_by": "deputy"}}))
+    assert (d.decision, d.status, d.rule) == ("deny", "no_authority", None)
+    assert d.reason.startswith("No rule authorizes disclosing the mailing address held by the IRS to ICE")
+
+
+def test_missing_names_the_failed_condition_and_the_value_given(layered: Rules) -> None:
+    d = layered.check(mini_request(facts={"request": {"signed_by": "deputy"}}))
+    assert [m.rule for m in d.missing] == ["route"]
+    (failure,) = d.missing[0].failed
+    assert failure.condition == 'facts.request.signed_by == "head"'
+    assert failure.requirement == "the signer must be the head of the agency"
+    assert failure.observed == "it is `deputy` (a deputy)"
+
+
+def test_unknown_fact_makes_a_would_be_permit_indeterminate(layered: Rules) -> None:
+    d = layered.check(mini_request())  # the signer is not stated
+    assert (d.decision, d.status) == ("deny", "indeterminate")
+    assert d.unknown_facts == ("facts.request.signed_by",)
+    assert "does not state the signer" in d.reason
+    assert d.missing[0].failed[0].observed == "the request does not state it"
+
+
+def test_unknown_fact_that_cannot_change_the_outcome_does_not_block(layered: Rules) -> None:
+    # false and unknown is false: the route fails on purpose whatever the signer.
+    d = layered.check(mini_request(purpose="civil"))
+    assert (d.decision, d.status) == ("deny", "prohibited")
+    assert d.unknown_facts == ()
+
+
+def test_unknown_in_an_overriding_forbid_blocks_a_permit(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: p, title: P, kind: permit, citation: P, when: facts.consent, reason: ok}
+          - {id: f, title: F, kind: forbid, citation: F, when: facts.order, reason: no}
+        """
+    )
+    d = rules.check(mini_request(facts={"consent": True}))
+    assert (d.decision, d.status) == ("deny", "indeterminate")
+    assert d.unknown_facts == ("facts.order",)
+    assert rules.check(mini_request(facts={"consent": True, "order": False})).decision == "permit"
+
+
+def test_forbid_beats_an_unrelated_permit_and_records_the_conflict(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: p, title: P, kind: permit, citation: P, when: facts.consent, reason: ok}
+          - {id: f, title: F, kind: forbid, citation: F, when: facts.order, reason: no}
+        """
+    )
+    d = rules.check(mini_request(facts={"consent": True, "order": True}))
+    assert (d.decision, d.status, d.rule) == ("deny", "prohibited", "f")
+    assert d.conflicts == ("p",)
+
+
+def test_three_valued_logic(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: and_rule, title: A, kind: permit, citation: A, when: facts.consent and facts.order, reason: a}
+          - {id: or_rule, title: O, kind: permit, citation: O, when: facts.consent or facts.order, reason: o}
+          - {id: not_rule, title: N, kind: permit, citation: N, when: not facts.order, reason: n}
+        """
+    )
+
+    def results(facts: dict[str, bool]) -> dict[str, str]:
+        return {t.rule: t.result for t in rules.check(mini_request(facts=facts)).trace}
+
+    assert results({"consent": False}) == {"and_rule": "not_met", "or_rule": "unknown", "not_rule": "unknown"}
+    assert results({"consent": True}) == {"and_rule": "unknown", "or_rule": "applies", "not_rule": "unknown"}
+    assert results({"order": True}) == {"and_rule": "unknown", "or_rule": "applies", "not_rule": "not_met"}
+
+
+def test_a_presumed_fact_is_not_unknown(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: p, title: P, kind: permit, citation: P, when: not facts.presumed, reason: ok}
+        """
+    )
+    assert rules.check(mini_request()).decision == "permit"
+    assert rules.check(mini_request(facts={"presumed": True})).decision == "deny"
+
+
+def test_the_most_specific_rule_controls(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: broad, title: B, kind: permit, citation: B, when: facts.consent, reason: broad}
+          - {id: general, title: G, kind: forbid, citation: G, when: holder == "IRS", reason: g}
+          - {id: narrow, title: N, kind: permit, citation: N, when: facts.consent, reason: narrow,
+             exception_to: general}
+        """
+    )
+    d = rules.check(mini_request(facts={"consent": True}))
+    assert (d.decision, d.rule) == ("permit", "narrow")
+
+
+def test_an_evaluation_error_denies(layered: Rules, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(env: object) -> bool:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setitem(layered.compiled.rules, "route", attrs.evolve(layered.compiled.rules["route"], test=broken))
+    d = layered.decide_uncached(signed())
+    assert (d.decision, d.status) == ("deny", "error")
+    assert d.errors[0].code == "evaluation_error"
+
+
+def test_invalid_request_is_an_error_decision_never_a_permit(layered: Rules) -> None:
+    d = layered.check(signed(holder="IRSS"))
+    assert (d.decision, d.status) == ("deny", "error")
+    assert d.errors[0].path == "$.holder"
+    assert d.errors[0].help == "did you mean `IRS`?"
+    assert d.reason.startswith("The request is invalid: `IRSS` is not a value of `agency` at $.holder")
+
+
+def test_chain_projection_and_date_comparison_of_facts(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: via_irs, title: V, kind: forbid, citation: V, when: '"IRS" in chain.from', reason: tainted}
+          - {id: ok, title: O, kind: permit, citation: O, when: holder == "ICE", reason: ok}
+        """
+    )
+    clean = mini_request(holder="ICE", recipient="DOJ")
+    assert rules.check(clean).decision == "permit"
+    tainted = dict(clean, chain=[{"from": "IRS", "to": "ICE", "date": "2025-08-07"}])
+    d = rules.check(tainted)
+    assert (d.decision, d.rule, d.conflicts) == ("deny", "via_irs", ("ok",))

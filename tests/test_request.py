@@ -1,0 +1,103 @@
+"""Request validation: every problem named with its JSON path, nothing undeclared ignored."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from disclosure_rules import Rules
+from disclosure_rules.request import MAX_SET_ITEMS, RequestReader
+
+
+def errors_of(rules: Rules, request: Any) -> list[tuple[str, str | None, str | None]]:
+    _env, errors = RequestReader(rules.vocabulary).read(request)
+    return [(e.code, e.path, e.help) for e in errors]
+
+
+def test_a_valid_request_becomes_a_flat_environment(bundled: Rules, i2_request: dict[str, Any]) -> None:
+    env, errors = RequestReader(bundled.vocabulary).read(i2_request)
+    assert errors == []
+    assert env["date"] == datetime.date(2025, 8, 7)
+    assert env["origin"] == frozenset({"irs_records"})
+    assert env["facts.request.signed_by"] == "agency_head"
+    assert env["facts.data.deidentified"] is False  # a presumption declared in the vocabulary
+    assert env["chain.from"] == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r.update(colour="red"), ("unknown_key", "$.colour", None)),
+        (lambda r: r.update(elemnt="address"), ("unknown_key", "$.elemnt", "did you mean `element`?")),
+        (
+            lambda r: r.update(purpose="nontax_criminal_investigaton"),
+            ("unknown_value", "$.purpose", "did you mean `nontax_criminal_investigation`?"),
+        ),
+        (lambda r: r.pop("holder"), ("missing_key", "$.holder", None)),
+        (lambda r: r.update(date="2025-02-30"), ("bad_date", "$.date", None)),
+        (lambda r: r.update(date="20250807"), ("bad_date", "$.date", None)),
+        (lambda r: r.update(origin=["irs_records", 3]), ("wrong_type", "$.origin[1]", None)),
+        (lambda r: r["facts"]["request"].update(in_writing="yes"), ("wrong_type", "$.facts.request.in_writing", None)),
+        (lambda r: r["facts"]["request"].update(in_writing=1), ("wrong_type", "$.facts.request.in_writing", None)),
+        (lambda r: r["facts"].update(requst={}), ("unknown_fact", "$.facts.requst", "did you mean `request`?")),
+        (lambda r: r["facts"].update(request=[]), ("wrong_type", "$.facts.request", None)),
+        (lambda r: r.update(chain={}), ("wrong_type", "$.chain", None)),
+        (
+            lambda r: r.update(chain=[{"from": "IRS", "to": "ICE", "route": "6103(i)(2)"}]),
+            ("missing_key", "$.chain[0].date", None),
+        ),
+        (
+            lambda r: r.update(
+                chain=[{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07", "via": "x"}]
+            ),
+            ("unknown_key", "$.chain[0].via", None),
+        ),
+        (lambda r: r["facts"]["matter"].update(statute="x" * 10_001), ("too_large", "$.facts.matter.statute", None)),
+        (lambda r: r.update(origin=["irs_records"] * (MAX_SET_ITEMS + 1)), ("too_large", "$.origin", None)),
+        (lambda r: r.update({"weird key": 1}), ("unknown_key", '$["weird key"]', None)),
+    ],
+)
+def test_each_problem_is_named_with_its_path(
+    bundled: Rules, i2_request: dict[str, Any], change: Any, expected: tuple[str, str, str | None]
+) -> None:
+    change(i2_request)
+    found = errors_of(bundled, i2_request)
+    assert expected[:2] in [f[:2] for f in found]
+    if expected[2] is not None:
+        assert expected in found
+
+
+@pytest.mark.parametrize("value", [None, [], "text", 3, True])
+def test_a_request_must_be_an_object(bundled: Rules, value: Any) -> None:
+    assert errors_of(bundled, value) == [("not_an_object", "$", None)]
+
+
+def test_null_means_unknown(bundled: Rules, i2_request: dict[str, Any]) -> None:
+    i2_request["facts"]["recipients"]["personally_engaged"] = None
+    env, errors = RequestReader(bundled.vocabulary).read(i2_request)
+    assert errors == []
+    assert "facts.recipients.personally_engaged" not in env
+
+
+def test_a_single_string_is_a_set_of_one(bundled: Rules, i2_request: dict[str, Any]) -> None:
+    i2_request["origin"] = "irs_records"
+    env, _ = RequestReader(bundled.vocabulary).read(i2_request)
+    assert env["origin"] == frozenset({"irs_records"})
+
+
+def test_all_problems_are_reported_together(bundled: Rules, i2_request: dict[str, Any]) -> None:
+    i2_request.update(holder="IRSS", purpose="x", colour=1)
+    assert len(errors_of(bundled, i2_request)) == 3
+
+
+def test_chain_projections(bundled: Rules, i2_request: dict[str, Any]) -> None:
+    i2_request["chain"] = [
+        {"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07"},
+        {"from": "ICE", "to": "DOJ", "route": "other", "date": "2025-09-01"},
+    ]
+    env, errors = RequestReader(bundled.vocabulary).read(i2_request)
+    assert errors == []
+    assert env["chain.from"] == frozenset({"IRS", "ICE"})
+    assert env["chain.route"] == frozenset({"6103(i)(2)", "other"})
