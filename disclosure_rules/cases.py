@@ -122,13 +122,19 @@ class _Source:
         self.lines.append("    " * indent + line)
 
 
-def _component(src: _Source, slot: Slot, expr: str, indent: int, buckets: Mapping[str, DateBuckets]) -> str:
-    """Emit code that turns one raw value into its key component; return the variable."""
-    v = src.var()
-    src.emit(indent, f"{v} = {expr}")
+def _transform(
+    src: _Source,
+    slot: Slot,
+    v: str,
+    indent: int,
+    buckets: Mapping[str, DateBuckets],
+    index_of_values: Mapping[str, Mapping[str, int]],
+) -> None:
+    """Emit code that checks one raw value cheaply and turns it into its key component, in place."""
     kind = slot.type.kind
     if kind == "bool":
-        src.emit(indent, f"if {v} is not None and {v} is not True and {v} is not False: return None")
+        # 1 == True and 0 == False: only a real boolean may reach the key.
+        src.emit(indent, f"if {v} is not True and {v} is not False and {v} is not None: return None")
     elif kind == "number":
         src.emit(indent, f"if {v} is not None and {v}.__class__ is not int and {v}.__class__ is not float: return None")
     elif kind == "text":
@@ -141,17 +147,65 @@ def _component(src: _Source, slot: Slot, expr: str, indent: int, buckets: Mappin
             src.emit(indent, f"if {v} is not None and {v}.__class__ is not str: return None")
         else:
             memo = src.const(plan.memo, "MEMO")
-            fn = src.const(plan.bucket, "BUCKET")
+            bucket = src.const(plan.bucket, "BUCKET")
             b = src.var("b")
             src.emit(indent, f"if {v} is not None:")
             src.emit(indent + 1, f"{b} = {memo}.get({v}) if {v}.__class__ is str else None")
             src.emit(indent + 1, f"if {b} is None:")
-            src.emit(indent + 2, f"{b} = {fn}({v})")
+            src.emit(indent + 2, f"{b} = {bucket}({v})")
             src.emit(indent + 2, f"if {b} is None: return None")
             src.emit(indent + 1, f"{v} = {b}")
-    # Enumerations are keyed as given: only a string can equal a valid value, and
-    # an unknown string is refused by validation and never cached.
-    return v
+    elif kind == "enum":
+        # Declared values become small integers: cheap to hash and compare (a JSON parser gives
+        # every request its own string objects), and an undeclared value goes the long way.
+        index = src.const(index_of_values.get(slot.type.enum or "", {}), "IDX")
+        src.emit(indent, f"if {v} is not None:")
+        src.emit(indent + 1, f"{v} = {index}.get({v})")
+        src.emit(indent + 1, f"if {v} is None: return None")
+
+
+def _leaves(tree: Mapping[str, Any]) -> int:
+    return sum(_leaves(child) if isinstance(child, dict) else 1 for child in tree.values())
+
+
+def _object(
+    src: _Source,
+    tree: Mapping[str, Any],
+    obj: str,
+    indent: int,
+    buckets: Mapping[str, DateBuckets],
+    index_of_values: Mapping[str, Mapping[str, int]],
+) -> list[str]:
+    """Emit code reading the dict ``obj`` (known not None) declared by ``tree``; return one variable per leaf.
+
+    Every declared key is fetched, and ``len(obj)`` must equal the number fetched that are not None: a key
+    that is not declared, or an explicit null, sends the request the long way.
+    """
+    fetched = {name: src.var() for name in tree}
+    for name, var in fetched.items():
+        src.emit(indent, f"{var} = {obj}.get({name!r})")
+    if fetched:
+        src.emit(indent, f"if len({obj}) != {len(fetched)} - ({', '.join(fetched.values())},).count(None): return None")
+    else:
+        src.emit(indent, f"if {obj}: return None")
+    out: list[str] = []
+    for name, child in tree.items():
+        var = fetched[name]
+        if isinstance(child, dict):
+            inner = [src.var("f") for _ in range(_leaves(child))]
+            if inner:
+                src.emit(indent, f"if {var} is None: {' = '.join(inner)} = None")
+                src.emit(indent, "else:")
+                src.emit(indent + 1, f"if {var}.__class__ is not dict: return None")
+                for target, value in zip(
+                    inner, _object(src, child, var, indent + 1, buckets, index_of_values), strict=True
+                ):
+                    src.emit(indent + 1, f"{target} = {value}")
+            out.extend(inner)
+        else:
+            _transform(src, child, var, indent, buckets, index_of_values)
+            out.append(var)
+    return out
 
 
 def _fact_tree(facts: Mapping[str, Slot]) -> dict[str, Any]:
@@ -165,75 +219,65 @@ def _fact_tree(facts: Mapping[str, Slot]) -> dict[str, Any]:
     return root
 
 
-def _facts(src: _Source, tree: dict[str, Any], obj: str, indent: int, buckets: Mapping[str, DateBuckets]) -> list[str]:
-    """Emit code for a facts object ``obj`` (a dict or None); return one variable per declared fact."""
-    declared: list[str] = []
-    _declare(src, tree, declared)
-    # Every variable starts as None, so that an absent group of facts leaves its facts unknown.
-    src.emit(indent, " = ".join(declared) + " = None" if declared else "pass")
-    keys = src.const(frozenset(tree), "KEYS")
-    src.emit(indent, f"if {obj} is not None:")
-    src.emit(indent + 1, f"if {obj}.__class__ is not dict or not ({obj}.keys() <= {keys}): return None")
-    index = 0
-    for name, child in tree.items():
-        if isinstance(child, dict):
-            inner = src.var("g")
-            src.emit(indent + 1, f"{inner} = {obj}.get({name!r})")
-            for var in _facts(src, child, inner, indent + 1, buckets):
-                src.emit(indent + 1, f"{declared[index]} = {var}")
-                index += 1
-        else:
-            var = _component(src, child, f"{obj}.get({name!r})", indent + 1, buckets)
-            src.emit(indent + 1, f"{declared[index]} = {var}")
-            index += 1
-    return declared
-
-
-def _declare(src: _Source, tree: dict[str, Any], out: list[str]) -> None:
-    for child in tree.values():
-        if isinstance(child, dict):
-            _declare(src, child, out)
-        else:
-            out.append(src.var("f"))
-
-
 def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets]) -> KeyFunction:
     src = _Source()
-    top = src.const(frozenset([*vocabulary.fields, "facts", "chain"]), "TOP")
+    index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
+    top: dict[str, Any] = dict(vocabulary.fields)
+    top["facts"] = _fact_tree(vocabulary.facts)
     src.emit(0, "def case_key(r):")
-    src.emit(1, f"if r.__class__ is not dict or not (r.keys() <= {top}): return None")
+    src.emit(1, "if r.__class__ is not dict: return None")
+    if vocabulary.hop:
+        top["chain"] = None  # read below: a list of hops
+    tree = {k: v for k, v in top.items() if k != "chain"}
+    fetched_chain = src.var("chain") if vocabulary.hop else None
+    # Fetch the top level, including the chain, in one length check.
+    names = list(tree) + (["chain"] if fetched_chain else [])
+    vars_ = {name: src.var() for name in tree}
+    if fetched_chain:
+        vars_["chain"] = fetched_chain
+    for name in names:
+        src.emit(1, f"{vars_[name]} = r.get({name!r})")
+    src.emit(1, f"if len(r) != {len(names)} - ({', '.join(vars_[n] for n in names)},).count(None): return None")
     parts: list[str] = []
-    for name, slot in vocabulary.fields.items():
-        parts.append(_component(src, slot, f"r.get({name!r})", 1, buckets))
-    facts_obj = src.var("facts")
-    src.emit(1, f"{facts_obj} = r.get('facts')")
-    parts.extend(_facts(src, _fact_tree(vocabulary.facts), facts_obj, 1, buckets))
-    hop_keys = src.const(frozenset(vocabulary.hop), "HOP")
-    chain = src.var("chain")
-    src.emit(1, f"{chain} = r.get('chain')")
-    src.emit(1, f"if {chain} is not None:")
-    src.emit(2, f"if {chain}.__class__ is not list: return None")
-    hop_parts = src.var("hops")
-    src.emit(2, f"{hop_parts} = []")
-    src.emit(2, f"for h in {chain}:")
-    src.emit(3, f"if h.__class__ is not dict or not (h.keys() <= {hop_keys}): return None")
-    hop_vars = [_component(src, slot, f"h.get({name!r})", 3, {}) for name, slot in vocabulary.hop.items()]
-    src.emit(3, f"{hop_parts}.append(({', '.join(hop_vars)},))")
-    src.emit(2, f"{chain} = tuple({hop_parts})")
-    parts.append(chain)
+    for name, child in tree.items():
+        var = vars_[name]
+        if isinstance(child, dict):
+            inner = [src.var("f") for _ in range(_leaves(child))]
+            if inner:
+                src.emit(1, f"if {var} is None: {' = '.join(inner)} = None")
+                src.emit(1, "else:")
+                src.emit(2, f"if {var}.__class__ is not dict: return None")
+                for target, value in zip(inner, _object(src, child, var, 2, buckets, index_of_values), strict=True):
+                    src.emit(2, f"{target} = {value}")
+            else:
+                src.emit(1, f"if {var} is not None: return None")
+            parts.extend(inner)
+        else:
+            _transform(src, child, var, 1, buckets, index_of_values)
+            parts.append(var)
+    if fetched_chain:
+        hops = src.var("hops")
+        src.emit(1, f"if {fetched_chain} is not None:")
+        src.emit(2, f"if {fetched_chain}.__class__ is not list: return None")
+        src.emit(2, f"{hops} = []")
+        src.emit(2, "for h in " + fetched_chain + ":")
+        src.emit(3, "if h.__class__ is not dict: return None")
+        hop_vars = _object(src, dict(vocabulary.hop), "h", 3, {}, index_of_values)
+        src.emit(3, f"{hops}.append(({', '.join(hop_vars)},))")
+        src.emit(2, f"{fetched_chain} = tuple({hops})")
+        parts.append(fetched_chain)
     src.emit(1, f"return ({', '.join(parts)},)")
     code = "\n".join(src.lines)
     namespace: dict[str, Any] = dict(src.names)
+    # The generated code needs only these; no other builtin is reachable from it.
     namespace["__builtins__"] = {
         "tuple": tuple,
+        "len": len,
         "dict": dict,
         "list": list,
         "str": str,
         "int": int,
         "float": float,
-        "None": None,
-        "True": True,
-        "False": False,
     }
     exec(compile(code, "<disclosure_rules case key>", "exec"), namespace)
     function: KeyFunction = namespace["case_key"]

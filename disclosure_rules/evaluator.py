@@ -56,11 +56,13 @@ def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
     """Every rule's state on this request, exceptions evaluated before the rules they override."""
     states: dict[str, RuleState] = {}
     rules = compiled.book.rules
+    tests = compiled.rules
+    exceptions = compiled.exceptions
     for rid in compiled.order:
         in_force = rules[rid].effective.covers(day)
-        holds: State = compiled.rules[rid].test(env) if in_force else False
+        holds: State = tests[rid].test(env) if in_force else False
         overridden: State = False
-        for exception in compiled.exceptions[rid]:
+        for exception in exceptions[rid]:
             value = states[exception].applies
             if value is True:
                 overridden = True
@@ -79,11 +81,18 @@ def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
 
 def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
     states = evaluate(compiled, env, day)
-    rules = compiled.book.rules
-    forbid_true = [r for r in rules if rules[r].kind == "forbid" and states[r].applies is True]
-    permit_true = [r for r in rules if rules[r].kind == "permit" and states[r].applies is True]
-    forbid_unknown = [r for r in rules if rules[r].kind == "forbid" and states[r].applies is None]
-    permit_unknown = [r for r in rules if rules[r].kind == "permit" and states[r].applies is None]
+    forbid_true: list[str] = []
+    permit_true: list[str] = []
+    forbid_unknown: list[str] = []
+    permit_unknown: list[str] = []
+    for rid, declared in compiled.book.rules.items():
+        applies = states[rid].applies
+        if applies is False:
+            continue
+        if declared.kind == "forbid":
+            (forbid_true if applies else forbid_unknown).append(rid)
+        else:
+            (permit_true if applies else permit_unknown).append(rid)
 
     if forbid_true:
         rule = _controlling(compiled, forbid_true)
@@ -99,15 +108,10 @@ def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.dat
     return Verdict("deny", "no_authority", None, (), (), (), (), states)
 
 
-def _depth(compiled: CompiledRulebook, rid: str) -> int:
-    parents = compiled.book.rules[rid].exception_to
-    return 1 + max((_depth(compiled, p) for p in parents), default=0)
-
-
 def _controlling(compiled: CompiledRulebook, candidates: list[str]) -> str:
     """The most specific candidate: deepest in the exception tree, then first declared."""
-    order = {rid: i for i, rid in enumerate(compiled.book.rules)}
-    return min(candidates, key=lambda rid: (-_depth(compiled, rid), order[rid]))
+    depth, position = compiled.depth, compiled.position
+    return min(candidates, key=lambda rid: (-depth[rid], position[rid]))
 
 
 def _chain(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleState]) -> tuple[str, ...]:

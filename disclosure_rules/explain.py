@@ -16,12 +16,14 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
+
 from .compiler import UNKNOWN, CompiledRulebook, Unit
 from .decision import Decision, Failure, Link, Missing, TraceEntry
 from .diagnostics import Diagnostic
 from .english import Phraser
 from .evaluator import RuleState, Verdict
-from .model import Effective, Rule
+from .model import Effective
 from .unparse import unparse
 
 NEAR_MISS = 2
@@ -50,6 +52,37 @@ def _join(items: list[str], joiner: str = "and") -> str:
     return ", ".join(items[:-1]) + f" {joiner} " + items[-1]
 
 
+@attrs.frozen
+class _UnitText:
+    """One requirement of a rule and the sentences that say it."""
+
+    unit: Unit
+    source: str
+    requirement: str
+    negation: str
+    statement: str
+
+
+def _tree_order(compiled: CompiledRulebook) -> tuple[str, ...]:
+    """Rules from each general rule down through its exceptions, depth first, in declaration order."""
+    rules = compiled.book.rules
+    seen: list[str] = []
+
+    def visit(rid: str) -> None:
+        if rid in seen:
+            return
+        seen.append(rid)
+        for child in compiled.exceptions[rid]:
+            visit(child)
+
+    for rid, rule in rules.items():
+        if not rule.exception_to:
+            visit(rid)
+    for rid in rules:  # rules whose general rule is itself an exception elsewhere are already placed
+        visit(rid)
+    return tuple(seen)
+
+
 class Explainer:
     def __init__(self, compiled: CompiledRulebook, date_text: DateText = _iso, near_miss: int = NEAR_MISS) -> None:
         self.compiled = compiled
@@ -60,6 +93,21 @@ class Explainer:
         self.near_miss = near_miss
         order = self.vocabulary.readable_paths()
         self.path_order = {p: i for i, p in enumerate(order)}
+        # Sentences about a rule's requirements depend only on the rules, so they are written once here.
+        self.units: dict[str, tuple[_UnitText, ...]] = {
+            rid: tuple(
+                _UnitText(
+                    unit,
+                    unparse(unit.node),
+                    self.phraser.requirement(unit.node),
+                    self.phraser.negation(unit.node),
+                    self.phraser.statement(unit.node),
+                )
+                for unit in compiled.rules[rid].units
+            )
+            for rid in self.book.rules
+        }
+        self.tree_order = _tree_order(compiled)
 
     # -- values -------------------------------------------------------------------------------
 
@@ -149,7 +197,14 @@ class Explainer:
             if controlling and verdict.decision == "permit"
             else ()
         )
-        missing = self.missing(states, env) if verdict.decision == "deny" else ()
+        # Which requirements failed, for every rule whose condition did not hold: read by both
+        # `missing` and `trace`, so evaluated once.
+        failed: dict[str, list[tuple[_UnitText, bool | None]]] = {
+            rid: [(u, v) for u in self.units[rid] if (v := u.unit.test(env)) is not True]
+            for rid, state in states.items()
+            if state.holds is not True and state.in_force
+        }
+        missing = self.missing(states, failed, env) if verdict.decision == "deny" else ()
         return Decision(
             decision=verdict.decision,  # type: ignore[arg-type]
             status=verdict.status,  # type: ignore[arg-type]
@@ -161,7 +216,7 @@ class Explainer:
             missing=missing,
             unknown_facts=verdict.unknown_facts,
             conflicts=verdict.conflicts,
-            trace=self.trace(states, env),
+            trace=self.trace(states, failed, env),
             ruleset=self.book.info,
         )
 
@@ -185,14 +240,20 @@ class Explainer:
         )
         return Decision("deny", "error", reason, None, (), (), (), (), (), (), (), self.book.info, tuple(errors))
 
-    def failed_units(self, rule: Rule, env: Mapping[str, Any]) -> list[tuple[Unit, bool | None]]:
-        return [(u, v) for u in self.compiled.rules[rule.id].units if (v := u.test(env)) is not True]
-
-    def missing(self, states: Mapping[str, RuleState], env: Mapping[str, Any]) -> tuple[Missing, ...]:
+    def missing(
+        self,
+        states: Mapping[str, RuleState],
+        failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
+        env: Mapping[str, Any],
+    ) -> tuple[Missing, ...]:
         found: list[tuple[int, int, Missing]] = []
         for index, rule in enumerate(self.book.rules.values()):
             state = states[rule.id]
             if rule.kind != "permit" or state.holds is True:
+                continue
+            failed = failed_units.get(rule.id, [])
+            count = len(failed) + (0 if state.in_force else 1)
+            if count == 0 or count > self.near_miss:
                 continue
             failures: list[Failure] = []
             if not state.in_force:
@@ -203,21 +264,20 @@ class Explainer:
                         f"the date of the disclosure is {self.date_text('date', env['date'])}" if "date" in env else "",
                     )
                 )
-            for unit, _value in self.failed_units(rule, env):
-                failures.append(
-                    Failure(self.source(unit), self.phraser.requirement(unit.node), self.observed(unit, env))
-                )
-            if failures and len(failures) <= self.near_miss:
-                found.append((len(failures), index, Missing(rule.id, rule.title, rule.citation, tuple(failures))))
+            failures.extend(Failure(u.source, u.requirement, self.observed(u.unit, env)) for u, _ in failed)
+            found.append((count, index, Missing(rule.id, rule.title, rule.citation, tuple(failures))))
         return tuple(m for _, _, m in sorted(found, key=lambda item: (item[0], item[1])))
 
-    def source(self, unit: Unit) -> str:
-        return unparse(unit.node)
-
-    def trace(self, states: Mapping[str, RuleState], env: Mapping[str, Any]) -> tuple[TraceEntry, ...]:
+    def trace(
+        self,
+        states: Mapping[str, RuleState],
+        failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
+        env: Mapping[str, Any],
+    ) -> tuple[TraceEntry, ...]:
         entries = []
-        for rule in self.book.rules.values():
-            state = states[rule.id]
+        for rid in self.tree_order:
+            rule = self.book.rules[rid]
+            state = states[rid]
             if not state.in_force:
                 result, detail = (
                     "not_in_force",
@@ -234,11 +294,7 @@ class Explainer:
                     + " overrides it"
                 )
             elif state.holds is False:
-                failed = [(u, v) for u, v in self.failed_units(rule, env)]
-                said = [
-                    self.phraser.negation(u.node) if v is False else f"unknown whether {self.phraser.statement(u.node)}"
-                    for u, v in failed
-                ]
+                said = [u.negation if v is False else f"unknown whether {u.statement}" for u, v in failed_units[rid]]
                 result, detail = "not_met", "not met: " + "; ".join(said)
             else:
                 unknown = sorted(

@@ -96,7 +96,7 @@ class RequestReader:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
         self.facts = _FactTree.of(vocabulary.facts)
-        self.top_keys = (*vocabulary.fields, "facts", "chain")
+        self.top_keys = request_keys(vocabulary)
         self.defaults = [(p, s.default) for p, s in vocabulary.facts.items() if s.default is not None]
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -311,6 +311,11 @@ class RequestReader:
                 )
             )
         return False
+
+
+def request_keys(vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The top-level keys a request may have: the fields, ``facts``, and ``chain`` if hops are declared."""
+    return (*vocabulary.fields, "facts", *(("chain",) if vocabulary.hop else ()))
 
 
 def parse_date(value: object) -> datetime.date | None:
