@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO, NoReturn
 
-from .checker import Rules, load
+from . import testing
+from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
@@ -73,6 +75,22 @@ def _parser() -> _Parser:
     check.add_argument(
         "--trace", action="store_true", help="show every rule considered (in JSON Lines mode, add it to each record)"
     )
+
+    test = commands.add_parser(
+        "test",
+        help="run scenario tests (YAML) against the rules",
+        description="Run scenario tests: each case gives a request and the decision the law requires. PATHS are "
+        "scenario files or directories searched for them (default: the bundled rules' tests).",
+    )
+    test.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
+    test.add_argument(
+        "--rules",
+        metavar="DIR",
+        help="a rule directory (default: a rule directory given as PATH, else the bundled rules)",
+    )
+    test.add_argument(
+        "--coverage", action="store_true", help="report, per rule, whether the tests saw it apply and not apply"
+    )
     return parser
 
 
@@ -91,6 +109,8 @@ def main(
             raise UsageError("name a command, e.g. `disclosure-rules check request.json`")
         if args.command == "check":
             return _check(args, stdin or sys.stdin.buffer, out, err)
+        if args.command == "test":
+            return _test(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
@@ -114,6 +134,32 @@ def main(
 
 def _load(args: argparse.Namespace) -> Rules:
     return load(args.rules) if args.rules else load()
+
+
+def _test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    paths = args.paths or [str(bundled_rules_path() / "tests")]
+    rules_dir = args.rules
+    if rules_dir is None:
+        candidates = [p for p in paths if Path(p).is_dir() and any(Path(p).glob("*.yaml"))]
+        rules_dir = candidates[0] if candidates else None
+    rules = load(rules_dir) if rules_dir else load()
+    try:
+        suites = testing.load_suites(paths)
+    except testing.ScenarioError as exc:
+        for diagnostic in exc.diagnostics:
+            err.write(f"{diagnostic}\n")
+        return EXIT_BAD_INPUT
+    if not suites:
+        err.write("disclosure-rules: no scenario files found (a scenario file starts with `scenarios:`)\n")
+        return EXIT_BAD_INPUT
+    results = testing.run(rules, suites)
+    for result in results:
+        if not result.passed:
+            out.write(testing.format_failure(result) + "\n\n")
+    if args.coverage:
+        out.write(testing.format_coverage(testing.coverage(rules, results)) + "\n")
+    out.write(testing.summary(results, suites) + "\n")
+    return EXIT_PERMIT if all(r.passed for r in results) else EXIT_TEST_FAILED
 
 
 def _exit_code(decision: Decision) -> int:

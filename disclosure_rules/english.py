@@ -4,8 +4,9 @@ Used for the ``missing`` part of a decision ("the written request must be
 signed by the head of the agency; it is `assistant_director` ...") and for the
 rule documentation. Three moods: a *statement* ("the recipient is ICE"), its
 *negation* ("the recipient is not ICE") and a *requirement* ("the recipient
-must be ICE"). :func:`outline` turns a condition into nested all-of/any-of
-lists for the docs.
+must be ICE"). :meth:`Phraser.outline` turns a condition into nested
+all-of/any-of lists for the docs, optionally opening each definition it names
+one level deep.
 """
 
 from __future__ import annotations
@@ -26,9 +27,23 @@ _PHRASES: Mapping[str, tuple[str, str, str, str]] = {
     "!=": ("is not {r}", "is {r}", "must not be {r}", "must be {r}"),
     "in": ("is {r}", "is not {r}", "must be {r}", "must not be {r}"),
     "not in": ("is not {r}", "is {r}", "must not be {r}", "must be {r}"),
-    "overlaps": ("include {r}", "include none of {r}", "must include {r}", "must include none of {r}"),
     "within": ("are all among {r}", "are not all among {r}", "must all be among {r}", "must not all be among {r}"),
-    "includes": ("include {r}", "do not include {r}", "must include {r}", "must not lack any of {r}"),
+}
+# Set tests read differently for one value and for several: (one value, several values).
+_SET_PHRASES: Mapping[str, tuple[tuple[str, str, str, str], tuple[str, str, str, str]]] = {
+    "overlaps": (
+        ("include {r}", "do not include {r}", "must include {r}", "must not include {r}"),
+        (
+            "include at least one of {r}",
+            "include none of {r}",
+            "must include at least one of {r}",
+            "must include none of {r}",
+        ),
+    ),
+    "includes": (
+        ("include {r}", "do not include {r}", "must include {r}", "must not include {r}"),
+        ("include all of {r}", "do not include all of {r}", "must include all of {r}", "must not include all of {r}"),
+    ),
 }
 _DATE_ORDER: Mapping[str, tuple[str, str]] = {
     "<": ("before", "on or after"),
@@ -46,11 +61,19 @@ _NUMBER_ORDER: Mapping[str, tuple[str, str]] = {
 
 @attrs.frozen
 class OutlineItem:
-    """A condition as a tree for display: a leaf sentence, or all-of / any-of children."""
+    """A condition as a tree for display: a leaf sentence, or all-of / any-of / none-of children.
+
+    ``mode`` is ``"leaf"``, ``"all"``, ``"any"``, ``"none"`` (none of the children holds) or
+    ``"notall"`` (not every child holds). A leaf that states a named definition carries its name in
+    ``definition``, and, when the outline was asked to expand definitions, the definition's own
+    outline in ``detail`` (one level only: definitions inside it are named, not opened).
+    """
 
     text: str
-    mode: str = "leaf"  # "leaf", "all" or "any"
+    mode: str = "leaf"
     children: tuple[OutlineItem, ...] = ()
+    definition: str | None = None
+    detail: OutlineItem | None = None
 
 
 class Phraser:
@@ -90,7 +113,7 @@ class Phraser:
             return self.value(node.type, node.value)
         if isinstance(node, Group):
             group = self.vocabulary.groups[node.name]
-            return f"{group.label} ({self.value_list(node.type, node.values, joiner)})"
+            return f"{_definite(group.label)} ({self.value_list(node.type, node.values, joiner)})"
         if isinstance(node, ValueSet):
             return self.value_list(node.type, node.values, joiner)
         return self.statement(node)
@@ -101,10 +124,6 @@ class Phraser:
             return "one of " + right
         if node.op in ("in", "not in") and isinstance(node.right, Group):
             return "one of " + right
-        if node.op in ("overlaps",) and len(_values(node.right)) > 1:
-            return "at least one of " + right
-        if node.op == "includes" and len(_values(node.right)) > 1:
-            return "all of " + right
         return right
 
     # -- sentences ----------------------------------------------------------------------------
@@ -118,7 +137,13 @@ class Phraser:
             word = positive if mood in (0, 2) else negative
             verb = "is" if mood in (0, 1) else "must be"
             return f"{left} {verb} {word} {self.operand(node.right)}"
-        phrase = _PHRASES[node.op][mood]
+        if node.op in _SET_PHRASES:
+            single, several = _SET_PHRASES[node.op]
+            right = node.right
+            many = len(_values(right)) > 1 or (isinstance(right, Path) and right.type.is_set)
+            phrase = (several if many else single)[mood]
+        else:
+            phrase = _PHRASES[node.op][mood]
         return f"{left} {phrase.format(r=self._right(node))}"
 
     def statement(self, node: Expr) -> str:
@@ -181,16 +206,33 @@ class Phraser:
         return f"required: {self.statement(node)}"
 
     def outline(self, node: Expr, expand: bool = False) -> OutlineItem:
-        """A tree of sentences: ``and`` becomes "all of", ``or`` "any of"; definitions are named, not opened."""
+        """A tree of sentences: ``and`` becomes "all of", ``or`` "any of".
+
+        With ``expand``, a definition the condition names is also opened one level (in ``detail``), so a
+        reader sees what "the data is return information" means without leaving the page.
+        """
         if isinstance(node, And):
             return OutlineItem("all of the following", "all", tuple(self.outline(o, expand) for o in node.operands))
         if isinstance(node, Or):
             return OutlineItem("any of the following", "any", tuple(self.outline(o, expand) for o in node.operands))
+        if isinstance(node, Not) and isinstance(node.operand, Not):
+            return self.outline(node.operand.operand, expand)
         if isinstance(node, Not) and isinstance(node.operand, (And, Or)):
             inner = self.outline(node.operand, expand)
             label = "none of the following" if isinstance(node.operand, Or) else "not all of the following"
             return OutlineItem(label, "none" if isinstance(node.operand, Or) else "notall", inner.children)
+        if isinstance(node, Ref):
+            detail = self.outline(self.definitions[node.name].condition) if expand else None
+            return OutlineItem(self.statement(node), definition=node.name, detail=detail)
+        if isinstance(node, Not) and isinstance(node.operand, Ref):
+            return OutlineItem(self.statement(node), definition=node.operand.name)
         return OutlineItem(self.statement(node))
+
+
+def _definite(label: str) -> str:
+    """A group's label as a definite noun phrase: "one of *the* tax-return sources"."""
+    first = label.split(" ", 1)[0].lower()
+    return label if first in ("the", "a", "an", "any", "all", "every") else f"the {label}"
 
 
 def _values(node: Expr) -> frozenset[str]:

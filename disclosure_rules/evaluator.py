@@ -95,10 +95,10 @@ def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.dat
             (permit_true if applies else permit_unknown).append(rid)
 
     if forbid_true:
-        rule = _controlling(compiled, forbid_true)
+        rule = _controlling(compiled, forbid_true, states)
         return Verdict("deny", "prohibited", rule, _chain(compiled, rule, states), tuple(permit_true), (), (), states)
     if permit_true and not forbid_unknown:
-        rule = _controlling(compiled, permit_true)
+        rule = _controlling(compiled, permit_true, states)
         return Verdict("permit", "permitted", rule, _chain(compiled, rule, states), (), (), (), states)
     if permit_true or permit_unknown:
         undecided = tuple(forbid_unknown + permit_unknown)
@@ -108,10 +108,20 @@ def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.dat
     return Verdict("deny", "no_authority", None, (), (), (), (), states)
 
 
-def _controlling(compiled: CompiledRulebook, candidates: list[str]) -> str:
-    """The most specific candidate: deepest in the exception tree, then first declared."""
-    depth, position = compiled.depth, compiled.position
-    return min(candidates, key=lambda rid: (-depth[rid], position[rid]))
+def _held_depth(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleState]) -> int:
+    """How many rules, counting ``rid``, lead down to it through rules that held on this request."""
+    held = [p for p in compiled.book.rules[rid].exception_to if states[p].holds is True]
+    return 1 + max((_held_depth(compiled, p, states) for p in held), default=0)
+
+
+def _controlling(compiled: CompiledRulebook, candidates: list[str], states: Mapping[str, RuleState]) -> str:
+    """The most specific candidate that decided: the deepest chain of exceptions that held, then first declared.
+
+    A court order that overrides a permit which held (§ 6103(a) -> (i)(2) -> order) is more specific than
+    the general rule; an exception to a permit that did not hold overrode nothing, so it counts as shallow.
+    """
+    position = compiled.position
+    return min(candidates, key=lambda rid: (-_held_depth(compiled, rid, states), position[rid]))
 
 
 def _chain(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleState]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from .ast import Not, Ref
 from .compiler import UNKNOWN, CompiledRulebook, Unit
 from .decision import Decision, Failure, Link, Missing, TraceEntry
 from .diagnostics import Diagnostic
@@ -27,7 +28,7 @@ from .model import Effective
 from .unparse import unparse
 
 NEAR_MISS = 2
-"""A permitting rule 'nearly applied' when at most this many of its requirements failed."""
+"""A permitting rule 'nearly applied' when it lacks at most this many requirements and no route lacks fewer."""
 
 DateText = Callable[[str, datetime.date], str]
 
@@ -148,19 +149,41 @@ class Explainer:
             return f"`{value}` ({self.phraser.value(slot.type, value)})"
         return f"`{value}`"
 
-    def observed(self, unit: Unit, env: Mapping[str, Any]) -> str:
-        paths = sorted(unit.reads.paths, key=lambda p: self.path_order.get(p, 0))
-        if len(paths) == 1:
+    def unstated(self, paths: list[str]) -> str:
+        """Facts a request leaves out, in words: "whether the request is in writing", "the signer"."""
+        words = []
+        for path in paths:
+            slot = self.vocabulary.slot(path)
+            label = slot.label if slot else path
+            words.append(f"whether {label}" if slot is not None and slot.type.kind == "bool" else label)
+        return _join(words) or "some facts"
+
+    def observed(self, text: _UnitText, value: bool | None, env: Mapping[str, Any]) -> str:
+        """What the request shows about one failed requirement."""
+        paths = sorted(text.unit.reads.paths, key=lambda p: self.path_order.get(p, 0))
+        if value is None:
+            unknown = [p for p in paths if env.get(p, UNKNOWN) is UNKNOWN]
+            return f"the request does not state {self.unstated(unknown)}"
+        node = text.unit.node
+        inner = node.operand if isinstance(node, Not) else node
+        if len(paths) == 1 and not isinstance(inner, Ref):
             path = paths[0]
-            value = env.get(path, UNKNOWN)
-            if value is UNKNOWN:
-                return "the request does not state it"
             slot = self.vocabulary.slot(path)
             if slot is not None and slot.type.kind == "bool":
-                return "it is" if value else "it is not"
+                return "it is" if env[path] else "it is not"
             return f"it is {self.quoted(path, env)}"
-        parts = [f"{self.label(p)} is {self.quoted(p, env)}" for p in paths]
-        return "here " + "; ".join(parts) if parts else ""
+        # A definition or a test of several values: say what holds instead, and quote the stated facts
+        # that are not plain yes/no (who signed, what the request sets forth...).
+        details = [
+            f"{self.label(p)} {'are' if slot.type.is_set else 'is'} {self.quoted(p, env)}"
+            for p in paths
+            if p.startswith("facts.")
+            and (slot := self.vocabulary.slot(p)) is not None
+            and slot.type.kind != "bool"
+            and p in env
+        ]
+        said = f"here {text.negation}"
+        return f"{said}: {'; '.join(details)}" if details else said
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -222,7 +245,7 @@ class Explainer:
 
     def indeterminate_reason(self, verdict: Verdict, env: Mapping[str, Any]) -> str:
         rules = self.book.rules
-        facts = _join([self.label(p) for p in verdict.unknown_facts]) or "some facts"
+        facts = self.unstated(list(verdict.unknown_facts))
         routes = _join([rules[r].citation for r in verdict.undecided])
         verb = "turns" if len(verdict.undecided) == 1 else "turn"
         return (
@@ -246,15 +269,22 @@ class Explainer:
         failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
         env: Mapping[str, Any],
     ) -> tuple[Missing, ...]:
+        # The closest routes only: those that lack the fewest requirements, if that is at most `near_miss`.
+        counts = {
+            rule.id: len(failed_units.get(rule.id, [])) + (0 if states[rule.id].in_force else 1)
+            for rule in self.book.rules.values()
+            if rule.kind == "permit" and states[rule.id].holds is not True
+        }
+        closest = min((c for c in counts.values() if c > 0), default=0)
+        if not closest or closest > self.near_miss:
+            return ()
         found: list[tuple[int, int, Missing]] = []
         for index, rule in enumerate(self.book.rules.values()):
             state = states[rule.id]
-            if rule.kind != "permit" or state.holds is True:
+            if counts.get(rule.id) != closest:
                 continue
             failed = failed_units.get(rule.id, [])
-            count = len(failed) + (0 if state.in_force else 1)
-            if count == 0 or count > self.near_miss:
-                continue
+            count = closest
             failures: list[Failure] = []
             if not state.in_force:
                 failures.append(
@@ -264,7 +294,7 @@ class Explainer:
                         f"the date of the disclosure is {self.date_text('date', env['date'])}" if "date" in env else "",
                     )
                 )
-            failures.extend(Failure(u.source, u.requirement, self.observed(u.unit, env)) for u, _ in failed)
+            failures.extend(Failure(u.source, u.requirement, self.observed(u, v, env)) for u, v in failed)
             found.append((count, index, Missing(rule.id, rule.title, rule.citation, tuple(failures))))
         return tuple(m for _, _, m in sorted(found, key=lambda item: (item[0], item[1])))
 

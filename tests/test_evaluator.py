@@ -121,7 +121,7 @@ def test_unknown_fact_makes_a_would_be_permit_indeterminate(layered: Rules) -> N
     assert (d.decision, d.status) == ("deny", "indeterminate")
     assert d.unknown_facts == ("facts.request.signed_by",)
     assert "does not state the signer" in d.reason
-    assert d.missing[0].failed[0].observed == "the request does not state it"
+    assert d.missing[0].failed[0].observed == "the request does not state the signer"
 
 
 def test_unknown_fact_that_cannot_change_the_outcome_does_not_block(layered: Rules) -> None:

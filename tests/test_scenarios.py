@@ -1,0 +1,17 @@
+"""The scenario files under rules/tests run under pytest too: one test per case."""
+
+from __future__ import annotations
+
+import pytest
+
+from disclosure_rules import Rules, testing
+from disclosure_rules.checker import bundled_rules_path
+
+SUITES = testing.load_suites([bundled_rules_path() / "tests"])
+CASES = [scenario for suite in SUITES for scenario in suite.scenarios]
+
+
+@pytest.mark.parametrize("scenario", CASES, ids=[c.id for c in CASES])
+def test_scenario(bundled: Rules, scenario: testing.Scenario) -> None:
+    result = testing.check_scenario(bundled, scenario)
+    assert result.passed, testing.format_failure(result)
