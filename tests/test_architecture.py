@@ -34,7 +34,7 @@ STAGE = {
     "checker": 8,
     "render": 9,
     "testing": 9,
-    "docsgen": 9,
+    "docsgen": 9.5,
     "cli": 10,
     "__main__": 11,
     "__init__": 12,
