@@ -8,6 +8,8 @@ A scenario file reads as a specification::
       date: 2025-08-07
       element: address
       ...
+    bases:                     # other named starting points; a case picks one with `base: <name>`
+      court-order: {...}
     cases:
       - name: every condition holds
         request: {}            # merged over `base`: mappings merge, a null removes the key
@@ -44,6 +46,8 @@ from .decision import Decision
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
 from .yamlsource import YamlError, YMap, YNode, YScalar, YSeq, parse_yaml
 
+FILE_KEYS = ("scenarios", "title", "description", "base", "bases", "cases")
+CASE_KEYS = ("name", "description", "base", "request", "expect")
 EXPECT_KEYS = (
     "decision",
     "status",
@@ -183,18 +187,24 @@ def load_suite(path: Path) -> Suite:
             [Diagnostic("unknown_file", "a scenario file starts with `scenarios: <name>`", Position(name, 1, 1))]
         )
     for key, scalar in root.keys.items():
-        if key not in ("scenarios", "title", "description", "base", "cases"):
+        if key not in FILE_KEYS:
             problems.append(
                 Diagnostic(
                     "unknown_key",
                     f"a scenario file has no key `{key}`",
                     scalar.position,
-                    help=did_you_mean(key, ("scenarios", "title", "description", "base", "cases")),
+                    help=did_you_mean(key, FILE_KEYS),
                 )
             )
     suite = str(_plain(root.items["scenarios"]))
     title = str(_plain(root.items["title"])) if "title" in root.items else suite
     base = _plain(root.items["base"]) if "base" in root.items else {}
+    bases_node = root.items.get("bases")
+    bases: dict[str, Any] = {}
+    if isinstance(bases_node, YMap):
+        bases = {name: _plain(node) for name, node in bases_node.items.items()}
+    elif bases_node is not None:
+        problems.append(Diagnostic("wrong_type", "`bases` must map names to requests", bases_node.position))
     cases_node = root.items.get("cases")
     scenarios: list[Scenario] = []
     if not isinstance(cases_node, YSeq):
@@ -205,13 +215,13 @@ def load_suite(path: Path) -> Suite:
                 problems.append(Diagnostic("wrong_type", "each case must be a mapping", node.position))
                 continue
             for key, scalar in node.keys.items():
-                if key not in ("name", "description", "request", "expect"):
+                if key not in CASE_KEYS:
                     problems.append(
                         Diagnostic(
                             "unknown_key",
                             f"a case has no key `{key}`",
                             scalar.position,
-                            help=did_you_mean(key, ("name", "description", "request", "expect")),
+                            help=did_you_mean(key, CASE_KEYS),
                         )
                     )
             case_name = _plain(node.items["name"]) if "name" in node.items else None
@@ -231,7 +241,21 @@ def load_suite(path: Path) -> Suite:
                             help=did_you_mean(key, EXPECT_KEYS),
                         )
                     )
-            request = merge(base, _plain(node.items["request"])) if "request" in node.items else base
+            start = base
+            if "base" in node.items:
+                chosen = _plain(node.items["base"])
+                if chosen not in bases:
+                    problems.append(
+                        Diagnostic(
+                            "unknown_name",
+                            f"no base named `{chosen}`",
+                            node.items["base"].position,
+                            help=did_you_mean(str(chosen), bases),
+                        )
+                    )
+                    continue
+                start = bases[chosen]
+            request = merge(start, _plain(node.items["request"])) if "request" in node.items else start
             description = node.items.get("description")
             scenarios.append(
                 Scenario(

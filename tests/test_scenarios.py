@@ -15,3 +15,13 @@ CASES = [scenario for suite in SUITES for scenario in suite.scenarios]
 def test_scenario(bundled: Rules, scenario: testing.Scenario) -> None:
     result = testing.check_scenario(bundled, scenario)
     assert result.passed, testing.format_failure(result)
+
+
+def test_every_bundled_rule_is_exercised_both_ways(bundled: Rules) -> None:
+    results = testing.run(bundled, SUITES)
+    never = [c.rule for c in testing.coverage(bundled, results) if not c.both_ways]
+    assert never == []
+
+
+def test_there_are_at_least_80_scenarios() -> None:
+    assert len(CASES) >= 80
