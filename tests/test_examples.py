@@ -6,18 +6,48 @@ import pytest
 
 from disclosure_rules import Rules
 
-from .conftest import example
+from .conftest import EXAMPLES, example
 
 
-@pytest.mark.parametrize(
-    ("name", "decision", "status", "rule"),
-    [
-        ("irs-ice-address-request.json", "permit", "permitted", "irc-6103-i-2"),
-        ("irs-ice-address-request-after-injunction.json", "deny", "prohibited", "ddc-ctr-2025-11-21"),
-        ("irs-ice-address-request-signed-by-assistant-director.json", "deny", "prohibited", "irc-6103-a"),
-        ("invalid-undeclared-fact.json", "deny", "error", None),
-    ],
-)
+EXPECTED = [
+    ("irs-ice-address-request.json", "permit", "permitted", "irc-6103-i-2"),
+    ("irs-ice-address-request-after-injunction.json", "deny", "prohibited", "ddc-ctr-2025-11-21"),
+    ("irs-ice-address-request-signed-by-assistant-director.json", "deny", "prohibited", "irc-6103-a"),
+    ("invalid-undeclared-fact.json", "deny", "error", None),
+    ("irs-ice-request-name-and-tin-only.json", "deny", "prohibited", "irc-6103-a"),
+    ("irs-ice-request-zip-code-only.json", "deny", "prohibited", "irc-6103-a"),
+    ("irs-ice-one-official-million-investigations.json", "deny", "prohibited", "irc-6103-a"),
+    ("irs-ice-civil-removal.json", "deny", "prohibited", "irc-6103-a"),
+    ("irs-ice-informant-determination.json", "deny", "prohibited", "irc-6103-i-6"),
+    ("irs-ice-personal-engagement-not-stated.json", "deny", "indeterminate", "irc-6103-i-2"),
+    ("irs-ice-wages-after-dmass-order.json", "deny", "prohibited", "dmass-cedc-2026-02-05-mou"),
+    ("ice-matched-addresses-to-operators-before-dmass-order.json", "deny", "prohibited", "irc-6103-a"),
+    ("ice-matched-addresses-to-operators-after-dmass-order.json", "deny", "prohibited", "dmass-cedc-2026-02-05-use"),
+    (
+        "ice-criminal-investigators-use-addresses-before-dmass-order.json",
+        "permit",
+        "permitted",
+        "irc-6103-i-recipient-use",
+    ),
+    ("ssa-claimant-address-privacy-act-b7.json", "permit", "permitted", "privacy-act-b-7"),
+    ("ssa-representative-address-privacy-act-b7.json", "permit", "permitted", "privacy-act-b-7"),
+    ("ssa-usps-address-privacy-act-b7.json", "permit", "permitted", "privacy-act-b-7"),
+    ("ssa-usps-address-no-privacy-act-route.json", "deny", "prohibited", "ssa-program-records"),
+    ("ssa-w2-wage-report-address-to-ice.json", "deny", "prohibited", "irc-6103-a"),
+    ("ssa-mixed-origin-address-to-ice.json", "deny", "prohibited", "irc-6103-a"),
+    ("ssa-program-records-address-refused-by-assurance.json", "deny", "prohibited", "ssa-address-assurance"),
+    ("taxpayer-consent-to-hud.json", "permit", "permitted", "irc-6103-c"),
+    ("ssa-l7-benefits-match.json", "permit", "permitted", "irc-6103-l-7"),
+    ("irs-m2-federal-claim-address.json", "permit", "permitted", "irc-6103-m-2"),
+    ("irs-fugitive-administrative-removal-warrant.json", "deny", "prohibited", "irc-6103-a"),
+]
+
+
+def test_every_example_has_an_expectation() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.json")) == sorted(name for name, *_ in EXPECTED)
+
+
+@pytest.mark.parametrize(("name", "decision", "status", "rule"), EXPECTED)
 def test_example(bundled: Rules, name: str, decision: str, status: str, rule: str | None) -> None:
     d = bundled.check(example(name))
     assert (d.decision, d.status, d.rule) == (decision, status, rule)
