@@ -8,7 +8,6 @@ from disclosure_rules import Rules
 
 from .conftest import EXAMPLES, example
 
-
 EXPECTED = [
     ("irs-ice-address-request.json", "permit", "permitted", "irc-6103-i-2"),
     ("irs-ice-address-request-after-injunction.json", "deny", "prohibited", "ddc-ctr-2025-11-21"),
