@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
-from . import testing
+from . import docsgen, testing
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
 from .render.json import render_json
 from .render.text import render_text
+from .request import parse_date
 from .version import __version__
 
 EXIT_PERMIT = 0
@@ -91,6 +92,25 @@ def _parser() -> _Parser:
     test.add_argument(
         "--coverage", action="store_true", help="report, per rule, whether the tests saw it apply and not apply"
     )
+
+    docs = commands.add_parser(
+        "docs",
+        help="write the rule documentation: Markdown pages and JSON schemas",
+        description="Write Markdown pages for every rule set and rule, the vocabulary and the overview matrix, and "
+        "the JSON schemas of the request and the decision, all generated from the rules (default: the bundled "
+        "rules), with worked examples decided by the engine on the scenario tests.",
+    )
+    docs.add_argument(
+        "--out", metavar="DIR", required=True, help="the output directory: new, or one this command wrote before"
+    )
+    docs.add_argument("--rules", metavar="DIR", help="a rule directory (default: the bundled rules)")
+    docs.add_argument(
+        "--tests",
+        metavar="PATH",
+        action="append",
+        help="a scenario file or directory for the worked examples; repeatable (default: the rules' tests/)",
+    )
+    docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
     return parser
 
 
@@ -111,6 +131,8 @@ def main(
             return _check(args, stdin or sys.stdin.buffer, out, err)
         if args.command == "test":
             return _test(args, out, err)
+        if args.command == "docs":
+            return _docs(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
@@ -160,6 +182,28 @@ def _test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         out.write(testing.format_coverage(testing.coverage(rules, results)) + "\n")
     out.write(testing.summary(results, suites) + "\n")
     return EXIT_PERMIT if all(r.passed for r in results) else EXIT_TEST_FAILED
+
+
+def _docs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    day = parse_date(args.date) if args.date is not None else None
+    if args.date is not None and day is None:
+        raise UsageError(f"`--date` must be a date written YYYY-MM-DD, not `{args.date}`")
+    try:
+        _site, written = docsgen.generate(args.out, args.rules, tests=args.tests, day=day)
+    except testing.ScenarioError as exc:
+        for diagnostic in exc.diagnostics:
+            err.write(f"{diagnostic}\n")
+        return EXIT_BAD_INPUT
+    except docsgen.DocsError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        err.write(f"{args.out}: error[io]: cannot write the pages: {exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    out.write(
+        f"wrote {len(written.pages)} files to {args.out} "
+        f"({len(written.changed)} changed, {len(written.removed)} removed)\n"
+    )
+    return EXIT_PERMIT
 
 
 def _exit_code(decision: Decision) -> int:
@@ -236,9 +280,14 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
         err.write(f"{name}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
         return EXIT_BAD_INPUT
     bad = denied = 0
-    # One rendered line per distinct decision: the decision objects are shared per case.
-    rendered: dict[int, tuple[Decision, str]] = {}
-    write = out.write
+    # Lines go out as bytes when the output has a byte layer: at a million lines, encoding each line
+    # again through the text layer costs more than deciding it. One rendered line per distinct decision:
+    # decision objects are shared per case, so the cache holds a few entries, not one per line.
+    binary: IO[bytes] | None = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+    write: Callable[[Any], object] = binary.write if binary is not None else out.write
+    rendered: dict[int, tuple[Decision, bytes | str]] = {}
     loads = loads_strict
     check = rules.check
     try:
@@ -258,7 +307,8 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
                 bad += 1
                 for error in decision.errors:
                     err.write(f"{name}:{number}: {error}\n")
-                write(_error_line(decision, number, fmt, args.trace))
+                text = _error_line(decision, number, fmt, args.trace)
+                write(text.encode() if binary is not None else text)
                 continue
             if decision.decision != "permit":
                 denied += 1
@@ -271,11 +321,13 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
                     if fmt == "json"
                     else f"{decision.decision}\t{decision.status}\t{decision.rule or '-'}\n"
                 )
-                entry = rendered[id(decision)] = (decision, text)
+                entry = rendered[id(decision)] = (decision, text.encode() if binary is not None else text)
             write(entry[1])
     finally:
         if stream is not stdin:
             stream.close()
+        if binary is not None:
+            binary.flush()
     if bad:
         return EXIT_BAD_INPUT
     return EXIT_DENY if denied else EXIT_PERMIT

@@ -227,7 +227,12 @@ class Explainer:
             for rid, state in states.items()
             if state.holds is not True and state.in_force
         }
-        missing = self.missing(states, failed, env) if verdict.decision == "deny" else ()
+        # What is missing matters only when no route was satisfied: if a route held but was overridden
+        # (by a court order, say), the chain already says why, and nothing the requester adds can help.
+        route_held = any(
+            states[rid].holds is True for rid, rule in self.book.rules.items() if rule.kind == "permit"
+        )
+        missing = self.missing(states, failed, env) if verdict.decision == "deny" and not route_held else ()
         return Decision(
             decision=verdict.decision,  # type: ignore[arg-type]
             status=verdict.status,  # type: ignore[arg-type]

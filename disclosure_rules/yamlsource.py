@@ -15,9 +15,11 @@ from __future__ import annotations
 import bisect
 import datetime
 import re
+from typing import Any
 
 import attrs
 import yaml
+import yaml.cyaml
 
 from .diagnostics import Diagnostic, Position
 
@@ -82,6 +84,20 @@ class _StrictLoader(
 
 class _AliasError(yaml.MarkedYAMLError):
     pass
+
+
+# PyYAML's binding to libyaml, when the installed wheel has it.
+_CParser: Any = vars(yaml.cyaml).get("CParser") if getattr(yaml, "__with_libyaml__", False) else None
+_FastLoader: type[Any] | None = None
+if _CParser is not None:
+
+    class _CStrictLoader(_CParser, yaml.constructor.SafeConstructor, _StrictResolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _StrictResolver.__init__(self)
+
+    _FastLoader = _CStrictLoader
 
 
 @attrs.frozen
@@ -188,6 +204,17 @@ def parse_yaml(name: str, text: str) -> YNode:
                 Position(name, 1, 1),
             )
         )
+    if _FastLoader is not None:
+        # libyaml is several times faster; any problem is re-read by the pure-Python loader below, so
+        # that every message and position comes from one parser.
+        fast = _FastLoader(text)
+        try:
+            root = fast.get_single_node()
+            return _Converter(source, fast).convert_root(root, name)
+        except (yaml.YAMLError, _SharedNode, YamlError):
+            pass
+        finally:
+            fast.dispose()
     loader = _StrictLoader(text)
     try:
         root = loader.get_single_node()
@@ -210,20 +237,31 @@ def parse_yaml(name: str, text: str) -> YNode:
         raise YamlError(Diagnostic("yaml_syntax", str(exc).strip(), Position(name, 1, 1))) from None
     finally:
         loader.dispose()
-    if root is None:
-        return YMap({}, {}, Position(name, 1, 1))
-    return _Converter(source, loader).convert(root)
+    return _Converter(source, loader).convert_root(root, name)
+
+
+class _SharedNode(Exception):
+    """libyaml composed an alias into a shared node; the pure-Python loader reports where it is written."""
 
 
 class _Converter:
-    def __init__(self, source: SourceText, loader: _StrictLoader) -> None:
+    def __init__(self, source: SourceText, loader: yaml.constructor.SafeConstructor) -> None:
         self.source = source
         self.loader = loader
+        self.seen: set[int] = set()
+
+    def convert_root(self, root: yaml.Node | None, name: str) -> YNode:
+        if root is None:
+            return YMap({}, {}, Position(name, 1, 1))
+        return self.convert(root)
 
     def _pos(self, node: yaml.Node) -> Position:
         return self.source.position(node.start_mark.index)
 
     def convert(self, node: yaml.Node) -> YNode:
+        if id(node) in self.seen:
+            raise _SharedNode()
+        self.seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 raise YamlError(self._bad_tag(node))

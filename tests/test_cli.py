@@ -59,7 +59,7 @@ def test_json_format_prints_the_decision_document() -> None:
         "ruleset",
     ]
     assert doc["missing"][0]["rule"] == "irc-6103-i-2"
-    assert "`assistant_director`" in doc["missing"][0]["failed"][0]["text"]
+    assert "`assistant_director`" in doc["missing"][0]["failed"][0]["observed"]
 
 
 def test_undeclared_fact_is_bad_input_with_path_and_suggestion() -> None:

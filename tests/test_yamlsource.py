@@ -82,3 +82,25 @@ def test_offsets_inside_scalars_map_back_to_the_file(text: str, needle: str, lin
     assert isinstance(node.value, str)
     position = node.position_at(node.value.index(needle))
     assert (position.line, position.column) == (line, column)
+
+
+def _walk(node: object) -> object:
+    if isinstance(node, YScalar):
+        return (node.value, node.position, node.start, node.end)
+    if isinstance(node, YSeq):
+        return ("seq", node.position, [_walk(i) for i in node.items])
+    assert isinstance(node, YMap)
+    return ("map", node.position, {k: (node.keys[k].position, _walk(v)) for k, v in node.items.items()})
+
+
+def test_libyaml_and_the_pure_python_parser_agree_on_every_bundled_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from disclosure_rules import yamlsource
+    from disclosure_rules.checker import bundled_rules_path
+
+    if yamlsource._FastLoader is None:
+        pytest.skip("PyYAML was built without libyaml")
+    files = sorted(bundled_rules_path().rglob("*.yaml"))
+    fast = {p: _walk(parse_yaml(str(p), p.read_text())) for p in files}
+    monkeypatch.setattr(yamlsource, "_FastLoader", None)
+    slow = {p: _walk(parse_yaml(str(p), p.read_text())) for p in files}
+    assert fast == slow

@@ -40,8 +40,7 @@ def decision_document(decision: Decision, *, trace: bool = True) -> dict[str, An
                 "title": m.title,
                 "citation": m.citation,
                 "failed": [
-                    {"condition": f.condition, "requirement": f.requirement, "observed": f.observed, "text": f.text}
-                    for f in m.failed
+                    {"condition": f.condition, "requirement": f.requirement, "observed": f.observed} for f in m.failed
                 ],
             }
             for m in decision.missing

@@ -1,0 +1,62 @@
+"""Write a JSON Lines file of IRS-to-ICE address requests shaped like the 2025 batch.
+
+    python benchmarks/gen_mission_requests.py OUT.jsonl [--n 1200000] [--seed 20250807]
+
+About 1.2 million people with final removal orders were matched against IRS records. Each line is one
+(i)(2) request for one person, with the variation a real batch has: dates across 2025 and 2026 (before and
+after the court orders), some requests signed by an assistant director, some setting forth only a ZIP
+code, a few with a fact left out. Request lines differ (the date varies) but fall into few cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import random
+
+COMPLETE = ["taxpayer_name", "taxpayer_address", "taxable_periods", "statutory_authority", "specific_reasons"]
+ZIP_ONLY = ["taxpayer_name", "zip_code_only", "taxable_periods", "statutory_authority", "specific_reasons"]
+
+
+def request(rnd: random.Random, day: datetime.date) -> dict[str, object]:
+    facts: dict[str, object] = {
+        "request": {
+            "in_writing": True,
+            "signed_by": rnd.choices(["agency_head", "assistant_director"], [0.8, 0.2])[0],
+            "sets_forth": COMPLETE if rnd.random() < 0.9 else ZIP_ONLY,
+        },
+        "matter": {"specific_statute": True, "involves_tax_administration": False,
+                   "statute": "8 U.S.C. § 1253(a)(1)"},
+        "recipients": {"personally_engaged": True},
+        "use": {"solely_for_matter": True},
+    }
+    if rnd.random() < 0.02:
+        del facts["recipients"]
+    return {
+        "date": day.isoformat(),
+        "element": "address",
+        "holder": "IRS",
+        "origin": ["irs_records"],
+        "recipient": "ICE",
+        "purpose": rnd.choices(["nontax_criminal_investigation", "civil_immigration_enforcement"], [0.9, 0.1])[0],
+        "facts": facts,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out")
+    parser.add_argument("--n", type=int, default=1_200_000)
+    parser.add_argument("--seed", type=int, default=20250807)
+    args = parser.parse_args()
+    rnd = random.Random(args.seed)
+    first = datetime.date(2025, 8, 1)
+    days = [first + datetime.timedelta(days=i) for i in range(300)]
+    with open(args.out, "w", encoding="utf-8") as out:
+        for _ in range(args.n):
+            out.write(json.dumps(request(rnd, rnd.choice(days)), ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":
+    main()
