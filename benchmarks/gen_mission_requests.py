@@ -26,8 +26,7 @@ def request(rnd: random.Random, day: datetime.date) -> dict[str, object]:
             "signed_by": rnd.choices(["agency_head", "assistant_director"], [0.8, 0.2])[0],
             "sets_forth": COMPLETE if rnd.random() < 0.9 else ZIP_ONLY,
         },
-        "matter": {"specific_statute": True, "involves_tax_administration": False,
-                   "statute": "8 U.S.C. § 1253(a)(1)"},
+        "matter": {"specific_statute": True, "involves_tax_administration": False, "statute": "8 U.S.C. § 1253(a)(1)"},
         "recipients": {"personally_engaged": True},
         "use": {"solely_for_matter": True},
     }

@@ -86,6 +86,8 @@ class Phraser:
     def value(self, type_: Type, value: object) -> str:
         if isinstance(value, datetime.date):
             return value.isoformat()
+        if type_.kind == "text" and isinstance(value, str):
+            return f"“{value}”"  # free text, quoted so it does not read as part of the sentence
         return self.vocabulary.label_of_value(type_.element(), value)
 
     def value_list(self, type_: Type, values: Iterable[str], joiner: str = "or") -> str:

@@ -229,9 +229,7 @@ class Explainer:
         }
         # What is missing matters only when no route was satisfied: if a route held but was overridden
         # (by a court order, say), the chain already says why, and nothing the requester adds can help.
-        route_held = any(
-            states[rid].holds is True for rid, rule in self.book.rules.items() if rule.kind == "permit"
-        )
+        route_held = any(states[rid].holds is True for rid, rule in self.book.rules.items() if rule.kind == "permit")
         missing = self.missing(states, failed, env) if verdict.decision == "deny" and not route_held else ()
         return Decision(
             decision=verdict.decision,  # type: ignore[arg-type]
