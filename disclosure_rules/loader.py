@@ -12,10 +12,9 @@ is raised and nothing is returned, so a rule set that does not load is never hal
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path as FilePath
 from typing import TypeVar
 
@@ -35,392 +34,15 @@ from .model import (
     RulebookInfo,
     RuleSet,
 )
-from .template import Template, parse_template
 from .typecheck import check_condition, references
-from .valuetypes import SCALAR_KINDS, Type
-from .vocabulary import Enumeration, EnumValue, GroupDef, Slot, Vocabulary
+from .vocabloader import NAME_PATTERN, VocabularyBuilder, template_or_report
+from .vocabulary import Vocabulary
+from .yamlreader import DiagnosticSink, MappingReader, entries
 from .yamlsource import YamlError, YMap, YNode, YScalar, YSeq, parse_yaml
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()\-]*$")
-NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PATH_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-RESERVED_FIELDS = ("facts", "chain")
 
 T = TypeVar("T")
-
-
-class _Sink:
-    """Collects diagnostics while loading continues, so every mistake is reported at once."""
-
-    def __init__(self) -> None:
-        self.items: list[Diagnostic] = []
-
-    def add(self, code: str, message: str, position: Position | None, help: str | None = None) -> None:
-        self.items.append(Diagnostic(code, message, position, help=help))
-
-
-class _Reader:
-    """Typed access to one YAML mapping, reporting wrong types and unknown keys."""
-
-    def __init__(self, node: YMap, what: str, sink: _Sink) -> None:
-        self.node = node
-        self.what = what
-        self.sink = sink
-
-    def only(self, *allowed: str) -> None:
-        for key, scalar in self.node.keys.items():
-            if key not in allowed:
-                self.sink.add(
-                    "unknown_key",
-                    f"{self.what} has no key `{key}`",
-                    scalar.position,
-                    help=did_you_mean(key, allowed) or "allowed: " + ", ".join(f"`{a}`" for a in allowed),
-                )
-
-    def has(self, key: str) -> bool:
-        return key in self.node.items
-
-    def raw(self, key: str, required: bool = False) -> YNode | None:
-        node = self.node.items.get(key)
-        if node is None and required:
-            self.sink.add("missing_key", f"{self.what} needs `{key}`", self.node.position)
-        return node
-
-    def scalar(self, key: str, required: bool = False) -> YScalar | None:
-        node = self.raw(key, required)
-        if node is None:
-            return None
-        if not isinstance(node, YScalar) or node.value is None:
-            self.sink.add("wrong_type", f"`{key}` of {self.what} must be a single value", node.position)
-            return None
-        return node
-
-    def text(self, key: str, required: bool = False) -> str | None:
-        node = self.scalar(key, required)
-        if node is None:
-            return None
-        if not isinstance(node.value, str):
-            self.sink.add(
-                "wrong_type",
-                f"`{key}` of {self.what} must be text, not `{_show(node.value)}`",
-                node.position,
-                help="put it in quotes",
-            )
-            return None
-        if not node.value.strip():
-            self.sink.add("wrong_type", f"`{key}` of {self.what} is empty", node.position)
-            return None
-        return node.value.strip()
-
-    def date(self, key: str) -> datetime.date | None:
-        node = self.scalar(key)
-        if node is None:
-            return None
-        if isinstance(node.value, datetime.date):
-            return node.value
-        self.sink.add("bad_date", f"`{key}` of {self.what} must be a date written YYYY-MM-DD", node.position)
-        return None
-
-    def boolean(self, key: str, default: bool) -> bool:
-        node = self.scalar(key)
-        if node is None:
-            return default
-        if not isinstance(node.value, bool):
-            self.sink.add("wrong_type", f"`{key}` of {self.what} must be true or false", node.position)
-            return default
-        return node.value
-
-    def mapping(self, key: str, required: bool = False) -> YMap | None:
-        node = self.raw(key, required)
-        if node is None:
-            return None
-        if not isinstance(node, YMap):
-            self.sink.add("wrong_type", f"`{key}` of {self.what} must be a mapping", node.position)
-            return None
-        return node
-
-    def sequence(self, key: str) -> YSeq | None:
-        node = self.raw(key)
-        if node is None:
-            return None
-        if not isinstance(node, YSeq):
-            self.sink.add("wrong_type", f"`{key}` of {self.what} must be a list", node.position)
-            return None
-        return node
-
-    def texts(self, key: str) -> list[tuple[str, YScalar]]:
-        """A text or a list of texts."""
-        node = self.raw(key)
-        if node is None:
-            return []
-        items = node.items if isinstance(node, YSeq) else (node,)
-        out = []
-        for item in items:
-            if isinstance(item, YScalar) and isinstance(item.value, str) and item.value.strip():
-                out.append((item.value.strip(), item))
-            else:
-                self.sink.add("wrong_type", f"`{key}` of {self.what} must be text or a list of texts", item.position)
-        return out
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _entries(node: YMap) -> Iterable[tuple[str, YScalar, YNode]]:
-    for key, value in node.items.items():
-        yield key, node.keys[key], value
-
-
-# -- vocabulary -------------------------------------------------------------------------------
-
-
-class _VocabularyBuilder:
-    def __init__(self, sink: _Sink) -> None:
-        self.sink = sink
-        self.names: list[str] = []
-        self.enums: dict[str, Enumeration] = {}
-        self.groups: dict[str, GroupDef] = {}
-        self.fields: dict[str, Slot] = {}
-        self.facts: dict[str, Slot] = {}
-        self.hop: dict[str, Slot] = {}
-        self.enum_positions: dict[str, Position] = {}
-        self.pending_slots: list[tuple[str, YScalar, YMap, str, dict[str, Slot]]] = []
-        self.pending_groups: list[tuple[str, YScalar, YMap]] = []
-        self.seen_any = False
-        self.disclosure: YScalar | None = None
-
-    def add_file(self, root: YMap) -> None:
-        self.seen_any = True
-        r = _Reader(root, "a vocabulary", self.sink)
-        r.only("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
-        name = r.text("vocabulary", required=True)
-        if name:
-            self.names.append(name)
-        disclosure = r.scalar("disclosure")
-        if disclosure is not None:
-            if self.disclosure is not None:
-                self.sink.add("duplicate_name", "`disclosure` is given by two vocabulary files", disclosure.position)
-            self.disclosure = disclosure
-        enums = r.mapping("enums")
-        if enums:
-            for key, key_node, value in _entries(enums):
-                self.enum(key, key_node, value)
-        for section, target, what in (
-            ("fields", self.fields, "field"),
-            ("facts", self.facts, "fact"),
-            ("chain", self.hop, "chain hop key"),
-        ):
-            node = r.mapping(section)
-            if node is None:
-                continue
-            for key, key_node, value in _entries(node):
-                if not isinstance(value, YMap):
-                    self.sink.add(
-                        "wrong_type", f"the {what} `{key}` must be a mapping with `type` and `label`", value.position
-                    )
-                    continue
-                self.pending_slots.append((key, key_node, value, section, target))
-        groups = r.mapping("groups")
-        if groups:
-            for key, key_node, value in _entries(groups):
-                if isinstance(value, YMap):
-                    self.pending_groups.append((key, key_node, value))
-                else:
-                    self.sink.add(
-                        "wrong_type", f"the group `{key}` must be a mapping with `of` and `values`", value.position
-                    )
-
-    def enum(self, name: str, key_node: YScalar, node: YNode) -> None:
-        if not NAME_PATTERN.match(name) or name in SCALAR_KINDS or name == "set":
-            self.sink.add(
-                "bad_name",
-                f"`{name}` cannot name an enumeration",
-                key_node.position,
-                help="use letters, digits and `_`, and not a built-in type name",
-            )
-            return
-        if name in self.enums:
-            self.sink.add(
-                "duplicate_name",
-                f"the enumeration `{name}` is declared twice",
-                key_node.position,
-                help=f"the first is at {self.enum_positions[name]}",
-            )
-            return
-        if not isinstance(node, YMap):
-            self.sink.add("wrong_type", f"the enumeration `{name}` must be a mapping with `values`", node.position)
-            return
-        r = _Reader(node, f"the enumeration `{name}`", self.sink)
-        r.only("label", "description", "values")
-        values_node = r.mapping("values", required=True)
-        values: dict[str, EnumValue] = {}
-        if values_node is not None:
-            for value, value_key, spec in _entries(values_node):
-                if isinstance(spec, YScalar) and isinstance(spec.value, str):
-                    values[value] = EnumValue(value, spec.value.strip())
-                elif isinstance(spec, YMap):
-                    vr = _Reader(spec, f"the value `{value}` of `{name}`", self.sink)
-                    vr.only("label", "description")
-                    values[value] = EnumValue(value, vr.text("label", required=True) or value, vr.text("description"))
-                else:
-                    self.sink.add("wrong_type", f"the value `{value}` of `{name}` needs a label", value_key.position)
-        self.enums[name] = Enumeration(name, r.text("label") or name, values, r.text("description"))
-        self.enum_positions[name] = key_node.position
-
-    def parse_type(self, text: str, position: Position) -> Type | None:
-        words = text.split()
-        if len(words) == 1 and words[0] in SCALAR_KINDS:
-            return Type(words[0])  # type: ignore[arg-type]
-        if len(words) == 1 and words[0] in self.enums:
-            return Type("enum", words[0])
-        if len(words) == 3 and words[:2] == ["set", "of"] and words[2] in self.enums:
-            return Type("set", words[2])
-        unknown = words[-1]
-        self.sink.add(
-            "unknown_type",
-            f"`{text}` is not a type",
-            position,
-            help=did_you_mean(unknown, [*SCALAR_KINDS, *self.enums])
-            or "use bool, date, number, text, an enumeration, or `set of` an enumeration",
-        )
-        return None
-
-    def finish(self) -> Vocabulary | None:
-        for key, key_node, node, section, target in self.pending_slots:
-            self.slot(key, key_node, node, section, target)
-        for key, key_node, node in self.pending_groups:
-            self.group(key, key_node, node)
-        if not self.seen_any:
-            return None
-        date = self.fields.get("date")
-        if date is None or date.type.kind != "date":
-            self.sink.add(
-                "missing_key",
-                "the vocabulary must declare a field `date` of type `date`",
-                None,
-                help="rules' effective windows are read against it",
-            )
-        projections = {
-            f"chain.{key}": Slot(
-                f"chain.{key}", slot.type.set_of(), f"{slot.label} (any earlier hop)", slot.description
-            )
-            for key, slot in self.hop.items()
-            if slot.type.kind == "enum"
-        }
-        vocabulary = Vocabulary(
-            tuple(self.names), self.enums, self.groups, self.fields, self.facts, self.hop, projections
-        )
-        if self.disclosure is not None and isinstance(self.disclosure.value, str):
-            template = _template(
-                self.disclosure, self.disclosure.value.strip(), vocabulary, "the vocabulary's `disclosure`", self.sink
-            )
-            vocabulary = attrs.evolve(vocabulary, disclosure=template)
-        return vocabulary
-
-    def slot(self, key: str, key_node: YScalar, node: YMap, section: str, target: dict[str, Slot]) -> None:
-        what = {"fields": "field", "facts": "fact", "chain": "chain hop key"}[section]
-        pattern = PATH_PATTERN if section == "facts" else NAME_PATTERN
-        if not pattern.match(key) or (section == "fields" and key in RESERVED_FIELDS):
-            self.sink.add(
-                "bad_name",
-                f"`{key}` cannot name a {what}",
-                key_node.position,
-                help="`facts` and `chain` are reserved"
-                if key in RESERVED_FIELDS
-                else "use letters, digits and `_` (and `.` between parts of a fact's name)",
-            )
-            return
-        r = _Reader(node, f"the {what} `{key}`", self.sink)
-        r.only("type", "label", "description", "required", "must", "negated", "default")
-        type_text = r.text("type", required=True)
-        label = r.text("label", required=True)
-        type_ = self.parse_type(type_text, r.node.items["type"].position) if type_text else None
-        required = r.boolean("required", default=False)
-        if required and section == "facts":
-            self.sink.add("wrong_type", "facts cannot be required: an absent fact is unknown", key_node.position)
-        if type_ is None or label is None:
-            return
-        if section == "chain" and type_.kind == "set":
-            self.sink.add("wrong_type", "a chain hop key holds one value, not a set", key_node.position)
-        path = f"facts.{key}" if section == "facts" else key
-        if section == "facts":
-            clash = [p for p in target if p.startswith(path + ".") or path.startswith(p + ".")]
-            if clash:
-                self.sink.add(
-                    "duplicate_name",
-                    f"the fact `{key}` clashes with `{clash[0][len('facts.') :]}`",
-                    key_node.position,
-                    help="a fact cannot also be a group of facts",
-                )
-                return
-        if section == "chain":
-            required = True
-        default = self.default(r, type_, section) if r.has("default") else None
-        target[path] = Slot(
-            path, type_, label, r.text("description"), required, r.text("must"), r.text("negated"), default
-        )
-
-    def default(self, r: _Reader, type_: Type, section: str) -> object:
-        node = r.raw("default")
-        assert node is not None
-        if section != "facts":
-            self.sink.add("wrong_type", "only facts can have a default", node.position)
-            return None
-        value = node.value if isinstance(node, YScalar) else None
-        ok = {
-            "bool": isinstance(value, bool),
-            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "text": isinstance(value, str),
-            "date": isinstance(value, datetime.date),
-            "enum": isinstance(value, str) and type_.enum in self.enums and value in self.enums[type_.enum].values,
-            "set": False,
-        }[type_.kind]
-        if not ok:
-            self.sink.add(
-                "wrong_type",
-                f"the default must be a {type_}" if type_.kind != "set" else "a set cannot have a default",
-                node.position,
-            )
-            return None
-        return value
-
-    def group(self, name: str, key_node: YScalar, node: YMap) -> None:
-        if not NAME_PATTERN.match(name):
-            self.sink.add("bad_name", f"`{name}` cannot name a group", key_node.position)
-            return
-        if name in self.fields:
-            self.sink.add("duplicate_name", f"the group `{name}` has the name of a field", key_node.position)
-            return
-        r = _Reader(node, f"the group `{name}`", self.sink)
-        r.only("of", "label", "description", "values")
-        of = r.text("of", required=True)
-        label = r.text("label", required=True) or name
-        if of is None:
-            return
-        if of not in self.enums:
-            self.sink.add(
-                "unknown_type",
-                f"`{of}` is not an enumeration",
-                r.node.items["of"].position,
-                help=did_you_mean(of, self.enums),
-            )
-            return
-        enum = self.enums[of]
-        values: list[str] = []
-        for value, scalar in r.texts("values"):
-            if value not in enum.values:
-                self.sink.add(
-                    "unknown_value",
-                    f"`{value}` is not a value of `{of}`",
-                    scalar.position,
-                    help=did_you_mean(value, enum.values),
-                )
-            elif value not in values:
-                values.append(value)
-        self.groups[name] = GroupDef(name, Type("set", of), tuple(values), label, r.text("description"))
 
 
 # -- rule sets ------------------------------------------------------------------------------
@@ -437,13 +59,13 @@ def _condition_source(parts: list[tuple[str, YScalar]]) -> str:
 class _RuleSetBuilder:
     """Reads one rule-set file; conditions are checked later, once every definition is known."""
 
-    def __init__(self, file: str, root: YMap, sink: _Sink) -> None:
+    def __init__(self, file: str, root: YMap, sink: DiagnosticSink) -> None:
         self.file = file
         self.sink = sink
-        self.definitions: list[tuple[str, YScalar, _Reader, list[tuple[str, YScalar]]]] = []
-        self.rules: list[tuple[str, YScalar | YMap, _Reader, list[tuple[str, YScalar]]]] = []
+        self.definitions: list[tuple[str, YScalar, MappingReader, list[tuple[str, YScalar]]]] = []
+        self.rules: list[tuple[str, YScalar | YMap, MappingReader, list[tuple[str, YScalar]]]] = []
         self.obligations: list[Obligation] = []
-        r = _Reader(root, "a rule set", sink)
+        r = MappingReader(root, "a rule set", sink)
         r.only("ruleset", "title", "source", "url", "description", "definitions", "obligations", "rules")
         self.name = r.text("ruleset", required=True) or file
         self.title = r.text("title", required=True) or self.name
@@ -453,11 +75,11 @@ class _RuleSetBuilder:
         self.position = root.position
         definitions = r.mapping("definitions")
         if definitions:
-            for name, key_node, node in _entries(definitions):
+            for name, key_node, node in entries(definitions):
                 self.read_definition(name, key_node, node)
         obligations = r.mapping("obligations")
         if obligations:
-            for oid, key_node, node in _entries(obligations):
+            for oid, key_node, node in entries(obligations):
                 self.read_obligation(oid, key_node, node)
         rules = r.sequence("rules")
         if rules is None and not r.has("rules") and not self.definitions and not self.obligations:
@@ -466,7 +88,7 @@ class _RuleSetBuilder:
             if not isinstance(node, YMap):
                 sink.add("wrong_type", "each rule must be a mapping", node.position)
                 continue
-            rr = _Reader(node, "a rule", sink)
+            rr = MappingReader(node, "a rule", sink)
             rid = rr.text("id", required=True)
             if rid is None:
                 continue
@@ -474,7 +96,7 @@ class _RuleSetBuilder:
             rr.what = what
             self.rules.append((rid, node.keys["id"], rr, self.condition_parts(rr, what)))
 
-    def condition_parts(self, r: _Reader, what: str) -> list[tuple[str, YScalar]]:
+    def condition_parts(self, r: MappingReader, what: str) -> list[tuple[str, YScalar]]:
         node = r.raw("when", required=True)
         if node is None:
             return []
@@ -510,7 +132,7 @@ class _RuleSetBuilder:
                 "wrong_type", f"the definition `{name}` must be a mapping with `label` and `when`", node.position
             )
             return
-        r = _Reader(node, f"the definition `{name}`", self.sink)
+        r = MappingReader(node, f"the definition `{name}`", self.sink)
         r.only("label", "must", "negated", "citation", "when", "notes", "description")
         self.definitions.append((name, key_node, r, self.condition_parts(r, f"the definition `{name}`")))
 
@@ -523,7 +145,7 @@ class _RuleSetBuilder:
                 "wrong_type", f"the obligation `{oid}` must be a mapping with `text` and `citation`", node.position
             )
             return
-        r = _Reader(node, f"the obligation `{oid}`", self.sink)
+        r = MappingReader(node, f"the obligation `{oid}`", self.sink)
         r.only("text", "citation")
         text = r.text("text", required=True)
         citation = r.text("citation")
@@ -538,7 +160,7 @@ class _RuleSetBuilder:
             self.obligations.append(Obligation(oid, text, citation, self.name, key_node.position))
 
 
-def _notes(r: _Reader, sink: _Sink) -> tuple[Note, ...]:
+def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
     node = r.raw("notes")
     if node is None:
         return ()
@@ -548,7 +170,7 @@ def _notes(r: _Reader, sink: _Sink) -> tuple[Note, ...]:
         if isinstance(item, YScalar) and isinstance(item.value, str):
             out.append(Note(item.value.strip()))
         elif isinstance(item, YMap):
-            nr = _Reader(item, "a note", sink)
+            nr = MappingReader(item, "a note", sink)
             nr.only("text", "source", "confidence")
             text = nr.text("text", required=True)
             confidence = nr.text("confidence")
@@ -567,19 +189,6 @@ def _notes(r: _Reader, sink: _Sink) -> tuple[Note, ...]:
     return tuple(out)
 
 
-def _template(scalar: YScalar, text: str, vocabulary: Vocabulary, what: str, sink: _Sink) -> Template:
-    template, problems = parse_template(text, lambda path: vocabulary.slot(path) is not None)
-    for problem in problems:
-        sink.add(
-            "bad_template",
-            f"in {what}: {problem.message}",
-            scalar.position_at(problem.offset),
-            help=problem.help
-            or did_you_mean(text[problem.offset :].split("}")[0].strip(), vocabulary.readable_paths()),
-        )
-    return template
-
-
 # -- whole directory ------------------------------------------------------------------------
 
 
@@ -590,14 +199,14 @@ def rule_files(directory: FilePath) -> list[FilePath]:
 def load_rulebook(directory: str | FilePath) -> Rulebook:
     """Load and check every rule file of ``directory``; raise :class:`LoadError` listing every problem."""
     root = FilePath(directory)
-    sink = _Sink()
+    sink = DiagnosticSink()
     if not root.is_dir():
         raise LoadError([Diagnostic("no_rules", f"`{root}` is not a directory of rule files")])
     files = rule_files(root)
     if not files:
         raise LoadError([Diagnostic("no_rules", f"`{root}` holds no `*.yaml` rule files")])
     digest = hashlib.sha256()
-    vocab_builder = _VocabularyBuilder(sink)
+    vocab_builder = VocabularyBuilder(sink)
     builders: list[_RuleSetBuilder] = []
     for path in files:
         name = str(path)
@@ -651,7 +260,7 @@ def _first_position(what: Mapping[str, Position], key: str) -> str:
     return f"the first is at {pos}" if pos else ""
 
 
-def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: _Sink, digest: str) -> Rulebook:
+def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: DiagnosticSink, digest: str) -> Rulebook:
     definition_names: dict[str, Position] = {}
     for b in builders:
         for name, key_node, _r, _parts in b.definitions:
@@ -779,7 +388,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: _Si
             reason_node = r.scalar("reason", required=True)
             reason_text = r.text("reason")
             reason = (
-                _template(reason_node, reason_text, vocabulary, what, sink)
+                template_or_report(reason_node, reason_text, vocabulary, what, sink)
                 if reason_node is not None and reason_text
                 else None
             )
@@ -904,11 +513,11 @@ def _with_exceptions(rule: Rule, targets: tuple[str, ...]) -> Rule:
     return attrs.evolve(rule, exception_to=targets)
 
 
-def _effective(r: _Reader, what: str, sink: _Sink) -> Effective | None:
+def _effective(r: MappingReader, what: str, sink: DiagnosticSink) -> Effective | None:
     node = r.mapping("effective")
     if node is None:
         return None if r.has("effective") else Effective()
-    er = _Reader(node, f"`effective` of {what}", sink)
+    er = MappingReader(node, f"`effective` of {what}", sink)
     er.only("from", "until")
     start, end = er.date("from"), er.date("until")
     if start and end and end < start:
@@ -920,7 +529,7 @@ def _effective(r: _Reader, what: str, sink: _Sink) -> Effective | None:
 def _check_cycles(
     graph: Mapping[str, list[str]],
     positions: Mapping[str, Position],
-    sink: _Sink,
+    sink: DiagnosticSink,
     code: str,
     message: Callable[[list[str]], str],
 ) -> None:

@@ -23,6 +23,8 @@ STAGE = {
     "model": 2,
     "unparse": 2,
     "typecheck": 3,
+    "yamlreader": 2,
+    "vocabloader": 3,
     "request": 3,
     "decision": 3,
     "loader": 4,

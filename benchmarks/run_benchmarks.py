@@ -1,0 +1,172 @@
+"""Measure disclosure-rules: check_many throughput, the CLI on a 1.2-million-line JSON Lines file, memory.
+
+    python benchmarks/run_benchmarks.py [--peer-bench ../shared/bench] [--cli-lines 1200000] [--work DIR]
+
+Prints a Markdown table. What is measured:
+
+* ``check_many`` on the peer benchmark's 200,000 requests (``../shared/bench/gen_requests.py``, the same
+  seed the peers use), each flat peer dict converted to this project's request shape inside the timed loop:
+  the first pass on a fresh ``Rules`` (every distinct case is decided in full once: "cold") and the median
+  of five later passes (every case already decided: "warm").
+* ``check_many`` on 200,000 IRS-to-ICE (i)(2) requests with the bundled law (few distinct cases).
+* ``disclosure-rules check --jsonl`` on a file of 1.2 million such requests (the size of the list ICE
+  matched), in a fresh process, against ``json.loads`` alone on the same file (the issue's yardstick): output
+  to /dev/null and to a file; and the peak resident memory of the CLI process.
+
+The peers themselves are measured by ``../shared/bench/run.sh`` with ``benchmarks/engine_disclosure_rules.py``
+plugged in (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import disclosure_rules  # noqa: E402
+import engine_disclosure_rules  # noqa: E402
+import gen_mission_requests  # noqa: E402
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def throughput(rules_path: Path | None, requests: list[dict[str, Any]], convert: Callable[[Any], Any] | None,
+               passes: int = 5) -> dict[str, float]:
+    rules = disclosure_rules.load(rules_path) if rules_path else disclosure_rules.load()
+    source: Callable[[], Iterable[Any]] = (lambda: map(convert, requests)) if convert else (lambda: requests)
+
+    def one_pass() -> None:
+        for _ in rules.check_many(source()):
+            pass
+
+    cold = timed(one_pass)
+    warm = statistics.median(timed(one_pass) for _ in range(passes))
+    single = statistics.median(
+        timed(lambda: [rules.check(r) for r in source()]) for _ in range(3)  # type: ignore[func-returns-value]
+    )
+    n = len(requests)
+    return {"n": n, "cold": n / cold, "warm": n / warm, "single": n / single, "cases": len(rules._cache)}
+
+
+def peer_requests(bench: Path, n: int) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(bench))
+    import gen_requests  # type: ignore[import-not-found]
+
+    # Parse them from JSON, as the harness does: fresh string objects per request.
+    return [json.loads(json.dumps(r)) for r in gen_requests.generate(n)]
+
+
+def mission_requests(n: int) -> list[dict[str, Any]]:
+    import datetime
+    import random
+
+    rnd = random.Random(20250807)
+    first = datetime.date(2025, 8, 1)
+    days = [first + datetime.timedelta(days=i) for i in range(300)]
+    return [json.loads(json.dumps(gen_mission_requests.request(rnd, rnd.choice(days)))) for _ in range(n)]
+
+
+def json_floor(path: Path) -> float:
+    start = time.perf_counter()
+    with open(path, "rb") as f:
+        for line in f:
+            json.loads(line)
+    return time.perf_counter() - start
+
+
+MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "with open(sys.argv[1], 'wb') as out:\n"
+    "    code = subprocess.run(sys.argv[2:], stdout=out).returncode\n"
+    "elapsed = time.perf_counter() - start\n"
+    "print(code, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def run_cli(args: list[str], output: str) -> tuple[int, float, float]:
+    result = subprocess.run([sys.executable, "-c", MEASURE, output, *args], capture_output=True, text=True,
+                            check=True)
+    code, elapsed, maxrss_kb = result.stdout.split()
+    return int(code), float(elapsed), int(maxrss_kb) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--peer-bench", type=Path, default=ROOT.parent / "shared" / "bench")
+    parser.add_argument("--peer-n", type=int, default=200_000)
+    parser.add_argument("--cli-lines", type=int, default=1_200_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/disclosure-rules-bench"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows: list[tuple[str, str]] = []
+
+    if (args.peer_bench / "gen_requests.py").exists():
+        requests = peer_requests(args.peer_bench, args.peer_n)
+        gc.collect()
+        gc.freeze()
+        r = throughput(HERE / "policy", requests, engine_disclosure_rules._convert)
+        rows.append(("check_many, peer policy, 200k peer requests, cold (first pass)", f"{r['cold']:,.0f} /s"))
+        rows.append(("check_many, peer policy, warm (median of 5 passes)", f"{r['warm']:,.0f} /s"))
+        rows.append(("check(), peer policy, warm", f"{r['single']:,.0f} /s"))
+        rows.append(("distinct cases among the peer requests", f"{r['cases']:,.0f}"))
+        del requests
+        gc.unfreeze()
+        gc.collect()
+
+    requests = mission_requests(200_000)
+    gc.collect()
+    gc.freeze()
+    r = throughput(None, requests, None)
+    rows.append(("check_many, bundled law, 200k (i)(2) requests, cold", f"{r['cold']:,.0f} /s"))
+    rows.append(("check_many, bundled law, warm", f"{r['warm']:,.0f} /s"))
+    rows.append(("distinct cases among them", f"{r['cases']:,.0f}"))
+    del requests
+    gc.unfreeze()
+    gc.collect()
+
+    data = args.work / f"mission-{args.cli_lines}.jsonl"
+    if not data.exists():
+        subprocess.run([sys.executable, str(HERE / "gen_mission_requests.py"), str(data), "--n",
+                        str(args.cli_lines)], check=True)
+    floor = json_floor(data)
+    cli = [sys.executable, "-m", "disclosure_rules", "check", "--jsonl", str(data)]
+    _, to_null, rss_null = run_cli(cli, os.devnull)
+    out_file = str(args.work / "decisions.jsonl")
+    _, to_file, rss_file = run_cli(cli, out_file)
+    size = os.path.getsize(out_file) / 1e9
+    os.remove(out_file)
+    _, text_file, _ = run_cli([*cli, "--format", "text"], out_file)
+    os.remove(out_file)
+    rows.append((f"json.loads alone on {args.cli_lines:,} lines (the yardstick)", f"{floor:.1f} s"))
+    rows.append(("CLI `check --jsonl`, JSON decisions to /dev/null", f"{to_null:.1f} s ({to_null / floor:.2f}×)"))
+    rows.append((f"CLI `check --jsonl`, JSON decisions to a file ({size:.1f} GB)",
+                 f"{to_file:.1f} s ({to_file / floor:.2f}×)"))
+    rows.append(("CLI `check --jsonl --format text` to a file", f"{text_file:.1f} s ({text_file / floor:.2f}×)"))
+    rows.append(("CLI peak resident memory", f"{max(rss_null, rss_file):.0f} MB"))
+
+    print(f"Measured {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    print("| measurement | result |\n|---|---:|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Build the :class:`~disclosure_rules.vocabulary.Vocabulary` from the vocabulary files of a rule directory.
+
+Enumerations come first, because fields, facts, chain keys and groups name them; every problem is reported
+to the shared sink with its position.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import attrs
+
+from .diagnostics import Position, did_you_mean
+from .template import Template, parse_template
+from .valuetypes import SCALAR_KINDS, Type
+from .vocabulary import Enumeration, EnumValue, GroupDef, Slot, Vocabulary
+from .yamlreader import DiagnosticSink, MappingReader, entries
+from .yamlsource import YMap, YNode, YScalar
+
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PATH_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+RESERVED_FIELDS = ("facts", "chain")
+
+
+class VocabularyBuilder:
+    def __init__(self, sink: DiagnosticSink) -> None:
+        self.sink = sink
+        self.names: list[str] = []
+        self.enums: dict[str, Enumeration] = {}
+        self.groups: dict[str, GroupDef] = {}
+        self.fields: dict[str, Slot] = {}
+        self.facts: dict[str, Slot] = {}
+        self.hop: dict[str, Slot] = {}
+        self.enum_positions: dict[str, Position] = {}
+        self.pending_slots: list[tuple[str, YScalar, YMap, str, dict[str, Slot]]] = []
+        self.pending_groups: list[tuple[str, YScalar, YMap]] = []
+        self.seen_any = False
+        self.disclosure: YScalar | None = None
+
+    def add_file(self, root: YMap) -> None:
+        self.seen_any = True
+        r = MappingReader(root, "a vocabulary", self.sink)
+        r.only("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
+        name = r.text("vocabulary", required=True)
+        if name:
+            self.names.append(name)
+        disclosure = r.scalar("disclosure")
+        if disclosure is not None:
+            if self.disclosure is not None:
+                self.sink.add("duplicate_name", "`disclosure` is given by two vocabulary files", disclosure.position)
+            self.disclosure = disclosure
+        enums = r.mapping("enums")
+        if enums:
+            for key, key_node, value in entries(enums):
+                self.enum(key, key_node, value)
+        for section, target, what in (
+            ("fields", self.fields, "field"),
+            ("facts", self.facts, "fact"),
+            ("chain", self.hop, "chain hop key"),
+        ):
+            node = r.mapping(section)
+            if node is None:
+                continue
+            for key, key_node, value in entries(node):
+                if not isinstance(value, YMap):
+                    self.sink.add(
+                        "wrong_type", f"the {what} `{key}` must be a mapping with `type` and `label`", value.position
+                    )
+                    continue
+                self.pending_slots.append((key, key_node, value, section, target))
+        groups = r.mapping("groups")
+        if groups:
+            for key, key_node, value in entries(groups):
+                if isinstance(value, YMap):
+                    self.pending_groups.append((key, key_node, value))
+                else:
+                    self.sink.add(
+                        "wrong_type", f"the group `{key}` must be a mapping with `of` and `values`", value.position
+                    )
+
+    def enum(self, name: str, key_node: YScalar, node: YNode) -> None:
+        if not NAME_PATTERN.match(name) or name in SCALAR_KINDS or name == "set":
+            self.sink.add(
+                "bad_name",
+                f"`{name}` cannot name an enumeration",
+                key_node.position,
+                help="use letters, digits and `_`, and not a built-in type name",
+            )
+            return
+        if name in self.enums:
+            self.sink.add(
+                "duplicate_name",
+                f"the enumeration `{name}` is declared twice",
+                key_node.position,
+                help=f"the first is at {self.enum_positions[name]}",
+            )
+            return
+        if not isinstance(node, YMap):
+            self.sink.add("wrong_type", f"the enumeration `{name}` must be a mapping with `values`", node.position)
+            return
+        r = MappingReader(node, f"the enumeration `{name}`", self.sink)
+        r.only("label", "description", "values")
+        values_node = r.mapping("values", required=True)
+        values: dict[str, EnumValue] = {}
+        if values_node is not None:
+            for value, value_key, spec in entries(values_node):
+                if isinstance(spec, YScalar) and isinstance(spec.value, str):
+                    values[value] = EnumValue(value, spec.value.strip())
+                elif isinstance(spec, YMap):
+                    vr = MappingReader(spec, f"the value `{value}` of `{name}`", self.sink)
+                    vr.only("label", "description")
+                    values[value] = EnumValue(value, vr.text("label", required=True) or value, vr.text("description"))
+                else:
+                    self.sink.add("wrong_type", f"the value `{value}` of `{name}` needs a label", value_key.position)
+        self.enums[name] = Enumeration(name, r.text("label") or name, values, r.text("description"))
+        self.enum_positions[name] = key_node.position
+
+    def parse_type(self, text: str, position: Position) -> Type | None:
+        words = text.split()
+        if len(words) == 1 and words[0] in SCALAR_KINDS:
+            return Type(words[0])  # type: ignore[arg-type]
+        if len(words) == 1 and words[0] in self.enums:
+            return Type("enum", words[0])
+        if len(words) == 3 and words[:2] == ["set", "of"] and words[2] in self.enums:
+            return Type("set", words[2])
+        unknown = words[-1]
+        self.sink.add(
+            "unknown_type",
+            f"`{text}` is not a type",
+            position,
+            help=did_you_mean(unknown, [*SCALAR_KINDS, *self.enums])
+            or "use bool, date, number, text, an enumeration, or `set of` an enumeration",
+        )
+        return None
+
+    def finish(self) -> Vocabulary | None:
+        for key, key_node, node, section, target in self.pending_slots:
+            self.slot(key, key_node, node, section, target)
+        for key, key_node, node in self.pending_groups:
+            self.group(key, key_node, node)
+        if not self.seen_any:
+            return None
+        date = self.fields.get("date")
+        if date is None or date.type.kind != "date":
+            self.sink.add(
+                "missing_key",
+                "the vocabulary must declare a field `date` of type `date`",
+                None,
+                help="rules' effective windows are read against it",
+            )
+        projections = {
+            f"chain.{key}": Slot(
+                f"chain.{key}", slot.type.set_of(), f"{slot.label} (any earlier hop)", slot.description
+            )
+            for key, slot in self.hop.items()
+            if slot.type.kind == "enum"
+        }
+        vocabulary = Vocabulary(
+            tuple(self.names), self.enums, self.groups, self.fields, self.facts, self.hop, projections
+        )
+        if self.disclosure is not None and isinstance(self.disclosure.value, str):
+            template = template_or_report(
+                self.disclosure, self.disclosure.value.strip(), vocabulary, "the vocabulary's `disclosure`", self.sink
+            )
+            vocabulary = attrs.evolve(vocabulary, disclosure=template)
+        return vocabulary
+
+    def slot(self, key: str, key_node: YScalar, node: YMap, section: str, target: dict[str, Slot]) -> None:
+        what = {"fields": "field", "facts": "fact", "chain": "chain hop key"}[section]
+        pattern = PATH_PATTERN if section == "facts" else NAME_PATTERN
+        if not pattern.match(key) or (section == "fields" and key in RESERVED_FIELDS):
+            self.sink.add(
+                "bad_name",
+                f"`{key}` cannot name a {what}",
+                key_node.position,
+                help="`facts` and `chain` are reserved"
+                if key in RESERVED_FIELDS
+                else "use letters, digits and `_` (and `.` between parts of a fact's name)",
+            )
+            return
+        r = MappingReader(node, f"the {what} `{key}`", self.sink)
+        r.only("type", "label", "description", "required", "must", "negated", "default")
+        type_text = r.text("type", required=True)
+        label = r.text("label", required=True)
+        type_ = self.parse_type(type_text, r.node.items["type"].position) if type_text else None
+        required = r.boolean("required", default=False)
+        if required and section == "facts":
+            self.sink.add("wrong_type", "facts cannot be required: an absent fact is unknown", key_node.position)
+        if type_ is None or label is None:
+            return
+        if section == "chain" and type_.kind == "set":
+            self.sink.add("wrong_type", "a chain hop key holds one value, not a set", key_node.position)
+        path = f"facts.{key}" if section == "facts" else key
+        if section == "facts":
+            clash = [p for p in target if p.startswith(path + ".") or path.startswith(p + ".")]
+            if clash:
+                self.sink.add(
+                    "duplicate_name",
+                    f"the fact `{key}` clashes with `{clash[0][len('facts.') :]}`",
+                    key_node.position,
+                    help="a fact cannot also be a group of facts",
+                )
+                return
+        if section == "chain":
+            required = True
+        default = self.default(r, type_, section) if r.has("default") else None
+        target[path] = Slot(
+            path, type_, label, r.text("description"), required, r.text("must"), r.text("negated"), default
+        )
+
+    def default(self, r: MappingReader, type_: Type, section: str) -> object:
+        node = r.raw("default")
+        assert node is not None
+        if section != "facts":
+            self.sink.add("wrong_type", "only facts can have a default", node.position)
+            return None
+        value = node.value if isinstance(node, YScalar) else None
+        ok = {
+            "bool": isinstance(value, bool),
+            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "text": isinstance(value, str),
+            "date": isinstance(value, datetime.date),
+            "enum": isinstance(value, str) and type_.enum in self.enums and value in self.enums[type_.enum].values,
+            "set": False,
+        }[type_.kind]
+        if not ok:
+            self.sink.add(
+                "wrong_type",
+                f"the default must be a {type_}" if type_.kind != "set" else "a set cannot have a default",
+                node.position,
+            )
+            return None
+        return value
+
+    def group(self, name: str, key_node: YScalar, node: YMap) -> None:
+        if not NAME_PATTERN.match(name):
+            self.sink.add("bad_name", f"`{name}` cannot name a group", key_node.position)
+            return
+        if name in self.fields:
+            self.sink.add("duplicate_name", f"the group `{name}` has the name of a field", key_node.position)
+            return
+        r = MappingReader(node, f"the group `{name}`", self.sink)
+        r.only("of", "label", "description", "values")
+        of = r.text("of", required=True)
+        label = r.text("label", required=True) or name
+        if of is None:
+            return
+        if of not in self.enums:
+            self.sink.add(
+                "unknown_type",
+                f"`{of}` is not an enumeration",
+                r.node.items["of"].position,
+                help=did_you_mean(of, self.enums),
+            )
+            return
+        enum = self.enums[of]
+        values: list[str] = []
+        for value, scalar in r.texts("values"):
+            if value not in enum.values:
+                self.sink.add(
+                    "unknown_value",
+                    f"`{value}` is not a value of `{of}`",
+                    scalar.position,
+                    help=did_you_mean(value, enum.values),
+                )
+            elif value not in values:
+                values.append(value)
+        self.groups[name] = GroupDef(name, Type("set", of), tuple(values), label, r.text("description"))
+
+
+def template_or_report(scalar: YScalar, text: str, vocabulary: Vocabulary, what: str, sink: DiagnosticSink) -> Template:
+    template, problems = parse_template(text, lambda path: vocabulary.slot(path) is not None)
+    for problem in problems:
+        sink.add(
+            "bad_template",
+            f"in {what}: {problem.message}",
+            scalar.position_at(problem.offset),
+            help=problem.help
+            or did_you_mean(text[problem.offset :].split("}")[0].strip(), vocabulary.readable_paths()),
+        )
+    return template
