@@ -36,9 +36,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import disclosure_rules  # noqa: E402
 import engine_disclosure_rules  # noqa: E402
 import gen_mission_requests  # noqa: E402
+
+import disclosure_rules  # noqa: E402
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -47,8 +48,9 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def throughput(rules_path: Path | None, requests: list[dict[str, Any]], convert: Callable[[Any], Any] | None,
-               passes: int = 5) -> dict[str, float]:
+def throughput(
+    rules_path: Path | None, requests: list[dict[str, Any]], convert: Callable[[Any], Any] | None, passes: int = 5
+) -> dict[str, float]:
     rules = disclosure_rules.load(rules_path) if rules_path else disclosure_rules.load()
     source: Callable[[], Iterable[Any]] = (lambda: map(convert, requests)) if convert else (lambda: requests)
 
@@ -59,7 +61,8 @@ def throughput(rules_path: Path | None, requests: list[dict[str, Any]], convert:
     cold = timed(one_pass)
     warm = statistics.median(timed(one_pass) for _ in range(passes))
     single = statistics.median(
-        timed(lambda: [rules.check(r) for r in source()]) for _ in range(3)  # type: ignore[func-returns-value]
+        timed(lambda: [rules.check(r) for r in source()])
+        for _ in range(3)  # type: ignore[func-returns-value]
     )
     n = len(requests)
     return {"n": n, "cold": n / cold, "warm": n / warm, "single": n / single, "cases": len(rules._cache)}
@@ -102,8 +105,7 @@ MEASURE = (
 
 
 def run_cli(args: list[str], output: str) -> tuple[int, float, float]:
-    result = subprocess.run([sys.executable, "-c", MEASURE, output, *args], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run([sys.executable, "-c", MEASURE, output, *args], capture_output=True, text=True, check=True)
     code, elapsed, maxrss_kb = result.stdout.split()
     return int(code), float(elapsed), int(maxrss_kb) / 1024
 
@@ -144,8 +146,9 @@ def main() -> None:
 
     data = args.work / f"mission-{args.cli_lines}.jsonl"
     if not data.exists():
-        subprocess.run([sys.executable, str(HERE / "gen_mission_requests.py"), str(data), "--n",
-                        str(args.cli_lines)], check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "gen_mission_requests.py"), str(data), "--n", str(args.cli_lines)], check=True
+        )
     floor = json_floor(data)
     cli = [sys.executable, "-m", "disclosure_rules", "check", "--jsonl", str(data)]
     _, to_null, rss_null = run_cli(cli, os.devnull)
@@ -157,8 +160,9 @@ def main() -> None:
     os.remove(out_file)
     rows.append((f"json.loads alone on {args.cli_lines:,} lines (the yardstick)", f"{floor:.1f} s"))
     rows.append(("CLI `check --jsonl`, JSON decisions to /dev/null", f"{to_null:.1f} s ({to_null / floor:.2f}×)"))
-    rows.append((f"CLI `check --jsonl`, JSON decisions to a file ({size:.1f} GB)",
-                 f"{to_file:.1f} s ({to_file / floor:.2f}×)"))
+    rows.append(
+        (f"CLI `check --jsonl`, JSON decisions to a file ({size:.1f} GB)", f"{to_file:.1f} s ({to_file / floor:.2f}×)")
+    )
     rows.append(("CLI `check --jsonl --format text` to a file", f"{text_file:.1f} s ({text_file / floor:.2f}×)"))
     rows.append(("CLI peak resident memory", f"{max(rss_null, rss_file):.0f} MB"))
 

@@ -158,12 +158,27 @@ def _load(args: argparse.Namespace) -> Rules:
     return load(args.rules) if args.rules else load()
 
 
+def _is_rule_directory(directory: Path) -> bool:
+    for path in directory.glob("*.yaml"):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            if any(line.startswith("vocabulary:") for line in f.read(4096).splitlines()):
+                return True
+    return False
+
+
+def _rule_directory_of(paths: Sequence[str]) -> Path | None:
+    """The rule directory a scenario PATH belongs to: the PATH itself or a parent with a vocabulary file."""
+    for raw in paths:
+        path = Path(raw).resolve()
+        for directory in [path, *path.parents][:3]:
+            if directory.is_dir() and _is_rule_directory(directory):
+                return directory
+    return None
+
+
 def _test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     paths = args.paths or [str(bundled_rules_path() / "tests")]
-    rules_dir = args.rules
-    if rules_dir is None:
-        candidates = [p for p in paths if Path(p).is_dir() and any(Path(p).glob("*.yaml"))]
-        rules_dir = candidates[0] if candidates else None
+    rules_dir = args.rules or _rule_directory_of(paths)
     rules = load(rules_dir) if rules_dir else load()
     try:
         suites = testing.load_suites(paths)

@@ -192,3 +192,43 @@ def test_python_dash_m_in_a_real_process() -> None:
     )
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr
+
+
+def test_test_command_finds_the_rules_of_a_tests_directory() -> None:
+    code, out, err = run("test", str(ROOT / "rules" / "tests"))
+    assert code == 0, err
+    assert out.strip().endswith("scenarios in 6 files)")
+
+
+def test_test_command_reports_a_failure_as_a_diff_and_exits_5(tmp_path: Path) -> None:
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text(
+        (EXAMPLES / "irs-ice-address-request.json")
+        .read_text()
+        .join(
+            [
+                "scenarios: one\ncases:\n  - name: expects the wrong thing\n    request: ",
+                "\n    expect: {decision: deny}\n",
+            ]
+        )
+    )
+    code, out, _ = run("test", "--rules", str(ROOT / "rules"), str(scenario))
+    assert code == 5
+    assert "FAIL " in out and "one.yaml:3: one: expects the wrong thing" in out
+    assert "decision  expected: deny" in out and "actual:   permit" in out
+    assert out.strip().endswith("0 passed, 1 failed (1 scenarios in 1 file)")
+
+
+def test_test_command_coverage_lists_every_rule() -> None:
+    code, out, _ = run("test", "--coverage")
+    assert code == 0
+    assert "every rule was seen to apply and not to apply" in out
+    assert "irc-6103-i-2" in out
+
+
+def test_test_command_rejects_a_malformed_scenario_file(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("scenarios: bad\ncases:\n  - name: x\n    expect: {decison: deny}\n")
+    code, _, err = run("test", str(scenario))
+    assert code == 1
+    assert "bad.yaml:4:14: error[unknown_key]: `expect` has no key `decison`" in err

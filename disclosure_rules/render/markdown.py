@@ -51,6 +51,11 @@ def dotted_code(path: str) -> str:
     return "<code>" + ".<wbr>".join(html.escape(part) for part in path.split(".")) + "</code>"
 
 
+def breakable_code(name: str) -> str:
+    """A snake_case name as inline code that a narrow table cell may break after each ``_`` (raw HTML)."""
+    return "<code>" + "_<wbr>".join(html.escape(part) for part in name.split("_")) + "</code>"
+
+
 def code(text: str) -> str:
     """An identifier as inline code; a backtick inside gets a longer fence."""
     fence = "``" if "`" in text else "`"

@@ -18,7 +18,7 @@ import attrs
 from ..checker import Rules
 from ..decision import Decision
 from ..vocabulary import Vocabulary
-from .markdown import code, escape, relative, short_citation, table
+from .markdown import breakable_code, code, escape, relative, short_citation, table
 
 # Request fields the matrix fills in; the vocabulary must declare them with these types.
 MATRIX_FIELDS = {"element": "enum", "holder": "enum", "origin": "set", "recipient": "enum", "purpose": "enum"}
@@ -152,7 +152,10 @@ class MatrixPage:
     def named(self, field: str, value: str) -> str:
         """A value's label, with its code when the code says something else ("the Department of Justice (DOJ)")."""
         label = self.label(field, value)
-        return escape(label if label.lower().removeprefix("the ") == value.lower() else f"{label} ({value})")
+        if label.lower().removeprefix("the ") == value.lower():
+            return escape(label)
+        # <wbr>: a long code such as state_law_enforcement may break in a narrow column heading.
+        return f"{escape(label)} ({escape(value).replace('_', '_<wbr>')})"
 
     def rule_link(self, rid: str) -> str:
         rule = self.rules.book.rules[rid]
@@ -182,9 +185,9 @@ class MatrixPage:
             if group.type.enum != self.vocabulary.fields["origin"].type.enum or not values:
                 continue
             if chosen == values:
-                return f"{escape(group.label)} ({code(group.name)})"
+                return f"{escape(group.label)} ({breakable_code(group.name)})"
             if chosen == set(all_origins) - values:
-                return f"any but {escape(group.label)} ({code(group.name)})"
+                return f"any but {escape(group.label)} ({breakable_code(group.name)})"
         rest = [o for o in all_origins if o not in chosen]
         if len(rest) < len(origins):
             return "any but " + escape("; ".join(self.label("origin", o) for o in rest))

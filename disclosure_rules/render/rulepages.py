@@ -19,6 +19,7 @@ from ..model import Definition, Note, Rule, Rulebook, RuleSet
 from ..template import TemplateField
 from ..typecheck import references
 from .markdown import (
+    DefinitionLink,
     cite,
     code,
     condition_lines,
@@ -115,8 +116,11 @@ class RulePages:
         rule = self.book.rules[rid]
         return f"[{escape(short_citation(rule.citation))}]({relative(page, self.link.rule(rid))})"
 
-    def _definition_link(self, page: str) -> Any:
-        return lambda name: relative(page, self.link.definition(name)) if name in self.book.definitions else None
+    def _definition_link(self, page: str) -> DefinitionLink:
+        def link(name: str) -> str | None:
+            return relative(page, self.link.definition(name)) if name in self.book.definitions else None
+
+        return link
 
     def tree(self, page: str, include: set[str] | None = None, focus: str | None = None) -> list[str]:
         """The rules as a tree of exceptions from each general rule down (a rule may sit under two)."""
