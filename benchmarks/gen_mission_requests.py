@@ -43,18 +43,35 @@ def request(rnd: random.Random, day: datetime.date) -> dict[str, object]:
     }
 
 
+def shuffled(rnd: random.Random, value: object) -> object:
+    """The same request with the keys of every object in random order: the same case, a different line."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        rnd.shuffle(items)
+        return {k: shuffled(rnd, v) for k, v in items}
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out")
     parser.add_argument("--n", type=int, default=1_200_000)
     parser.add_argument("--seed", type=int, default=20250807)
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="shuffle the order of keys in every object, so that (almost) every line is distinct",
+    )
     args = parser.parse_args()
     rnd = random.Random(args.seed)
     first = datetime.date(2025, 8, 1)
     days = [first + datetime.timedelta(days=i) for i in range(300)]
     with open(args.out, "w", encoding="utf-8") as out:
         for _ in range(args.n):
-            out.write(json.dumps(request(rnd, rnd.choice(days)), ensure_ascii=False, separators=(",", ":")) + "\n")
+            value = request(rnd, rnd.choice(days))
+            if args.distinct:
+                value = shuffled(rnd, value)
+            out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 if __name__ == "__main__":

@@ -164,19 +164,14 @@ def _transform(
         src.emit(indent + 1, f"if {v} is None: return None")
 
 
-def _leaves(tree: Mapping[str, Any]) -> int:
-    return sum(_leaves(child) if isinstance(child, dict) else 1 for child in tree.values())
-
-
 def _object(
     src: _Source,
-    tree: Mapping[str, Any],
+    tree: Mapping[str, Slot],
     obj: str,
     indent: int,
-    buckets: Mapping[str, DateBuckets],
     index_of_values: Mapping[str, Mapping[str, int]],
 ) -> list[str]:
-    """Emit code reading the dict ``obj`` (known not None) declared by ``tree``; return one variable per leaf.
+    """Emit code reading a small flat dict ``obj`` (a chain hop) whose keys are all declared.
 
     Every declared key is fetched, and ``len(obj)`` must equal the number fetched that are not None: a key
     that is not declared, or an explicit null, sends the request the long way.
@@ -184,28 +179,46 @@ def _object(
     fetched = {name: src.var() for name in tree}
     for name, var in fetched.items():
         src.emit(indent, f"{var} = {obj}.get({name!r})")
-    if fetched:
-        src.emit(indent, f"if len({obj}) != {len(fetched)} - ({', '.join(fetched.values())},).count(None): return None")
-    else:
+    src.emit(indent, f"if len({obj}) != {len(fetched)} - ({', '.join(fetched.values())},).count(None): return None")
+    for name, slot in tree.items():
+        _transform(src, slot, fetched[name], indent, {}, index_of_values)
+    return list(fetched.values())
+
+
+def _sparse_object(
+    src: _Source,
+    tree: Mapping[str, Any],
+    obj: str,
+    indent: int,
+    buckets: Mapping[str, DateBuckets],
+    index_of_values: Mapping[str, Mapping[str, int]],
+) -> list[str]:
+    """Emit code reading the dict ``obj`` (known to be a dict) by looping over the keys it has.
+
+    Facts are many and a request states few, so the cost follows what is stated. Returns one variable per
+    child of ``tree``: a component for a fact, a tuple for a group of facts, None when absent or null. A key
+    that is not declared sends the request the long way.
+    """
+    children = {name: src.var("c") for name in tree}
+    if not children:
         src.emit(indent, f"if {obj}: return None")
-    out: list[str] = []
-    for name, child in tree.items():
-        var = fetched[name]
+        return []
+    src.emit(indent, " = ".join(children.values()) + " = None")
+    key, value = src.var("k"), src.var("x")
+    src.emit(indent, f"for {key}, {value} in {obj}.items():")
+    src.emit(indent + 1, f"if {value} is None: continue")
+    for position, (name, child) in enumerate(tree.items()):
+        src.emit(indent + 1, f"{'if' if position == 0 else 'elif'} {key} == {name!r}:")
+        target = children[name]
         if isinstance(child, dict):
-            inner = [src.var("f") for _ in range(_leaves(child))]
-            if inner:
-                src.emit(indent, f"if {var} is None: {' = '.join(inner)} = None")
-                src.emit(indent, "else:")
-                src.emit(indent + 1, f"if {var}.__class__ is not dict: return None")
-                for target, value in zip(
-                    inner, _object(src, child, var, indent + 1, buckets, index_of_values), strict=True
-                ):
-                    src.emit(indent + 1, f"{target} = {value}")
-            out.extend(inner)
+            src.emit(indent + 2, f"if {value}.__class__ is not dict: return None")
+            inner = _sparse_object(src, child, value, indent + 2, buckets, index_of_values)
+            src.emit(indent + 2, f"{target} = ({', '.join(inner)},)")
         else:
-            _transform(src, child, var, indent, buckets, index_of_values)
-            out.append(var)
-    return out
+            _transform(src, child, value, indent + 2, buckets, index_of_values)
+            src.emit(indent + 2, f"{target} = {value}")
+    src.emit(indent + 1, "else: return None")
+    return list(children.values())
 
 
 def _fact_tree(facts: Mapping[str, Slot]) -> dict[str, Any]:
@@ -242,16 +255,12 @@ def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets
     for name, child in tree.items():
         var = vars_[name]
         if isinstance(child, dict):
-            inner = [src.var("f") for _ in range(_leaves(child))]
-            if inner:
-                src.emit(1, f"if {var} is None: {' = '.join(inner)} = None")
-                src.emit(1, "else:")
-                src.emit(2, f"if {var}.__class__ is not dict: return None")
-                for target, value in zip(inner, _object(src, child, var, 2, buckets, index_of_values), strict=True):
-                    src.emit(2, f"{target} = {value}")
-            else:
-                src.emit(1, f"if {var} is not None: return None")
-            parts.extend(inner)
+            # `facts`: a tuple of what the request states, None when it states nothing.
+            src.emit(1, f"if {var} is not None:")
+            src.emit(2, f"if {var}.__class__ is not dict: return None")
+            inner = _sparse_object(src, child, var, 2, buckets, index_of_values)
+            src.emit(2, f"{var} = ({', '.join(inner)},)")
+            parts.append(var)
         else:
             _transform(src, child, var, 1, buckets, index_of_values)
             parts.append(var)
@@ -262,7 +271,7 @@ def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets
         src.emit(2, f"{hops} = []")
         src.emit(2, "for h in " + fetched_chain + ":")
         src.emit(3, "if h.__class__ is not dict: return None")
-        hop_vars = _object(src, dict(vocabulary.hop), "h", 3, {}, index_of_values)
+        hop_vars = _object(src, vocabulary.hop, "h", 3, index_of_values)
         src.emit(3, f"{hops}.append(({', '.join(hop_vars)},))")
         src.emit(2, f"{fetched_chain} = tuple({hops})")
         parts.append(fetched_chain)

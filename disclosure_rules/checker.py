@@ -129,8 +129,9 @@ class Rules:
         if key is not None and decision.status != "error" and self._cache_size:
             cache = self._cache
             if len(cache) >= self._cache_size:
-                # Evict the oldest entry; dicts keep insertion order.
-                del cache[next(iter(cache))]
+                # Start over rather than evict the oldest: with steady eviction, finding the oldest key
+                # of a dict means scanning past every key deleted before it.
+                cache.clear()
             cache[key] = decision
         return decision
 

@@ -232,3 +232,14 @@ def test_test_command_rejects_a_malformed_scenario_file(tmp_path: Path) -> None:
     code, _, err = run("test", str(scenario))
     assert code == 1
     assert "bad.yaml:4:14: error[unknown_key]: `expect` has no key `decison`" in err
+
+
+def test_jsonl_repeated_lines_get_the_same_decision_and_repeated_bad_lines_their_own_numbers() -> None:
+    permit = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", "")
+    bad = (EXAMPLES / "invalid-undeclared-fact.json").read_text().replace("\n", "")
+    stream = "\n".join([permit, bad, permit, bad]) + "\n"
+    code, out, _ = run("check", "--jsonl", "-", stdin=stream.encode())
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[0] == records[2]
+    assert (records[1]["line"], records[3]["line"]) == (2, 4)
+    assert code == EXIT_BAD_INPUT
