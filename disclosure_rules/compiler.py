@@ -257,8 +257,6 @@ class CompiledRulebook:
     exceptions: Mapping[str, tuple[str, ...]]
     """For each rule, the rules that are exceptions to it."""
     reads: Reads
-    depth: Mapping[str, int]
-    """How deep each rule sits in the tree of exceptions (a general rule is 1)."""
     position: Mapping[str, int]
     """Where each rule was declared, for a stable order."""
 
@@ -299,14 +297,5 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
 
     for rid in book.rules:
         place(rid)
-    depth: dict[str, int] = {}
-
-    def depth_of(rid: str) -> int:
-        if rid not in depth:
-            depth[rid] = 1 + max((depth_of(p) for p in book.rules[rid].exception_to), default=0)
-        return depth[rid]
-
-    for rid in book.rules:
-        depth_of(rid)
     position = {rid: i for i, rid in enumerate(book.rules)}
-    return CompiledRulebook(book, rules, tuple(order), exceptions, total, depth, position)
+    return CompiledRulebook(book, rules, tuple(order), exceptions, total, position)

@@ -38,13 +38,7 @@ def _iso(_path: str, day: datetime.date) -> str:
 
 
 def _window(effective: Effective) -> str:
-    if effective.start and effective.end:
-        return f"in force from {effective.start} through {effective.end}"
-    if effective.start:
-        return f"in force from {effective.start}"
-    if effective.end:
-        return f"in force through {effective.end}"
-    return "always in force"
+    return "always in force" if effective.always else f"in force {effective.describe()}"
 
 
 def _join(items: list[str], joiner: str = "and") -> str:

@@ -50,6 +50,16 @@ class Effective:
     def always(self) -> bool:
         return self.start is None and self.end is None
 
+    def describe(self) -> str:
+        """The window in words: "from 2025-11-21", "from A through B", "through B" or "always"."""
+        if self.start and self.end:
+            return f"from {self.start} through {self.end}"
+        if self.start:
+            return f"from {self.start}"
+        if self.end:
+            return f"through {self.end}"
+        return "always"
+
 
 @attrs.frozen
 class Obligation:

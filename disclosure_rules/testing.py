@@ -44,6 +44,7 @@ import attrs
 from .checker import Rules
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
+from .yamlreader import DiagnosticSink, MappingReader
 from .yamlsource import YamlError, YMap, YNode, YScalar, YSeq, parse_yaml
 
 FILE_KEYS = ("scenarios", "title", "description", "base", "bases", "cases")
@@ -186,16 +187,8 @@ def load_suite(path: Path) -> Suite:
         raise ScenarioError(
             [Diagnostic("unknown_file", "a scenario file starts with `scenarios: <name>`", Position(name, 1, 1))]
         )
-    for key, scalar in root.keys.items():
-        if key not in FILE_KEYS:
-            problems.append(
-                Diagnostic(
-                    "unknown_key",
-                    f"a scenario file has no key `{key}`",
-                    scalar.position,
-                    help=did_you_mean(key, FILE_KEYS),
-                )
-            )
+    sink = DiagnosticSink()
+    MappingReader(root, "a scenario file", sink).only(*FILE_KEYS)
     suite = str(_plain(root.items["scenarios"]))
     title = str(_plain(root.items["title"])) if "title" in root.items else suite
     base = _plain(root.items["base"]) if "base" in root.items else {}
@@ -214,16 +207,7 @@ def load_suite(path: Path) -> Suite:
             if not isinstance(node, YMap):
                 problems.append(Diagnostic("wrong_type", "each case must be a mapping", node.position))
                 continue
-            for key, scalar in node.keys.items():
-                if key not in CASE_KEYS:
-                    problems.append(
-                        Diagnostic(
-                            "unknown_key",
-                            f"a case has no key `{key}`",
-                            scalar.position,
-                            help=did_you_mean(key, CASE_KEYS),
-                        )
-                    )
+            MappingReader(node, "a case", sink).only(*CASE_KEYS)
             case_name = _plain(node.items["name"]) if "name" in node.items else None
             expect_node = node.items.get("expect")
             if not isinstance(case_name, str) or not isinstance(expect_node, YMap):
@@ -231,16 +215,7 @@ def load_suite(path: Path) -> Suite:
                     Diagnostic("missing_key", "a case needs a `name` and an `expect` mapping", node.position)
                 )
                 continue
-            for key, scalar in expect_node.keys.items():
-                if key not in EXPECT_KEYS:
-                    problems.append(
-                        Diagnostic(
-                            "unknown_key",
-                            f"`expect` has no key `{key}`",
-                            scalar.position,
-                            help=did_you_mean(key, EXPECT_KEYS),
-                        )
-                    )
+            MappingReader(expect_node, "`expect`", sink).only(*EXPECT_KEYS)
             start = base
             if "base" in node.items:
                 chosen = _plain(node.items["base"])
@@ -268,6 +243,7 @@ def load_suite(path: Path) -> Suite:
                     _plain(description) if description is not None else None,
                 )
             )
+    problems.extend(sink.items)
     if problems:
         raise ScenarioError(problems)
     return Suite(suite, title, name, tuple(scenarios))

@@ -128,13 +128,8 @@ def relative(from_page: str, to_target: str) -> str:
 
 
 def window(effective: Effective) -> str:
-    if effective.start and effective.end:
-        return f"from {effective.start} through {effective.end}"
-    if effective.start:
-        return f"from {effective.start}, with no end date"
-    if effective.end:
-        return f"through {effective.end}"
-    return "always"
+    text = effective.describe()
+    return f"{text}, with no end date" if effective.start and not effective.end else text
 
 
 def details(summary: str, body: str) -> list[str]:
