@@ -25,3 +25,14 @@ def test_every_bundled_rule_is_exercised_both_ways(bundled: Rules) -> None:
 
 def test_there_are_at_least_80_scenarios() -> None:
     assert len(CASES) >= 80
+
+
+def test_every_scenario_states_decision_status_and_the_controlling_rule() -> None:
+    incomplete = [
+        c.id
+        for c in CASES
+        if not {"decision", "status"} <= set(c.expect)
+        or not ({"rule", "citation"} & set(c.expect))
+        or (c.expect["decision"] == "permit" and "obligations" not in c.expect)
+    ]
+    assert incomplete == []
