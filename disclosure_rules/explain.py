@@ -221,10 +221,7 @@ class Explainer:
             for rid, state in states.items()
             if state.holds is not True and state.in_force
         }
-        # What is missing matters only when no route was satisfied: if a route held but was overridden
-        # (by a court order, say), the chain already says why, and nothing the requester adds can help.
-        route_held = any(states[rid].holds is True for rid, rule in self.book.rules.items() if rule.kind == "permit")
-        missing = self.missing(states, failed, env) if verdict.decision == "deny" and not route_held else ()
+        missing = self.missing(verdict, states, failed, env) if verdict.decision == "deny" else ()
         return Decision(
             decision=verdict.decision,  # type: ignore[arg-type]
             status=verdict.status,  # type: ignore[arg-type]
@@ -260,17 +257,34 @@ class Explainer:
         )
         return Decision("deny", "error", reason, None, (), (), (), (), (), (), (), self.book.info, tuple(errors))
 
+    def routes(self, verdict: Verdict, states: Mapping[str, RuleState]) -> list[str]:
+        """The permitting rules that could make this denial a permit if they held.
+
+        None, if a prohibition applies that nothing can override (a court order, an (i)(6) determination):
+        what the requester could add would not change the answer. Under a prohibition that has exceptions,
+        only those exceptions (the routes around § 6103(a), say, not the Privacy Act's). With no
+        prohibition deciding, any permitting rule.
+        """
+        rules = self.book.rules
+        applying = [rid for rid, rule in rules.items() if rule.kind == "forbid" and states[rid].applies is True]
+        if any(not self.compiled.exceptions[rid] for rid in applying):
+            return []
+        if verdict.status == "prohibited" and verdict.rule is not None:
+            return [rid for rid in self.compiled.exceptions[verdict.rule] if rules[rid].kind == "permit"]
+        return [rid for rid, rule in rules.items() if rule.kind == "permit"]
+
     def missing(
         self,
+        verdict: Verdict,
         states: Mapping[str, RuleState],
         failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
         env: Mapping[str, Any],
     ) -> tuple[Missing, ...]:
-        # The closest routes only: those that lack the fewest requirements, if that is at most `near_miss`.
+        # Of those routes, the closest only: those that lack the fewest requirements, if at most `near_miss`.
         counts = {
-            rule.id: len(failed_units.get(rule.id, [])) + (0 if states[rule.id].in_force else 1)
-            for rule in self.book.rules.values()
-            if rule.kind == "permit" and states[rule.id].holds is not True
+            rid: len(failed_units.get(rid, [])) + (0 if states[rid].in_force else 1)
+            for rid in self.routes(verdict, states)
+            if states[rid].holds is not True
         }
         closest = min((c for c in counts.values() if c > 0), default=0)
         if not closest or closest > self.near_miss:

@@ -26,8 +26,8 @@ A scenario file reads as a specification::
 
 ``expect`` may give ``decision``, ``status``, ``rule``, ``citation`` (one of the decision's citations),
 ``chain`` (rule ids from the general rule down), ``obligations`` (exactly these ids), ``missing`` (for each
-rule listed, exactly these failed conditions), ``unknown_facts``, ``conflicts``, ``reason_contains`` and
-``error`` (the code of the first error). Only what is given is checked.
+rule listed, exactly these failed conditions; a rule given as null must not be listed), ``unknown_facts``,
+``conflicts``, ``reason_contains`` and ``error`` (the code of the first error). Only what is given is checked.
 
 The runner returns results as data; the command line and pytest report them.
 """
@@ -272,7 +272,11 @@ def check_scenario(rules: Rules, scenario: Scenario) -> Result:
     if "missing" in expect:
         actual_missing = {m.rule: sorted(f.condition for f in m.failed) for m in decision.missing}
         for rule, conditions in (expect["missing"] or {}).items():
-            want = sorted(conditions or [])
+            if conditions is None:  # the rule must not be offered as a route
+                if rule in actual_missing:
+                    found.append(Mismatch(f"missing[{rule}]", None, actual_missing[rule]))
+                continue
+            want = sorted(conditions)
             if actual_missing.get(rule) != want:
                 found.append(Mismatch(f"missing[{rule}]", want, actual_missing.get(rule)))
     if "unknown_facts" in expect and sorted(expect["unknown_facts"] or []) != sorted(decision.unknown_facts):

@@ -250,3 +250,32 @@ def test_chain_projection_and_date_comparison_of_facts(make_rules: MakeRules) ->
     tainted = dict(clean, chain=[{"from": "IRS", "to": "ICE", "date": "2025-08-07"}])
     d = rules.check(tainted)
     assert (d.decision, d.rule, d.conflicts) == ("deny", "via_irs", ("ok",))
+
+
+def test_missing_is_empty_when_a_prohibition_nothing_can_override_applies(layered: Rules) -> None:
+    # The order applies to every disclosure to ICE in its window: signing the request properly (the
+    # route's missing requirement) would not change the answer, so nothing is offered as missing.
+    d = layered.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "deputy"}}))
+    assert d.status == "prohibited"
+    assert {t.rule for t in d.trace if t.result == "applies"} == {"general", "order"}
+    assert d.missing == ()
+    before = layered.check(mini_request(facts={"request": {"signed_by": "deputy"}}))
+    assert [m.rule for m in before.missing] == ["route"]
+
+
+def test_missing_offers_only_routes_around_the_controlling_rule(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: general, title: G, kind: forbid, citation: G, when: holder == "IRS", reason: g}
+          - {id: around, title: A, kind: permit, citation: A, exception_to: general, reason: a,
+             when: facts.consent and recipient == "DOJ"}
+          - {id: elsewhere, title: E, kind: permit, citation: E, reason: e, when: facts.order}
+        """
+    )
+    d = rules.check(mini_request(facts={"consent": True, "order": False}))
+    assert (d.status, d.rule) == ("prohibited", "general")
+    assert [m.rule for m in d.missing] == ["around"]
