@@ -31,6 +31,7 @@ NEAR_MISS = 2
 """A permitting rule 'nearly applied' when it lacks at most this many requirements and no route lacks fewer."""
 
 DateText = Callable[[str, datetime.date], str]
+MAX_SHARED_ENTRIES = 100_000
 
 
 def _iso(_path: str, day: datetime.date) -> str:
@@ -103,6 +104,10 @@ class Explainer:
             for rid in self.book.rules
         }
         self.tree_order = _tree_order(compiled)
+        # Decisions are cached per case, and most of a decision is its trace; the same trace entry
+        # ("not in force", "not met: the holder is not the IRS") recurs across cases, so each distinct
+        # entry is kept once and shared.
+        self.shared: dict[TraceEntry, TraceEntry] = {}
 
     # -- values -------------------------------------------------------------------------------
 
@@ -347,5 +352,8 @@ class Explainer:
                     detail = "depends on facts the request does not state: " + ", ".join(f"`{p}`" for p in unknown)
                 else:
                     detail = "its conditions are met, but whether an exception to it applies is unknown"
-            entries.append(TraceEntry(rule.id, rule.kind, rule.citation, result, detail))  # type: ignore[arg-type]
+            entry = TraceEntry(rule.id, rule.kind, rule.citation, result, detail)  # type: ignore[arg-type]
+            entries.append(self.shared.setdefault(entry, entry))
+        if len(self.shared) > MAX_SHARED_ENTRIES:
+            self.shared.clear()
         return tuple(entries)
