@@ -151,6 +151,38 @@ def cli_rows(args: argparse.Namespace, rows: list[tuple[str, str]], distinct: bo
     rows.append((f"CLI peak resident memory, {kind} file", f"{max(rss_null, rss_file):.0f} MB"))
 
 
+def new_case_rows(args: argparse.Namespace, rows: list[tuple[str, str]], n: int = 100_000) -> None:
+    """A stream where nearly every line is a new case: the slow path every time, and the memory bound."""
+    import random
+
+    rules = disclosure_rules.load()
+    vocabulary = rules.vocabulary
+    values = {name: list(vocabulary.enums[name].values) for name in ("element", "agency", "purpose", "official")}
+    base = json.loads((ROOT / "examples" / "irs-ice-address-request.json").read_text())
+    rnd = random.Random(20251121)
+    data = args.work / f"new-cases-{n}.jsonl"
+    with open(data, "w", encoding="utf-8") as out:
+        for _ in range(n):
+            request = json.loads(json.dumps(base))
+            request.update(
+                element=rnd.choice(values["element"]),
+                recipient=rnd.choice(values["agency"]),
+                purpose=rnd.choice(values["purpose"]),
+                date=f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            )
+            request["facts"]["request"]["signed_by"] = rnd.choice(values["official"])
+            out.write(json.dumps(request) + "\n")
+    cli = [sys.executable, "-m", "disclosure_rules", "check", "--jsonl", str(data)]
+    _, elapsed, rss = run_cli(cli, os.devnull)
+    rows.append(
+        (
+            f"CLI on {n:,} lines that are nearly all new cases (every line validated, decided, explained)",
+            f"{n / elapsed:,.0f} lines/s",
+        )
+    )
+    rows.append(("CLI peak resident memory on that stream (every cache full)", f"{rss:.0f} MB"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peer-bench", type=Path, default=ROOT.parent / "shared" / "bench")
@@ -187,6 +219,7 @@ def main() -> None:
 
     cli_rows(args, rows, distinct=False)
     cli_rows(args, rows, distinct=True)
+    new_case_rows(args, rows)
 
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
     print("| measurement | result |\n|---|---:|")
