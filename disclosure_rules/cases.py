@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .request import parse_date
-from .vocabulary import Slot, Vocabulary
+from .vocabulary import Slot, Vocabulary, fact_tree
 
 KeyFunction = Callable[[Any], "tuple[Any, ...] | None"]
 MAX_MEMO = 50_000
@@ -221,29 +221,15 @@ def _sparse_object(
     return list(children.values())
 
 
-def _fact_tree(facts: Mapping[str, Slot]) -> dict[str, Any]:
-    root: dict[str, Any] = {}
-    for path, slot in facts.items():
-        parts = path.split(".")[1:]
-        node = root
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = slot
-    return root
-
-
 def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets]) -> KeyFunction:
     src = _Source()
     index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
-    top: dict[str, Any] = dict(vocabulary.fields)
-    top["facts"] = _fact_tree(vocabulary.facts)
+    tree: dict[str, Any] = dict(vocabulary.fields)
+    tree["facts"] = fact_tree(vocabulary.facts)
     src.emit(0, "def case_key(r):")
     src.emit(1, "if r.__class__ is not dict: return None")
-    if vocabulary.hop:
-        top["chain"] = None  # read below: a list of hops
-    tree = {k: v for k, v in top.items() if k != "chain"}
     fetched_chain = src.var("chain") if vocabulary.hop else None
-    # Fetch the top level, including the chain, in one length check.
+    # Fetch the top level, including the chain (read below: a list of hops), in one length check.
     names = list(tree) + (["chain"] if fetched_chain else [])
     vars_ = {name: src.var() for name in tree}
     if fetched_chain:

@@ -294,15 +294,12 @@ class Explainer:
         closest = min((c for c in counts.values() if c > 0), default=0)
         if not closest or closest > self.near_miss:
             return ()
-        found: list[tuple[int, int, Missing]] = []
-        for index, rule in enumerate(self.book.rules.values()):
-            state = states[rule.id]
+        found: list[Missing] = []
+        for rule in self.book.rules.values():  # in declaration order; every route found lacks `closest`
             if counts.get(rule.id) != closest:
                 continue
-            failed = failed_units.get(rule.id, [])
-            count = closest
             failures: list[Failure] = []
-            if not state.in_force:
+            if not states[rule.id].in_force:
                 failures.append(
                     Failure(
                         "effective",
@@ -310,9 +307,10 @@ class Explainer:
                         f"the date of the disclosure is {self.date_text('date', env['date'])}" if "date" in env else "",
                     )
                 )
+            failed = failed_units.get(rule.id, [])
             failures.extend(Failure(u.source, u.requirement, self.observed(u, v, env)) for u, v in failed)
-            found.append((count, index, Missing(rule.id, rule.title, rule.citation, tuple(failures))))
-        return tuple(m for _, _, m in sorted(found, key=lambda item: (item[0], item[1])))
+            found.append(Missing(rule.id, rule.title, rule.citation, tuple(failures)))
+        return tuple(found)
 
     def trace(
         self,

@@ -24,7 +24,7 @@ import attrs
 
 from .diagnostics import Diagnostic, did_you_mean, quote
 from .valuetypes import Type
-from .vocabulary import Slot, Vocabulary
+from .vocabulary import Slot, Vocabulary, fact_tree
 
 MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
@@ -41,18 +41,10 @@ class _FactTree:
 
     @classmethod
     def of(cls, facts: Mapping[str, Slot]) -> _FactTree:
-        root: dict[str, Any] = {}
-        for path, slot in facts.items():
-            parts = path.split(".")[1:]
-            node = root
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = slot
-
         def build(d: dict[str, Any]) -> _FactTree:
             return cls({k: (build(v) if isinstance(v, dict) else v) for k, v in d.items()})
 
-        return build(root)
+        return build(fact_tree(facts))
 
 
 def _type_name(value: object) -> str:

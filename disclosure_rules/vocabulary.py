@@ -13,6 +13,7 @@ Paths are written the way conditions write them: ``element``,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -104,3 +105,16 @@ class Vocabulary:
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)
+
+
+def fact_tree(facts: Mapping[str, Slot]) -> dict[str, Any]:
+    """The declared facts as nested dicts of names (``{"request": {"signed_by": Slot}}``), for walking a
+    request's nested ``facts`` object."""
+    root: dict[str, Any] = {}
+    for path, slot in facts.items():
+        parts = path.split(".")[1:]
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = slot
+    return root

@@ -16,7 +16,7 @@ from typing import Any, get_args
 from ..decision import STATUSES, TraceResult
 from ..request import MAX_CHAIN_HOPS, MAX_SET_ITEMS, MAX_TEXT_CHARS, request_keys
 from ..valuetypes import Type
-from ..vocabulary import Slot, Vocabulary
+from ..vocabulary import Slot, Vocabulary, fact_tree
 from .json import DOCUMENT_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -46,15 +46,7 @@ def _slot_schema(vocabulary: Vocabulary, slot: Slot, nullable: bool) -> dict[str
     return {"description": described, **schema}
 
 
-def _fact_tree(vocabulary: Vocabulary) -> dict[str, Any]:
-    root: dict[str, Any] = {}
-    for path, slot in vocabulary.facts.items():
-        node = root
-        parts = path.split(".")[1:]
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = slot
-
+def _facts_schema(vocabulary: Vocabulary) -> dict[str, Any]:
     def build(node: dict[str, Any]) -> dict[str, Any]:
         properties = {
             key: _slot_schema(vocabulary, child, True) if isinstance(child, Slot) else build(child)
@@ -62,7 +54,7 @@ def _fact_tree(vocabulary: Vocabulary) -> dict[str, Any]:
         }
         return {"type": ["object", "null"], "additionalProperties": False, "properties": properties}
 
-    return build(root)
+    return build(fact_tree(vocabulary.facts))
 
 
 def request_schema(vocabulary: Vocabulary) -> dict[str, Any]:
@@ -70,7 +62,7 @@ def request_schema(vocabulary: Vocabulary) -> dict[str, Any]:
     properties: dict[str, Any] = {
         name: _slot_schema(vocabulary, slot, not slot.required) for name, slot in vocabulary.fields.items()
     }
-    facts = _fact_tree(vocabulary)
+    facts = _facts_schema(vocabulary)
     facts["description"] = "The facts the rules read, nested by the parts of their names; a fact left out is unknown."
     properties["facts"] = facts
     if "chain" in request_keys(vocabulary):
