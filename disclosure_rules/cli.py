@@ -161,11 +161,7 @@ def _load(args: argparse.Namespace) -> Rules:
 
 
 def _is_rule_directory(directory: Path) -> bool:
-    for path in directory.glob("*.yaml"):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            if any(line.startswith("vocabulary:") for line in f.read(4096).splitlines()):
-                return True
-    return False
+    return any(testing.declares(path, "vocabulary") for path in directory.glob("*.yaml"))
 
 
 def _rule_directory_of(paths: Sequence[str]) -> Path | None:

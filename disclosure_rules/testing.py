@@ -153,12 +153,18 @@ class ScenarioError(Exception):
         self.diagnostics = tuple(diagnostics)
 
 
-def is_scenario_file(path: Path) -> bool:
+def declares(path: Path, key: str) -> bool:
+    """Whether the YAML file at ``path`` has the top-level ``key`` near its start (what kind of file it is)."""
     try:
-        head = path.read_text(encoding="utf-8")[:4096]
-    except (OSError, UnicodeDecodeError):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except OSError:
         return False
-    return any(line.startswith("scenarios:") for line in head.splitlines())
+    return any(line.startswith(f"{key}:") for line in head.splitlines())
+
+
+def is_scenario_file(path: Path) -> bool:
+    return declares(path, "scenarios")
 
 
 def find_scenario_files(paths: Iterable[str | Path]) -> list[Path]:
