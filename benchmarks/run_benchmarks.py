@@ -5,9 +5,11 @@
 Prints a Markdown table. What is measured:
 
 * ``check_many`` on the peer benchmark's 200,000 requests (``../shared/bench/gen_requests.py``, the same
-  seed the peers use), each flat peer dict converted to this project's request shape inside the timed loop:
-  the first pass on a fresh ``Rules`` (every distinct case is decided in full once: "cold") and the median
-  of five later passes (every case already decided: "warm").
+  seed the peers use), parsed from JSON: through ``Rules.records`` (the flat peer dict read by a column
+  mapping, as the peer harness does) and, for comparison, nested by a Python function first. The first
+  pass on a fresh ``Rules`` (every distinct case is decided in full once: "cold") and the median of five
+  later passes (every case already decided: "warm"). If zen-engine is installed in this Python, its
+  ``compile_expression`` runs on the same requests in the same process, for the ratio.
 * ``check_many`` on 200,000 IRS-to-ICE (i)(2) requests with the bundled law (few distinct cases).
 * ``disclosure-rules check --jsonl`` on a file of 1.2 million such requests (the size of the list ICE
   matched), in a fresh process, against ``json.loads`` alone on the same file (the issue's yardstick): output
@@ -29,9 +31,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -50,24 +52,52 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def throughput(
-    rules_path: Path | None, requests: list[dict[str, Any]], convert: Callable[[Any], Any] | None, passes: int = 5
-) -> dict[str, float]:
-    rules = disclosure_rules.load(rules_path) if rules_path else disclosure_rules.load()
-    source: Callable[[], Iterable[Any]] = (lambda: map(convert, requests)) if convert else (lambda: requests)
+class Checker(Protocol):
+    def check(self, request: Any) -> Any: ...
+    def check_many(self, requests: Iterable[Any]) -> Iterator[Any]: ...
+
+
+def throughput(checker: Checker, requests: list[Any], passes: int = 5) -> dict[str, float]:
+    """Decisions per second of ``checker``: its first pass (cold), later passes (warm), and ``check``."""
 
     def one_pass() -> None:
-        for _ in rules.check_many(source()):
+        for _ in checker.check_many(requests):
             pass
 
     cold = timed(one_pass)
     warm = statistics.median(timed(one_pass) for _ in range(passes))
-    single = statistics.median(
-        timed(lambda: [rules.check(r) for r in source()])
-        for _ in range(3)  # type: ignore[func-returns-value]
-    )
+    single = statistics.median(timed(lambda: [checker.check(r) for r in requests]) for _ in range(3))
     n = len(requests)
-    return {"n": n, "cold": n / cold, "warm": n / warm, "single": n / single, "cases": len(rules._cache)}
+    return {"n": n, "cold": n / cold, "warm": n / warm, "single": n / single}
+
+
+class Nested:
+    """The peer requests nested into this project's request shape by a Python function, then checked."""
+
+    def __init__(self, rules: disclosure_rules.Rules) -> None:
+        self.rules = rules
+
+    @staticmethod
+    def convert(r: dict[str, Any]) -> dict[str, Any]:
+        facts = {k: r[k] for k in ("written_request_by_head", "court_order", "statute_is_tax", "taxpayer_consent")}
+        return {k: r[k] for k in ("date", "element", "origin", "holder", "recipient", "purpose")} | {"facts": facts}
+
+    def check(self, request: Any) -> Any:
+        return self.rules.check(self.convert(request))
+
+    def check_many(self, requests: Iterable[Any]) -> Iterator[Any]:
+        return self.rules.check_many(map(self.convert, requests))
+
+
+def zen_rate(bench: Path, requests: list[Any], passes: int = 5) -> float | None:
+    """zen-engine's ``compile_expression`` on the same requests, if zen-engine is installed here."""
+    try:
+        import engine_zen_compiled  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    evaluate = engine_zen_compiled.load(str(bench / "policy"))
+    best = min(timed(lambda: [evaluate(r) for r in requests]) for _ in range(passes))
+    return len(requests) / best
 
 
 def peer_requests(bench: Path, n: int) -> list[dict[str, Any]]:
@@ -197,11 +227,21 @@ def main() -> None:
         requests = peer_requests(args.peer_bench, args.peer_n)
         gc.collect()
         gc.freeze()
-        r = throughput(HERE / "policy", requests, engine_disclosure_rules._convert)
-        rows.append(("check_many, peer policy, 200k peer requests, cold (first pass)", f"{r['cold']:,.0f} /s"))
-        rows.append(("check_many, peer policy, warm (median of 5 passes)", f"{r['warm']:,.0f} /s"))
-        rows.append(("check(), peer policy, warm", f"{r['single']:,.0f} /s"))
-        rows.append(("distinct cases among the peer requests", f"{r['cases']:,.0f}"))
+        rules = disclosure_rules.load(HERE / "policy")
+        r = throughput(rules.records(engine_disclosure_rules.COLUMNS), requests)
+        rows.append(
+            ("records `check_many`, peer policy, 200k peer requests, cold (first pass)", f"{r['cold']:,.0f} /s")
+        )
+        rows.append(("records `check_many`, peer policy, warm (median of 5 passes)", f"{r['warm']:,.0f} /s"))
+        rows.append(("records `check`, peer policy, warm", f"{r['single']:,.0f} /s"))
+        rows.append(("distinct cases among the peer requests", f"{len(rules._cache):,.0f}"))
+        warm = r["warm"]
+        r = throughput(Nested(disclosure_rules.load(HERE / "policy")), requests)
+        rows.append(("nested `check_many` (each request converted by a Python function), warm", f"{r['warm']:,.0f} /s"))
+        zen = zen_rate(args.peer_bench, requests)
+        if zen is not None:
+            rows.append(("zen-engine `compile_expression`, same requests, same process (best of 5)", f"{zen:,.0f} /s"))
+            rows.append(("records `check_many` warm / zen", f"{warm / zen:.2f}×"))
         del requests
         gc.unfreeze()
         gc.collect()
@@ -209,10 +249,11 @@ def main() -> None:
     requests = mission_requests(200_000)
     gc.collect()
     gc.freeze()
-    r = throughput(None, requests, None)
+    rules = disclosure_rules.load()
+    r = throughput(rules, requests)
     rows.append(("check_many, bundled law, 200k (i)(2) requests, cold", f"{r['cold']:,.0f} /s"))
     rows.append(("check_many, bundled law, warm", f"{r['warm']:,.0f} /s"))
-    rows.append(("distinct cases among them", f"{r['cases']:,.0f}"))
+    rows.append(("distinct cases among them", f"{len(rules._cache):,.0f}"))
     del requests
     gc.unfreeze()
     gc.collect()

@@ -13,13 +13,16 @@ And why, under which rule?
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, LoadError
+from .records import ColumnsError, RecordChecker
 from .version import __version__
 
 __all__ = [
+    "ColumnsError",
     "Decision",
     "Diagnostic",
     "DisclosureRulesError",
     "LoadError",
+    "RecordChecker",
     "Rules",
     "__version__",
     "bundled_rules_path",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .request import parse_date
@@ -221,6 +221,115 @@ def _sparse_object(
     return list(children.values())
 
 
+RecordBatchFunction = Callable[[Iterable[Any], Callable[[Any], Any], Callable[[Any], Any]], Iterator[Any]]
+
+
+def _record_guard(slot: Slot | None, v: str) -> str | None:
+    """A cheap test that a raw value is null or of the one type a valid value of ``slot`` has, where a value
+    of another type could compare equal to a valid one (``1 == True``); None where no test is needed."""
+    if slot is None:
+        return None
+    kind = slot.type.kind
+    if kind == "bool":
+        return f"({v}.__class__ is bool or {v} is None)"
+    if kind == "number":
+        return f"({v}.__class__ is int or {v}.__class__ is float or {v} is None)"
+    return None
+
+
+def build_record_functions(
+    vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets], columns: Mapping[str, str]
+) -> tuple[KeyFunction, RecordBatchFunction]:
+    """The key of a flat record whose ``columns`` map to request paths, and a batch loop built on it.
+
+    A record key is the tuple of the record's raw values in column order (None for a missing column, as
+    for a null: both leave the path out of the request), with each bucketed date replaced by its interval
+    and a list of values by a tuple. There is a key only if every value is hashable, each bucketed date was
+    already seen valid, booleans and numbers are of exactly their type, and the record has no other key;
+    otherwise the key function returns None or raises, and the caller takes the long way. A key is stored
+    only after its record was validated and decided, so a later record with an equal key holds equal values
+    of the same types: it is the same request.
+
+    The batch function inlines the key and the cache lookup, since a call per record would cost as much
+    as the rest: ``batch(records, get, slow)`` yields ``get(key)`` on a hit and ``slow(record)`` otherwise.
+    A record with every column present is read by subscripts, the cheapest way; one with columns missing
+    by ``get``, counting what it has.
+    """
+    src = _Source()
+    names = list(columns)
+    vars_ = {name: src.var() for name in names}
+    dense = [f"{vars_[name]} = r[{name!r}]" for name in names]
+    sparse = [f"{vars_[name]} = r.get({name!r})" for name in names]
+    sparse_check = f"len(r) != {len(names)} - ({', '.join(vars_.values())},).count(None)"
+    normalize: list[str] = []
+    guards: list[str] = []
+    parts: list[str] = []
+    for name in names:
+        v, path = vars_[name], columns[name]
+        slot = vocabulary.slot(path)
+        if slot is not None and slot.type.kind == "set":
+            # A list becomes a tuple; anything else but a single string or null (a tuple from a Python
+            # caller, which validation refuses) becomes unhashable, so that it never meets a stored key.
+            normalize.append(f"if {v}.__class__ is list: {v} = tuple({v})")
+            normalize.append(f"elif {v}.__class__ is not str and {v} is not None: {v} = {src.const([], 'UNHASHABLE')}")
+        if (guard := _record_guard(slot, v)) is not None:
+            guards.append(guard)
+        plan = buckets.get(path)
+        if plan is None:
+            parts.append(v)
+        elif slot is not None and slot.required:
+            parts.append(f"{src.const(plan.memo, 'MEMO')}[{v}]")
+        else:
+            parts.append(f"({src.const(plan.memo, 'MEMO')}[{v}] if {v} is not None else None)")
+    key = f"({', '.join(parts)},)"
+
+    def read(indent: int, on_extra_key: str) -> None:
+        src.emit(indent, f"if len(r) == {len(names)}:")
+        for line in dense:
+            src.emit(indent + 1, line)
+        src.emit(indent, "else:")
+        for line in sparse:
+            src.emit(indent + 1, line)
+        src.emit(indent + 1, f"if {sparse_check}: {on_extra_key}")
+        for line in normalize:
+            src.emit(indent, line)
+
+    src.emit(0, "def record_key(r):")
+    read(1, "return None")
+    if guards:
+        src.emit(1, f"if not ({' and '.join(guards)}): return None")
+    src.emit(1, f"return {key}")
+
+    src.emit(0, "def record_batch(records, get, slow):")
+    src.emit(1, "for r in records:")
+    src.emit(2, "try:")
+    # A key not among the columns makes the record's key unhashable (or fails a guard): the long way reports it.
+    read(3, f"{vars_[names[0]]} = {src.const([], 'UNHASHABLE')}")
+    src.emit(3, f"if {' and '.join(guards) or 'True'}:")
+    src.emit(4, f"d = get({key})")
+    src.emit(4, "if d is not None:")
+    src.emit(5, "yield d")
+    src.emit(5, "continue")
+    # Whatever the quick path trips on (a list, an object that is not a dict...), the long way validates
+    # and reports.
+    src.emit(2, "except Exception:")
+    src.emit(3, "pass")
+    src.emit(2, "yield slow(r)")
+    builtins = {"len": len, "int": int, "float": float, "bool": bool, "list": list, "str": str, "tuple": tuple}
+    namespace = _run(src, {**builtins, "Exception": Exception})
+    return namespace["record_key"], namespace["record_batch"]
+
+
+def _run(src: _Source, builtins: dict[str, Any]) -> dict[str, Any]:
+    code = "\n".join(src.lines)
+    namespace: dict[str, Any] = dict(src.names)
+    # The generated code needs only these; no other builtin is reachable from it.
+    namespace["__builtins__"] = builtins
+    exec(compile(code, "<disclosure_rules generated>", "exec"), namespace)
+    namespace["__source__"] = code  # for reading, when debugging
+    return namespace
+
+
 def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets]) -> KeyFunction:
     src = _Source()
     index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
@@ -262,19 +371,8 @@ def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets
         src.emit(2, f"{fetched_chain} = tuple({hops})")
         parts.append(fetched_chain)
     src.emit(1, f"return ({', '.join(parts)},)")
-    code = "\n".join(src.lines)
-    namespace: dict[str, Any] = dict(src.names)
-    # The generated code needs only these; no other builtin is reachable from it.
-    namespace["__builtins__"] = {
-        "tuple": tuple,
-        "len": len,
-        "dict": dict,
-        "list": list,
-        "str": str,
-        "int": int,
-        "float": float,
-    }
-    exec(compile(code, "<disclosure_rules case key>", "exec"), namespace)
+    namespace = _run(
+        src, {"tuple": tuple, "len": len, "dict": dict, "list": list, "str": str, "int": int, "float": float}
+    )
     function: KeyFunction = namespace["case_key"]
-    function.source = code  # type: ignore[attr-defined]
     return function

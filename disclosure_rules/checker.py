@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import importlib.resources
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from .evaluator import decide
 from .explain import Explainer
 from .loader import load_rulebook
 from .model import Rulebook, RulebookInfo
+from .records import RecordChecker
 from .request import RequestReader
 from .vocabulary import Vocabulary
 
@@ -114,6 +115,25 @@ class Rules:
             if decision is None:
                 decision = self._decide_and_remember(request, key)
             yield decision
+
+    def records(self, columns: Mapping[str, str]) -> RecordChecker:
+        """A checker for flat records, each column standing for one request path.
+
+        ``columns`` maps a column name to a field (``"date"``), a fact (``"facts.request.signed_by"``) or
+        ``"chain"``. A row is decided as the request made by putting each value at its path; an error names
+        the row's column. See :mod:`disclosure_rules.records`.
+
+        Raises :class:`~disclosure_rules.records.ColumnsError` if a column names no request path, two
+        columns give the same path, or no column gives a required field.
+        """
+        return RecordChecker(
+            self.vocabulary,
+            self._buckets,
+            columns,
+            check=self.check,
+            invalid=self.invalid,
+            cache_size=self._cache_size,
+        )
 
     def decide_uncached(self, request: object) -> Decision:
         """Validate, evaluate and explain ``request`` without the case cache (what a cache miss does)."""

@@ -47,7 +47,8 @@ class _FactTree:
         return build(fact_tree(facts))
 
 
-def _type_name(value: object) -> str:
+def json_type_name(value: object) -> str:
+    """What a JSON value is, in words: `null`, `a number`, `an object`..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -66,10 +67,10 @@ def _type_name(value: object) -> str:
 def _found(value: object) -> str:
     """What the request gave: a scalar is quoted, a list or object only named (its key order is not shown)."""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return f"{_type_name(value)} {quote(value)}"
+        return f"{json_type_name(value)} {quote(value)}"
     if isinstance(value, bool):
         return f"`{'true' if value else 'false'}`"
-    return _type_name(value)
+    return json_type_name(value)
 
 
 def _expected(type_: Type) -> str:
@@ -97,7 +98,7 @@ class RequestReader:
         env: dict[str, Any] = {}
         if not isinstance(request, dict):
             errors.append(
-                Diagnostic("not_an_object", f"a request must be a JSON object, not {_type_name(request)}", path="$")
+                Diagnostic("not_an_object", f"a request must be a JSON object, not {json_type_name(request)}", path="$")
             )
             return env, errors
         for key in request:
@@ -106,7 +107,7 @@ class RequestReader:
                     Diagnostic(
                         "unknown_key",
                         f"a request has no key {quote(key)}",
-                        path=_child("$", key),
+                        path=member_path("$", key),
                         help=did_you_mean(str(key), self.top_keys)
                         or "allowed: " + ", ".join(f"`{k}`" for k in self.top_keys),
                     )
@@ -142,12 +143,12 @@ class RequestReader:
     ) -> None:
         if not isinstance(value, dict):
             errors.append(
-                Diagnostic("wrong_type", f"expected an object of facts, found {_type_name(value)}", path=json_path)
+                Diagnostic("wrong_type", f"expected an object of facts, found {json_type_name(value)}", path=json_path)
             )
             return
         for key, item in value.items():
             child = tree.children.get(key) if isinstance(key, str) else None
-            where = _child(json_path, key)
+            where = member_path(json_path, key)
             if child is None:
                 known = list(tree.children)
                 errors.append(
@@ -170,7 +171,9 @@ class RequestReader:
     def chain(self, chain: object, env: dict[str, Any], errors: list[Diagnostic]) -> None:
         if not isinstance(chain, list):
             errors.append(
-                Diagnostic("wrong_type", f"`chain` must be a list of hops, found {_type_name(chain)}", path="$.chain")
+                Diagnostic(
+                    "wrong_type", f"`chain` must be a list of hops, found {json_type_name(chain)}", path="$.chain"
+                )
             )
             return
         if len(chain) > MAX_CHAIN_HOPS:
@@ -185,7 +188,9 @@ class RequestReader:
         for i, hop in enumerate(chain):
             where = f"$.chain[{i}]"
             if not isinstance(hop, dict):
-                errors.append(Diagnostic("wrong_type", f"a hop must be an object, found {_type_name(hop)}", path=where))
+                errors.append(
+                    Diagnostic("wrong_type", f"a hop must be an object, found {json_type_name(hop)}", path=where)
+                )
                 continue
             for key in hop:
                 if key not in hop_slots:
@@ -193,7 +198,7 @@ class RequestReader:
                         Diagnostic(
                             "unknown_key",
                             f"a hop has no key {quote(key)}",
-                            path=_child(where, key),
+                            path=member_path(where, key),
                             help=did_you_mean(str(key), hop_slots)
                             or "allowed: " + ", ".join(f"`{k}`" for k in hop_slots),
                         )
@@ -227,7 +232,9 @@ class RequestReader:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list):
                 errors.append(
-                    Diagnostic("wrong_type", f"expected {_expected(type_)}, found {_type_name(value)}", path=json_path)
+                    Diagnostic(
+                        "wrong_type", f"expected {_expected(type_)}, found {json_type_name(value)}", path=json_path
+                    )
                 )
                 return
             if len(items) > MAX_SET_ITEMS:
@@ -260,7 +267,9 @@ class RequestReader:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 env[path] = value
             else:
-                errors.append(Diagnostic("wrong_type", f"expected a number, found {_type_name(value)}", path=json_path))
+                errors.append(
+                    Diagnostic("wrong_type", f"expected a number, found {json_type_name(value)}", path=json_path)
+                )
         elif kind == "date":
             day = parse_date(value)
             if day is None:
@@ -271,7 +280,7 @@ class RequestReader:
                 env[path] = day
         elif kind == "text":
             if not isinstance(value, str):
-                errors.append(Diagnostic("wrong_type", f"expected text, found {_type_name(value)}", path=json_path))
+                errors.append(Diagnostic("wrong_type", f"expected text, found {json_type_name(value)}", path=json_path))
             elif len(value) > MAX_TEXT_CHARS:
                 errors.append(
                     Diagnostic(
@@ -290,7 +299,7 @@ class RequestReader:
             return True
         if not isinstance(value, str):
             errors.append(
-                Diagnostic("wrong_type", f"expected {_expected(type_)}, found {_type_name(value)}", path=json_path)
+                Diagnostic("wrong_type", f"expected {_expected(type_)}, found {json_type_name(value)}", path=json_path)
             )
         else:
             errors.append(
@@ -320,7 +329,7 @@ def parse_date(value: object) -> datetime.date | None:
         return None
 
 
-def _child(parent: str, key: object) -> str:
+def member_path(parent: str, key: object) -> str:
     """The JSON path of ``parent``'s member ``key``: ``$.facts`` or ``$["a key"]``."""
     text = str(key)
     if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", text):

@@ -33,6 +33,7 @@ STAGE = {
     "cases": 5,
     "evaluator": 6,
     "explain": 7,
+    "records": 7.5,
     "checker": 8,
     "render": 9,
     "testing": 9,

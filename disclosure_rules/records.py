@@ -1,0 +1,220 @@
+"""Flat records: rows whose columns stand for request paths, checked without first nesting them.
+
+A data pipeline holds flat rows (a CSV file, a database table, the peer
+benchmark's dicts), not the nested request of :mod:`disclosure_rules.request`.
+A *column mapping* says which request path each column gives::
+
+    checker = rules.records({
+        "disclosed_on": "date", "element": "element", "holder": "IRS column"...,
+        "signed_by": "facts.request.signed_by",
+    })
+    checker.check(row)          # one Decision
+    checker.check_many(rows)    # one Decision per row, in order
+
+A row means exactly the request made by putting each column's value at its
+path, and is decided as that request: ``checker.check(row)`` equals
+``rules.check(checker.request(row))`` except that an error's JSON path names
+the row's column (``$.signed_by``), not the request path. A column that the
+mapping does not name is an error, as an undeclared key is; a missing column
+or a null leaves its path out of the request.
+
+Speed. Building the nested request costs about as much as deciding a known
+case, so the common path skips it: a second cache maps the row's raw values
+(see :func:`~disclosure_rules.cases.build_record_functions`) to the decision
+the long way gave. Its keys are stored with one shared object per distinct
+string, which keeps the lookups in the processor's cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .cases import DateBuckets, build_record_functions
+from .decision import Decision
+from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean, quote
+from .request import json_type_name, member_path
+from .vocabulary import Vocabulary
+
+
+class ColumnsError(DisclosureRulesError, ValueError):
+    """A column mapping names a path the vocabulary does not declare, or cannot make a valid request."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        count = len(self.diagnostics)
+        summary = f"{count} error{'s' if count != 1 else ''} in the column mapping"
+        super().__init__(summary + ":\n" + "\n".join(str(d) for d in self.diagnostics))
+
+
+def mappable_paths(vocabulary: Vocabulary) -> list[str]:
+    """The request paths a column may give: each field, each fact, and the whole ``chain``."""
+    return [*vocabulary.fields, *vocabulary.facts, *(["chain"] if vocabulary.hop else [])]
+
+
+def check_columns(vocabulary: Vocabulary, columns: object) -> list[Diagnostic]:
+    """What is wrong with a column mapping (nothing, if the list is empty)."""
+    if not isinstance(columns, Mapping):
+        return [Diagnostic("wrong_type", f"a column mapping must be a mapping, not {json_type_name(columns)}")]
+    errors: list[Diagnostic] = []
+    targets = mappable_paths(vocabulary)
+    used: dict[str, str] = {}
+    for column, target in columns.items():
+        where = member_path("$", column)
+        if not isinstance(column, str) or not column:
+            errors.append(Diagnostic("wrong_type", f"a column name must be non-empty text, not {quote(column)}"))
+            continue
+        if not isinstance(target, str) or target not in targets:
+            errors.append(
+                Diagnostic(
+                    "unknown_path",
+                    f"column {quote(column)} names {quote(target)}, which is not a request path",
+                    path=where,
+                    help=did_you_mean(str(target), targets) or "request paths: " + ", ".join(targets[:12]),
+                )
+            )
+            continue
+        if target in used:
+            errors.append(
+                Diagnostic(
+                    "duplicate_path",
+                    f"columns {quote(used[target])} and {quote(column)} both give `{target}`",
+                    path=where,
+                )
+            )
+            continue
+        used[target] = column
+    for name, slot in vocabulary.fields.items():
+        if slot.required and name not in used:
+            errors.append(
+                Diagnostic(
+                    "unmapped_field",
+                    f"no column gives `{name}` ({slot.label}), which every request needs",
+                    help=f"add a column mapped to `{name}`",
+                )
+            )
+    return errors
+
+
+class RecordChecker:
+    """Checks flat records whose columns map to request paths. Build it with ``Rules.records(columns)``."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        buckets: Mapping[str, DateBuckets],
+        columns: Mapping[str, str],
+        *,
+        check: Callable[[object], Decision],
+        invalid: Callable[[list[Diagnostic]], Decision],
+        cache_size: int,
+    ) -> None:
+        errors = check_columns(vocabulary, columns)
+        if errors:
+            raise ColumnsError(errors)
+        self.columns: dict[str, str] = dict(columns)
+        # "facts.request.signed_by" is request["facts"]["request"]["signed_by"].
+        self._parts = {column: tuple(target.split(".")) for column, target in self.columns.items()}
+        # An error at the request path on the left is reported at the column on the right; longest first,
+        # so that `$.facts.a.b` is not taken for `$.facts.a`.
+        relocations = []
+        for column, parts in self._parts.items():
+            request_path = "$"
+            for part in parts:
+                request_path = member_path(request_path, part)
+            relocations.append((request_path, member_path("$", column)))
+        self._relocations = sorted(relocations, key=lambda pair: -len(pair[0]))
+        self._dated = [(column, buckets[target]) for column, target in self.columns.items() if target in buckets]
+        self._key, self._batch = build_record_functions(vocabulary, buckets, self.columns)
+        self._check = check
+        self._invalid = invalid
+        self._cache: dict[Any, Decision] = {}
+        self._canonical: dict[str, str] = {}
+        self._cache_size = cache_size
+
+    def request(self, row: object) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """The nested request ``row`` stands for, and the problems that keep it from being one."""
+        if not isinstance(row, dict):
+            return {}, [
+                Diagnostic("not_an_object", f"a record must be a JSON object, not {json_type_name(row)}", path="$")
+            ]
+        request: dict[str, Any] = {}
+        errors: list[Diagnostic] = []
+        for column, value in row.items():
+            parts = self._parts.get(column) if isinstance(column, str) else None
+            if parts is None:
+                errors.append(
+                    Diagnostic(
+                        "unknown_column",
+                        f"the column mapping has no column {quote(column)}",
+                        path=member_path("$", column),
+                        help=did_you_mean(str(column), self.columns)
+                        or "mapped: " + ", ".join(f"`{c}`" for c in list(self.columns)[:12]),
+                    )
+                )
+                continue
+            node = request
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+        return request, errors
+
+    def check(self, row: object) -> Decision:
+        """Decide one record. Never raises for a bad record: it is denied with status ``error``."""
+        try:
+            key = self._key(row)
+            cached = self._cache.get(key) if key is not None else None
+        except Exception:  # whatever the quick key trips on, the long way reports
+            cached = None
+        return cached if cached is not None else self._long_way(row)
+
+    def check_many(self, rows: Iterable[object]) -> Iterator[Decision]:
+        """Decide each record in turn, yielding decisions in order; memory does not grow with the input."""
+        return self._batch(rows, self._cache.get, self._long_way)
+
+    def _long_way(self, row: object) -> Decision:
+        request, errors = self.request(row)
+        if errors:
+            return self._invalid(errors)
+        decision = self._check(request)
+        if decision.status == "error":
+            relocated = sorted(map(self._relocate, decision.errors), key=lambda d: (d.path or "", d.code, d.message))
+            return self._invalid(relocated)
+        self._remember(row, decision)
+        return decision
+
+    def _relocate(self, error: Diagnostic) -> Diagnostic:
+        path = error.path
+        if path is None:
+            return error
+        for request_path, column_path in self._relocations:
+            if path == request_path or (path.startswith(request_path) and path[len(request_path)] in ".["):
+                return Diagnostic(
+                    error.code, error.message, error.position, column_path + path[len(request_path) :], error.help
+                )
+        return error
+
+    def _remember(self, row: object, decision: Decision) -> None:
+        if not self._cache_size or not isinstance(row, dict):
+            return
+        # The quick key reads a bucketed date's interval from the memo; the long way may not have put it
+        # there (the nested case key gives up early on some valid requests).
+        for column, plan in self._dated:
+            value = row.get(column)
+            if isinstance(value, str) and value not in plan.memo:
+                plan.bucket(value)
+        try:
+            key = self._key(row)
+            if key is None:
+                return
+            hash(key)
+        except Exception:  # an unhashable value (a chain), say: such a row always goes the long way
+            return
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+            self._canonical.clear()
+        canonical = self._canonical
+        self._cache[tuple(canonical.setdefault(v, v) if v.__class__ is str else v for v in key)] = decision
+
+
+__all__ = ["ColumnsError", "RecordChecker", "check_columns", "mappable_paths"]
