@@ -140,7 +140,10 @@ def _transform(
     elif kind == "text":
         src.emit(indent, f"if {v} is not None and {v}.__class__ is not str: return None")
     elif kind == "set":
+        # A list becomes a tuple to be hashable; a tuple given as such (by a Python caller: validation
+        # refuses it) must not meet that key.
         src.emit(indent, f"if {v}.__class__ is list: {v} = tuple({v})")
+        src.emit(indent, f"elif {v} is not None and {v}.__class__ is not str: return None")
     elif kind == "date":
         plan = buckets.get(slot.path)
         if plan is None:

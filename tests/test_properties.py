@@ -61,6 +61,18 @@ def valid_value(slot: Slot) -> st.SearchStrategy[Any]:
     return st.text(max_size=8)
 
 
+def twin(value: Any) -> Any:
+    """A value a Python caller might pass that compares equal to ``value`` but is not of its JSON type: a
+    cache keyed by values must not take one for the other (``1 == True``, ``("a",) == tuple(["a"])``)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return bool(value) if value in (0, 1) else float(value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
 def value(slot: Slot) -> st.SearchStrategy[Any]:
     return st.one_of(valid_value(slot), valid_value(slot), junk)
 
@@ -102,8 +114,11 @@ def mutated_requests(draw: st.DrawFn) -> Any:
             if not isinstance(target, dict):
                 continue
         key = parts[-1]
-        if draw(st.booleans()) and key in target:
+        action = draw(st.sampled_from(["drop", "set", "set", "twin"]))
+        if action == "drop" and key in target:
             del target[key]
+        elif action == "twin" and key in target:
+            target[key] = twin(target[key])
         else:
             target[key] = draw(value(slot))
     return request

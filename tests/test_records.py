@@ -15,6 +15,7 @@ import disclosure_rules
 from disclosure_rules import ColumnsError, Decision, RecordChecker, Rules
 
 from .conftest import EXAMPLES, example
+from .test_properties import twin
 
 RULES: Rules = disclosure_rules.load(cache_size=10_000)
 
@@ -242,9 +243,12 @@ def rows(draw: st.DrawFn) -> Any:
     row = dict(draw(st.sampled_from(BASES)))
     for _ in range(draw(st.integers(0, 3))):
         column = draw(st.sampled_from([*COLUMNS, "stray"]))
-        action = draw(st.sampled_from(["junk", "drop", "copy"]))
+        action = draw(st.sampled_from(["junk", "drop", "copy", "twin"]))
         if action == "drop":
             row.pop(column, None)
+        elif action == "twin":
+            if column in row:
+                row[column] = twin(row[column])
         elif action == "copy":
             other = draw(st.sampled_from(BASES))
             if column in other:
