@@ -195,13 +195,17 @@ def _sparse_object(
     indent: int,
     buckets: Mapping[str, DateBuckets],
     index_of_values: Mapping[str, Mapping[str, int]],
+    counter: str | None,
 ) -> list[str]:
     """Emit code reading the dict ``obj`` (known to be a dict) by looping over the keys it has.
 
     Facts are many and a request states few, so the cost follows what is stated. Returns one variable per
     child of ``tree``: a component for a fact, a tuple for a group of facts, None when absent or null. A key
-    that is not declared sends the request the long way.
+    that is not declared sends the request the long way. ``counter``, if given, names a variable that
+    counts the keys of every dict read.
     """
+    if counter:
+        src.emit(indent, f"{counter} += len({obj})")
     children = {name: src.var("c") for name in tree}
     if not children:
         src.emit(indent, f"if {obj}: return None")
@@ -215,7 +219,7 @@ def _sparse_object(
         target = children[name]
         if isinstance(child, dict):
             src.emit(indent + 2, f"if {value}.__class__ is not dict: return None")
-            inner = _sparse_object(src, child, value, indent + 2, buckets, index_of_values)
+            inner = _sparse_object(src, child, value, indent + 2, buckets, index_of_values, counter)
             src.emit(indent + 2, f"{target} = ({', '.join(inner)},)")
         else:
             _transform(src, child, value, indent + 2, buckets, index_of_values)
@@ -333,13 +337,24 @@ def _run(src: _Source, builtins: dict[str, Any]) -> dict[str, Any]:
     return namespace
 
 
-def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets]) -> KeyFunction:
+def build_key_function(
+    vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets], *, counted: bool = False
+) -> KeyFunction:
+    """The case key of a request (a parsed JSON object), or None where the request must go the long way.
+
+    With ``counted``, the function returns ``(key, n)`` instead, ``n`` being how many keys the dicts it
+    read have: a caller holding the JSON text can then tell that no object of it repeated a key (see
+    :meth:`~disclosure_rules.checker.Rules.check_json`).
+    """
     src = _Source()
     index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
     tree: dict[str, Any] = dict(vocabulary.fields)
     tree["facts"] = fact_tree(vocabulary.facts)
+    counter = "n" if counted else None
     src.emit(0, "def case_key(r):")
     src.emit(1, "if r.__class__ is not dict: return None")
+    if counter:
+        src.emit(1, f"{counter} = len(r)")
     fetched_chain = src.var("chain") if vocabulary.hop else None
     # Fetch the top level, including the chain (read below: a list of hops), in one length check.
     names = list(tree) + (["chain"] if fetched_chain else [])
@@ -356,7 +371,7 @@ def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets
             # `facts`: a tuple of what the request states, None when it states nothing.
             src.emit(1, f"if {var} is not None:")
             src.emit(2, f"if {var}.__class__ is not dict: return None")
-            inner = _sparse_object(src, child, var, 2, buckets, index_of_values)
+            inner = _sparse_object(src, child, var, 2, buckets, index_of_values, counter)
             src.emit(2, f"{var} = ({', '.join(inner)},)")
             parts.append(var)
         else:
@@ -369,11 +384,14 @@ def build_key_function(vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets
         src.emit(2, f"{hops} = []")
         src.emit(2, "for h in " + fetched_chain + ":")
         src.emit(3, "if h.__class__ is not dict: return None")
+        if counter:
+            src.emit(3, f"{counter} += len(h)")
         hop_vars = _object(src, vocabulary.hop, "h", 3, index_of_values)
         src.emit(3, f"{hops}.append(({', '.join(hop_vars)},))")
         src.emit(2, f"{fetched_chain} = tuple({hops})")
         parts.append(fetched_chain)
-    src.emit(1, f"return ({', '.join(parts)},)")
+    key = f"({', '.join(parts)},)"
+    src.emit(1, f"return ({key}, {counter})" if counter else f"return {key}")
     namespace = _run(
         src, {"tuple": tuple, "len": len, "dict": dict, "list": list, "str": str, "int": int, "float": float}
     )

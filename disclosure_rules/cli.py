@@ -305,8 +305,7 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
     # and the same bytes always parse to the same request and get the same decision: decide each
     # distinct line once. Bounded, and only short lines, so memory stays flat.
     by_line: dict[bytes, Decision] = {}
-    loads = loads_strict
-    check = rules.check
+    check_json = rules.check_json
     try:
         for number, line in enumerate(_lines(stream, MAX_REQUEST_BYTES), start=1):
             if line is None:
@@ -318,10 +317,7 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
             elif len(line) < 3 and not line.strip():
                 decision = rules.invalid([Diagnostic("empty_line", "the line is empty", path="$")])
             else:
-                try:
-                    decision = check(loads(line))
-                except JsonInputError as exc:
-                    decision = rules.invalid([exc.diagnostic])
+                decision = check_json(line)
                 if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
                     if len(by_line) >= LINE_CACHE_SIZE:
                         by_line.clear()  # start over: O(1), where evicting the oldest entry is not

@@ -42,6 +42,16 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
+_DECODER_LAST_KEY_WINS = json.JSONDecoder(parse_constant=_no_constants)
+
+
+def loads_trusting_keys(text: bytes) -> Any:
+    """Parse UTF-8 JSON as :func:`loads_strict` does, except that a repeated key is not noticed (the last one
+    wins): about a third faster, for a caller that proves otherwise that no key repeats. Raises ValueError
+    (including :class:`UnicodeDecodeError`) or RecursionError on bad input; call :func:`loads_strict` then,
+    for the error to report.
+    """
+    return _DECODER_LAST_KEY_WINS.decode(text.decode("utf-8"))
 
 
 def loads_strict(text: str | bytes, where: str = "") -> Any:

@@ -1,12 +1,14 @@
 """Flat records: rows whose columns stand for request paths, checked without first nesting them.
 
-A data pipeline holds flat rows (a CSV file, a database table, the peer
-benchmark's dicts), not the nested request of :mod:`disclosure_rules.request`.
+A data pipeline holds flat rows (a database table, a data frame's records, the
+peer benchmark's dicts), not the nested request of
+:mod:`disclosure_rules.request`. Values keep their JSON types: a boolean column
+holds booleans, not the text ``"true"``.
 A *column mapping* says which request path each column gives::
 
     checker = rules.records({
-        "disclosed_on": "date", "element": "element", "holder": "IRS column"...,
-        "signed_by": "facts.request.signed_by",
+        "disclosed_on": "date", "element": "element", "holder": "holder", "origin": "origin",
+        "recipient": "recipient", "purpose": "purpose", "signed_by": "facts.request.signed_by",
     })
     checker.check(row)          # one Decision
     checker.check_many(rows)    # one Decision per row, in order
@@ -16,7 +18,7 @@ path, and is decided as that request: ``checker.check(row)`` equals
 ``rules.check(checker.request(row))`` except that an error's JSON path names
 the row's column (``$.signed_by``), not the request path. A column that the
 mapping does not name is an error, as an undeclared key is; a missing column
-or a null leaves its path out of the request.
+leaves its path out of the request, and a null means the same.
 
 Speed. Building the nested request costs about as much as deciding a known
 case, so the common path skips it: a second cache maps the row's raw values
