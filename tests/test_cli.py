@@ -243,3 +243,24 @@ def test_jsonl_repeated_lines_get_the_same_decision_and_repeated_bad_lines_their
     assert records[0] == records[2]
     assert (records[1]["line"], records[3]["line"]) == (2, 4)
     assert code == EXIT_BAD_INPUT
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_jsonl_from_a_file_writes_in_batches_and_loses_nothing(tmp_path: Path, binary: bool) -> None:
+    from disclosure_rules.cli import OUTPUT_BATCH_LINES
+
+    permit = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", "")
+    after = (EXAMPLES / "irs-ice-address-request-after-injunction.json").read_text().replace("\n", "")
+    lines = [[permit, after, "{bad"][i % 3] for i in range(2 * OUTPUT_BATCH_LINES + 7)]
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    raw = io.BytesIO()
+    out: io.TextIOBase = io.TextIOWrapper(raw, encoding="utf-8") if binary else io.StringIO()
+    code = main(
+        ["check", "--jsonl", str(path), "--format", "text"], stdin=io.BytesIO(), stdout=out, stderr=io.StringIO()
+    )
+    out.flush()
+    text = raw.getvalue().decode() if binary else out.getvalue()  # type: ignore[attr-defined]
+    expected = ["permit\tpermitted\tirc-6103-i-2", "deny\tprohibited\tddc-ctr-2025-11-21", "deny\terror\t-"]
+    assert text.splitlines() == [expected[i % 3] for i in range(len(lines))]
+    assert code == EXIT_BAD_INPUT
