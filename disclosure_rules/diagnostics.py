@@ -94,6 +94,13 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean `{matches[0]}`?" if matches else None
 
 
+def did_you_mean_or_list(word: object, candidates: Iterable[str], listing: str = "allowed") -> str:
+    """A help line for an unknown name: the closest known one, or else the known ones (the first dozen)."""
+    names = list(candidates)
+    shown = ", ".join(f"`{name}`" for name in names[:12]) + (", ..." if len(names) > 12 else "")
+    return did_you_mean(str(word), names) or f"{listing}: {shown}"
+
+
 def quote(value: object, limit: int = 60) -> str:
     """Show a user's value in backticks, shortened so a huge input cannot flood a message."""
     text = value if isinstance(value, str) else repr(value)

@@ -34,7 +34,7 @@ from typing import Any
 
 from .cases import DateBuckets, build_record_functions
 from .decision import Decision
-from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean, quote
+from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
 from .request import json_type_name, member_path
 from .vocabulary import Vocabulary
 
@@ -72,7 +72,7 @@ def check_columns(vocabulary: Vocabulary, columns: object) -> list[Diagnostic]:
                     "unknown_path",
                     f"column {quote(column)} names {quote(target)}, which is not a request path",
                     path=where,
-                    help=did_you_mean(str(target), targets) or "request paths: " + ", ".join(targets[:12]),
+                    help=did_you_mean_or_list(target, targets, "request paths"),
                 )
             )
             continue
@@ -150,8 +150,7 @@ class RecordChecker:
                         "unknown_column",
                         f"the column mapping has no column {quote(column)}",
                         path=member_path("$", column),
-                        help=did_you_mean(str(column), self.columns)
-                        or "mapped: " + ", ".join(f"`{c}`" for c in list(self.columns)[:12]),
+                        help=did_you_mean_or_list(column, self.columns, "mapped"),
                     )
                 )
                 continue

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from .diagnostics import Diagnostic, did_you_mean, quote
+from .diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
 from .valuetypes import Type
 from .vocabulary import Slot, Vocabulary, fact_tree
 
@@ -108,8 +108,7 @@ class RequestReader:
                         "unknown_key",
                         f"a request has no key {quote(key)}",
                         path=member_path("$", key),
-                        help=did_you_mean(str(key), self.top_keys)
-                        or "allowed: " + ", ".join(f"`{k}`" for k in self.top_keys),
+                        help=did_you_mean_or_list(key, self.top_keys),
                     )
                 )
         for name, slot in self.vocabulary.fields.items():
@@ -156,8 +155,7 @@ class RequestReader:
                         "unknown_fact",
                         f"the vocabulary declares no fact {quote(f'{path}.{key}')}",
                         path=where,
-                        help=did_you_mean(str(key), known)
-                        or "declared here: " + ", ".join(f"`{k}`" for k in known[:12]),
+                        help=did_you_mean_or_list(key, known, "declared here"),
                     )
                 )
                 continue
@@ -199,8 +197,7 @@ class RequestReader:
                             "unknown_key",
                             f"a hop has no key {quote(key)}",
                             path=member_path(where, key),
-                            help=did_you_mean(str(key), hop_slots)
-                            or "allowed: " + ", ".join(f"`{k}`" for k in hop_slots),
+                            help=did_you_mean_or_list(key, hop_slots),
                         )
                     )
             hop_env: dict[str, Any] = {}

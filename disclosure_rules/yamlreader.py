@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from .diagnostics import Diagnostic, Position, did_you_mean
+from .diagnostics import Diagnostic, Position, did_you_mean_or_list
 from .yamlsource import YMap, YNode, YScalar, YSeq
 
 
@@ -39,7 +39,7 @@ class MappingReader:
                     "unknown_key",
                     f"{self.what} has no key `{key}`",
                     scalar.position,
-                    help=did_you_mean(key, allowed) or "allowed: " + ", ".join(f"`{a}`" for a in allowed),
+                    help=did_you_mean_or_list(key, allowed),
                 )
 
     def has(self, key: str) -> bool:
