@@ -104,8 +104,9 @@ class Rules:
             return cached
         return self._decide_and_remember(request, key)
 
-    def check_json(self, text: bytes) -> Decision:
-        """Decide one request given as UTF-8 JSON text, parsed strictly (see :mod:`~disclosure_rules.jsontext`).
+    def check_json(self, text: bytes | str) -> Decision:
+        """Decide one request given as JSON text (UTF-8 bytes or a string), parsed strictly (see
+        :mod:`~disclosure_rules.jsontext`).
 
         Malformed JSON, a repeated key or ``NaN`` is denied with status ``error``, as an invalid request is.
         """
@@ -115,7 +116,7 @@ class Rules:
         # least as many colons as keys. n equal to the number of colons means every object was read and no
         # key repeated (a repeat leaves the objects fewer keys than the text has).
         try:
-            if len(text) <= MAX_REQUEST_BYTES:
+            if isinstance(text, bytes) and len(text) <= MAX_REQUEST_BYTES:
                 request = loads_trusting_keys(text)
                 counted = self._counted_key(request)
                 if counted is not None and counted[1] == text.count(b":"):

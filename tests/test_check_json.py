@@ -124,3 +124,9 @@ def test_check_json_always_answers_as_the_strict_parser_and_check_do(raw: bytes)
         assert [e.code for e in got.errors] == [e.code for e in expected.errors]
     else:
         assert got == expected
+
+
+def test_text_given_as_a_string_is_read_the_same_way() -> None:
+    raw = text(PERMIT)
+    assert RULES.check_json(raw.decode()) == RULES.check_json(raw)
+    assert RULES.check_json('{"date":"2025-08-07","date":"2025-08-08"}').errors[0].code == "duplicate_key"
