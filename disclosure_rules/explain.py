@@ -107,7 +107,7 @@ class Explainer:
         # Decisions are cached per case, and most of a decision is its trace; the same trace entry
         # ("not in force", "not met: the holder is not the IRS") recurs across cases, so each distinct
         # entry is kept once and shared.
-        self.shared: dict[TraceEntry, TraceEntry] = {}
+        self.shared: dict[tuple[str, str, str], TraceEntry] = {}
 
     # -- values -------------------------------------------------------------------------------
 
@@ -350,8 +350,12 @@ class Explainer:
                     detail = "depends on facts the request does not state: " + ", ".join(f"`{p}`" for p in unknown)
                 else:
                     detail = "its conditions are met, but whether an exception to it applies is unknown"
-            entry = TraceEntry(rule.id, rule.kind, rule.citation, result, detail)  # type: ignore[arg-type]
-            entries.append(self.shared.setdefault(entry, entry))
+            # Looked up by a plain tuple: hashing and comparing attrs values runs Python code per rule.
+            entry = self.shared.get((rid, result, detail))
+            if entry is None:
+                entry = TraceEntry(rule.id, rule.kind, rule.citation, result, detail)  # type: ignore[arg-type]
+                self.shared[rid, result, detail] = entry
+            entries.append(entry)
         if len(self.shared) > MAX_SHARED_ENTRIES:
             self.shared.clear()
         return tuple(entries)
