@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import attrs
+
 from .cases import DateBuckets, build_record_functions
 from .decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
@@ -190,9 +192,7 @@ class RecordChecker:
             return error
         for request_path, column_path in self._relocations:
             if path == request_path or (path.startswith(request_path) and path[len(request_path)] in ".["):
-                return Diagnostic(
-                    error.code, error.message, error.position, column_path + path[len(request_path) :], error.help
-                )
+                return attrs.evolve(error, path=column_path + path[len(request_path) :])
         return error
 
     def _remember(self, row: object, decision: Decision) -> None:
