@@ -108,6 +108,8 @@ class Explainer:
         # ("not in force", "not met: the holder is not the IRS") recurs across cases, so each distinct
         # entry is kept once and shared.
         self.shared: dict[tuple[str, str, str], TraceEntry] = {}
+        # A value in words depends only on its path, type and value; a batch of new cases shows the same few.
+        self.shown: dict[tuple[str, type, object], str] = {}
 
     # -- values -------------------------------------------------------------------------------
 
@@ -118,6 +120,15 @@ class Explainer:
     def show(self, path: str, env: Mapping[str, Any]) -> str:
         """A value as words, for reasons: labels, not codes."""
         value = env.get(path, UNKNOWN)
+        key = (path, type(value), value)
+        words = self.shown.get(key)
+        if words is None:
+            if len(self.shown) >= MAX_SHARED_ENTRIES:
+                self.shown.clear()
+            words = self.shown[key] = self.words(path, value)
+        return words
+
+    def words(self, path: str, value: object) -> str:
         slot = self.vocabulary.slot(path)
         if value is UNKNOWN or slot is None:
             return "(not stated)"
