@@ -26,6 +26,7 @@ from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
+from .records import ColumnsError, RecordChecker
 from .render.json import render_json
 from .render.text import render_text
 from .request import parse_date
@@ -80,6 +81,11 @@ def _parser() -> _Parser:
     )
     check.add_argument(
         "--trace", action="store_true", help="show every rule considered (in JSON Lines mode, add it to each record)"
+    )
+    check.add_argument(
+        "--columns",
+        metavar="FILE",
+        help="requests are flat records: FILE is a JSON object mapping each column to the request path it gives",
     )
 
     test = commands.add_parser(
@@ -234,8 +240,16 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str
     if not args.jsonl and not args.request:
         raise UsageError("give a request file (or - for standard input), or --jsonl FILE")
     rules = _load(args)
+    check_object: Callable[[object], Decision] = rules.check
+    check_line: Callable[[bytes], Decision] = rules.check_json
+    if args.columns:
+        records = _records(rules, args.columns, err)
+        if records is None:
+            return EXIT_BAD_INPUT
+        check_object = records.check
+        check_line = _row_reader(rules, records)
     if args.jsonl:
-        return _check_stream(rules, args, stdin, out, err)
+        return _check_stream(rules, check_line, args, stdin, out, err)
     fmt = args.format or "text"
     name = "<stdin>" if args.request == "-" else args.request
     try:
@@ -247,8 +261,34 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str
     except OSError as exc:
         err.write(f"{name}: error[io]: cannot read the request: {exc.strerror or exc}\n")
         return EXIT_BAD_INPUT
-    decision = rules.check(request)
+    decision = check_object(request)
     return _emit_single(decision, fmt, args.trace, out, err, name)
+
+
+def _records(rules: Rules, path: str, err: IO[str]) -> RecordChecker | None:
+    """The checker of flat records for the column mapping in ``path``; None, the problems written, if bad."""
+    try:
+        with open(path, "rb") as f:
+            mapping = loads_strict(f.read(MAX_REQUEST_BYTES + 1), path)
+        return rules.records(mapping)
+    except OSError as exc:
+        err.write(f"{path}: error[io]: cannot read the column mapping: {exc.strerror or exc}\n")
+    except JsonInputError as exc:
+        err.write(f"{path}: {exc.diagnostic}\n")
+    except ColumnsError as exc:
+        for diagnostic in exc.diagnostics:
+            err.write(f"{path}: {diagnostic}\n")
+    return None
+
+
+def _row_reader(rules: Rules, records: RecordChecker) -> Callable[[bytes], Decision]:
+    def check_row(line: bytes) -> Decision:
+        try:
+            return records.check(loads_strict(line))
+        except JsonInputError as exc:
+            return rules.invalid([exc.diagnostic])
+
+    return check_row
 
 
 def _emit_single(decision: Decision, fmt: str, trace: bool, out: IO[str], err: IO[str], name: str) -> int:
@@ -287,7 +327,14 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
         yield line
 
 
-def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str]) -> int:
+def _check_stream(
+    rules: Rules,
+    check_line: Callable[[bytes], Decision],
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: IO[str],
+    err: IO[str],
+) -> int:
     fmt = args.format or "json"
     name = "<stdin>" if args.jsonl == "-" else args.jsonl
     try:
@@ -311,7 +358,6 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
     # and the same bytes always parse to the same request and get the same decision: decide each
     # distinct line once. Bounded, and only short lines, so memory stays flat.
     by_line: dict[bytes, Decision] = {}
-    check_json = rules.check_json
     try:
         for number, line in enumerate(_lines(stream, MAX_REQUEST_BYTES), start=1):
             if line is None:
@@ -323,7 +369,7 @@ def _check_stream(rules: Rules, args: argparse.Namespace, stdin: IO[bytes], out:
             elif len(line) < 3 and not line.strip():
                 decision = rules.invalid([Diagnostic("empty_line", "the line is empty", path="$")])
             else:
-                decision = check_json(line)
+                decision = check_line(line)
                 if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
                     if len(by_line) >= LINE_CACHE_SIZE:
                         by_line.clear()  # start over: O(1), where evicting the oldest entry is not

@@ -264,3 +264,51 @@ def test_jsonl_from_a_file_writes_in_batches_and_loses_nothing(tmp_path: Path, b
     expected = ["permit\tpermitted\tirc-6103-i-2", "deny\tprohibited\tddc-ctr-2025-11-21", "deny\terror\t-"]
     assert text.splitlines() == [expected[i % 3] for i in range(len(lines))]
     assert code == EXIT_BAD_INPUT
+
+
+FLAT = EXAMPLES / "flat"
+
+
+def test_columns_decide_flat_rows_and_name_the_column_in_errors() -> None:
+    code, out, err = run(
+        "check", "--jsonl", str(FLAT / "rows.jsonl"), "--columns", str(FLAT / "columns.json"), "--format", "text"
+    )
+    assert out.splitlines() == [
+        "permit\tpermitted\tirc-6103-i-2",
+        "deny\tprohibited\tddc-ctr-2025-11-21",
+        "deny\tprohibited\tirc-6103-a",
+        "deny\terror\t-",
+        "deny\terror\t-",
+    ]
+    assert code == EXIT_BAD_INPUT
+    assert ":4: $.request_signed_by: error[unknown_value]" in err
+    assert ":5: $.taxpayer_id: error[unknown_column]" in err
+
+
+def test_columns_for_one_row_and_from_standard_input(tmp_path: Path) -> None:
+    first = (FLAT / "rows.jsonl").read_text().splitlines()[0]
+    row = tmp_path / "row.json"
+    row.write_text(first)
+    code, out, _ = run("check", str(row), "--columns", str(FLAT / "columns.json"))
+    assert code == EXIT_PERMIT and out.startswith("PERMIT (permitted)")
+    code, out, _ = run("check", "--jsonl", "-", "--columns", str(FLAT / "columns.json"), stdin=(first + "\n{").encode())
+    assert [json.loads(line)["status"] for line in out.splitlines()] == ["permitted", "error"]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "expected"),
+    [
+        ('{"day": "dte", "element": "element"}', "error[unknown_path]: column `day` names `dte`"),
+        ('{"day": "date", "day": "date"}', "error[duplicate_key]"),
+        ("[1]", "error[wrong_type]: a column mapping must be an object"),
+        (None, "error[io]: cannot read the column mapping"),
+    ],
+)
+def test_a_bad_column_mapping_is_bad_input(tmp_path: Path, mapping: str | None, expected: str) -> None:
+    path = tmp_path / "columns.json"
+    if mapping is not None:
+        path.write_text(mapping)
+    code, out, err = run("check", "--jsonl", str(FLAT / "rows.jsonl"), "--columns", str(path))
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert f"{path}: " in err and expected in err
