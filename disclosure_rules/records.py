@@ -59,7 +59,8 @@ def mappable_paths(vocabulary: Vocabulary) -> list[str]:
 def check_columns(vocabulary: Vocabulary, columns: object) -> list[Diagnostic]:
     """What is wrong with a column mapping (nothing, if the list is empty)."""
     if not isinstance(columns, Mapping):
-        return [Diagnostic("wrong_type", f"a column mapping must be an object of column: request path, not {json_type_name(columns)}")]
+        found = json_type_name(columns)
+        return [Diagnostic("wrong_type", f"a column mapping must be an object of column: request path, not {found}")]
     errors: list[Diagnostic] = []
     targets = mappable_paths(vocabulary)
     used: dict[str, str] = {}
