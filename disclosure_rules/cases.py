@@ -122,6 +122,19 @@ class _Source:
         self.lines.append("    " * indent + line)
 
 
+def _exact_type(slot: Slot | None, v: str) -> str | None:
+    """A cheap test that a raw value is null or of the one type a valid value of ``slot`` has, where a value
+    of another type could compare equal to a valid one (``1 == True``); None where no test is needed."""
+    if slot is None:
+        return None
+    kind = slot.type.kind
+    if kind == "bool":
+        return f"({v}.__class__ is bool or {v} is None)"
+    if kind == "number":
+        return f"({v}.__class__ is int or {v}.__class__ is float or {v} is None)"
+    return None
+
+
 def _transform(
     src: _Source,
     slot: Slot,
@@ -132,11 +145,9 @@ def _transform(
 ) -> None:
     """Emit code that checks one raw value cheaply and turns it into its key component, in place."""
     kind = slot.type.kind
-    if kind == "bool":
-        # 1 == True and 0 == False: only a real boolean may reach the key.
-        src.emit(indent, f"if {v} is not True and {v} is not False and {v} is not None: return None")
-    elif kind == "number":
-        src.emit(indent, f"if {v} is not None and {v}.__class__ is not int and {v}.__class__ is not float: return None")
+    if (exact := _exact_type(slot, v)) is not None:
+        # 1 == True and 0 == False: only a real boolean (or number) may reach the key.
+        src.emit(indent, f"if not {exact}: return None")
     elif kind == "text":
         src.emit(indent, f"if {v} is not None and {v}.__class__ is not str: return None")
     elif kind == "set":
@@ -231,19 +242,6 @@ def _sparse_object(
 RecordBatchFunction = Callable[[Iterable[Any], Callable[[Any], Any], Callable[[Any], Any]], Iterator[Any]]
 
 
-def _record_guard(slot: Slot | None, v: str) -> str | None:
-    """A cheap test that a raw value is null or of the one type a valid value of ``slot`` has, where a value
-    of another type could compare equal to a valid one (``1 == True``); None where no test is needed."""
-    if slot is None:
-        return None
-    kind = slot.type.kind
-    if kind == "bool":
-        return f"({v}.__class__ is bool or {v} is None)"
-    if kind == "number":
-        return f"({v}.__class__ is int or {v}.__class__ is float or {v} is None)"
-    return None
-
-
 def build_record_functions(
     vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets], columns: Mapping[str, str]
 ) -> tuple[KeyFunction, RecordBatchFunction]:
@@ -279,7 +277,7 @@ def build_record_functions(
             # caller, which validation refuses) becomes unhashable, so that it never meets a stored key.
             normalize.append(f"if {v}.__class__ is list: {v} = tuple({v})")
             normalize.append(f"elif {v}.__class__ is not str and {v} is not None: {v} = {src.const([], 'UNHASHABLE')}")
-        if (guard := _record_guard(slot, v)) is not None:
+        if (guard := _exact_type(slot, v)) is not None:
             guards.append(guard)
         plan = buckets.get(path)
         if plan is None:
@@ -322,16 +320,19 @@ def build_record_functions(
     src.emit(2, "except Exception:")
     src.emit(3, "pass")
     src.emit(2, "yield slow(r)")
-    builtins = {"len": len, "int": int, "float": float, "bool": bool, "list": list, "str": str, "tuple": tuple}
-    namespace = _run(src, {**builtins, "Exception": Exception})
+    namespace = _run(src)
     return namespace["record_key"], namespace["record_batch"]
 
 
-def _run(src: _Source, builtins: dict[str, Any]) -> dict[str, Any]:
+_BUILTINS = {t.__name__: t for t in (len, dict, list, tuple, str, int, float, bool, Exception)}
+"""All the generated code can reach of Python's builtins."""
+
+
+def _run(src: _Source) -> dict[str, Any]:
     code = "\n".join(src.lines)
     namespace: dict[str, Any] = dict(src.names)
     # The generated code needs only these; no other builtin is reachable from it.
-    namespace["__builtins__"] = builtins
+    namespace["__builtins__"] = dict(_BUILTINS)
     exec(compile(code, "<disclosure_rules generated>", "exec"), namespace)
     namespace["__source__"] = code  # for reading, when debugging
     return namespace
@@ -392,8 +393,6 @@ def build_key_function(
         parts.append(fetched_chain)
     key = f"({', '.join(parts)},)"
     src.emit(1, f"return ({key}, {counter})" if counter else f"return {key}")
-    namespace = _run(
-        src, {"tuple": tuple, "len": len, "dict": dict, "list": list, "str": str, "int": int, "float": float}
-    )
+    namespace = _run(src)
     function: KeyFunction = namespace["case_key"]
     return function
