@@ -249,9 +249,10 @@ def build_record_functions(
 
     A record key is the tuple of the record's raw values in column order (None for a missing column, as
     for a null: both leave the path out of the request), with each bucketed date replaced by its interval
-    and a list of values by a tuple. There is a key only if every value is hashable, each bucketed date was
-    already seen valid, booleans and numbers are of exactly their type, and the record has no other key;
-    otherwise the key function returns None or raises, and the caller takes the long way. A key is stored
+    and a list of values by a tuple. There is a key only if every value is hashable, each bucketed date is a
+    valid date (for the batch loop, one already seen), booleans and numbers are of exactly their type, and
+    the record has no other key; otherwise the key function returns None or raises, and the caller takes
+    the long way. A key is stored
     only after its record was validated and decided, so a later record with an equal key holds equal values
     of the same types: it is the same request.
 
@@ -269,6 +270,7 @@ def build_record_functions(
     normalize: list[str] = []
     guards: list[str] = []
     parts: list[str] = []
+    first_sight: list[str] = []
     for name in names:
         v, path = vars_[name], columns[name]
         slot = vocabulary.slot(path)
@@ -282,10 +284,15 @@ def build_record_functions(
         plan = buckets.get(path)
         if plan is None:
             parts.append(v)
-        elif slot is not None and slot.required:
-            parts.append(f"{src.const(plan.memo, 'MEMO')}[{v}]")
+            continue
+        memo = src.const(plan.memo, "MEMO")
+        # The key function puts a date it has not seen into the memo (if it is a date); the batch loop
+        # only reads the memo, and a date not there sends the record the long way, which keys it.
+        first_sight.append(f"if {v}.__class__ is str and {v} not in {memo}: {src.const(plan.bucket, 'BUCKET')}({v})")
+        if slot is not None and slot.required:
+            parts.append(f"{memo}[{v}]")
         else:
-            parts.append(f"({src.const(plan.memo, 'MEMO')}[{v}] if {v} is not None else None)")
+            parts.append(f"({memo}[{v}] if {v} is not None else None)")
     key = f"({', '.join(parts)},)"
 
     def read(indent: int, on_extra_key: str) -> None:
@@ -303,6 +310,8 @@ def build_record_functions(
     read(1, "return None")
     if guards:
         src.emit(1, f"if not ({' and '.join(guards)}): return None")
+    for line in first_sight:
+        src.emit(1, line)
     src.emit(1, f"return {key}")
 
     src.emit(0, "def record_batch(records, get, slow):")

@@ -129,7 +129,6 @@ class RecordChecker:
                 request_path = member_path(request_path, part)
             relocations.append((request_path, member_path("$", column)))
         self._relocations = sorted(relocations, key=lambda pair: -len(pair[0]))
-        self._dated = [(column, buckets[target]) for column, target in self.columns.items() if target in buckets]
         self._key, self._batch = build_record_functions(vocabulary, buckets, self.columns)
         self._check = check
         self._invalid = invalid
@@ -199,12 +198,6 @@ class RecordChecker:
     def _remember(self, row: object, decision: Decision) -> None:
         if not self._cache_size or not isinstance(row, dict):
             return
-        # The quick key reads a bucketed date's interval from the memo; the long way may not have put it
-        # there (the nested case key gives up early on some valid requests).
-        for column, plan in self._dated:
-            value = row.get(column)
-            if isinstance(value, str) and value not in plan.memo:
-                plan.bucket(value)
         try:
             key = self._key(row)
             if key is None:
