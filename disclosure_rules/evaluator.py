@@ -6,11 +6,20 @@ The semantics, as statutes are written (``docs/semantics.md`` states them for re
   true. It *applies* when it holds and no rule that is an exception to it
   applies. Values are three-valued (true, false, unknown), so
   ``applies = holds and not (any exception applies)`` in Kleene's logic.
-* If a forbidding rule applies, the decision is deny (``prohibited``); a
-  permitting rule that also applies, and is not related to it by exceptions,
-  is recorded as a conflict that the forbid wins.
-* Otherwise, if a permitting rule applies and no forbidding rule could apply
-  once unknown facts are known, the decision is permit (``permitted``).
+* An exception defeats the rule it is an exception to, and nothing else. A
+  forbidding rule that is an exception to a permitting rule (a court order
+  staying § 6103(i)(2) disclosures) takes that permit away; the general rule
+  above the permit (§ 6103(a)) then applies again, unless another of its
+  exceptions applies. So such a forbid *prohibits* only when a prohibiting
+  rule above it applies: ``prohibits(f) = applies(f) and (f is a general rule
+  or prohibits(g) for some forbidding rule g above a rule f is an exception to)``.
+  A forbid that is an exception to a permit which no prohibition sits above
+  only removes that permit. A rule that forbids across the board is a general
+  rule (no ``exception_to``).
+* If a rule prohibits, the decision is deny (``prohibited``); a permitting rule
+  that also applies is recorded as a conflict that the prohibition wins.
+* Otherwise, if a permitting rule applies and no rule could prohibit once
+  unknown facts are known, the decision is permit (``permitted``).
 * Otherwise, if some permitting rule could apply depending on unknown facts,
   the decision is deny (``indeterminate``), listing the facts that would settle it.
 * Otherwise nothing authorizes the disclosure: deny (``no_authority``).
@@ -50,6 +59,8 @@ class Verdict:
     undecided: tuple[str, ...]
     unknown_facts: tuple[str, ...]
     states: Mapping[str, RuleState] = attrs.field(eq=False, repr=False)
+    prohibitions: tuple[str, ...] = ()
+    """Every rule that prohibits the request, the controlling one first (empty unless prohibited)."""
 
 
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
@@ -79,26 +90,69 @@ def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
     return states
 
 
+def _and(a: State, b: State) -> State:
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
+
+
+def _or(values: list[State]) -> State:
+    if True in values:
+        return True
+    return None if None in values else False
+
+
+def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> dict[str, State]:
+    """For every forbidding rule, whether it prohibits this request (three-valued).
+
+    A general rule prohibits when it applies. A forbidding exception prohibits when it applies and a
+    prohibition sits above a rule it is an exception to: above a permit, the forbidding rules that permit
+    is an exception to (which apply again once the permit is taken away); above a forbid, that forbid's
+    own standing. Anything else an exception does is only to defeat its parent.
+    """
+    rules = compiled.book.rules
+    memo: dict[str, State] = {}
+
+    def above(parent: str) -> State:
+        rule = rules[parent]
+        if rule.kind == "forbid":
+            return standing(parent)
+        return _or([prohibits(g) for g in rule.exception_to if rules[g].kind == "forbid"])
+
+    def standing(rid: str) -> State:
+        # Whether a forbid would prohibit through its place in the tree, its own condition aside.
+        parents = rules[rid].exception_to
+        return True if not parents else _or([above(p) for p in parents])
+
+    def prohibits(rid: str) -> State:
+        if rid not in memo:
+            # The loader refuses cycles of exceptions, so this recursion ends.
+            memo[rid] = _and(states[rid].applies, standing(rid))
+        return memo[rid]
+
+    return {rid: prohibits(rid) for rid, rule in rules.items() if rule.kind == "forbid"}
+
+
 def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
     states = evaluate(compiled, env, day)
-    forbid_true: list[str] = []
+    prohibits = prohibiting(compiled, states)
+    forbid_true = [rid for rid, value in prohibits.items() if value is True]
+    forbid_unknown = [rid for rid, value in prohibits.items() if value is None]
     permit_true: list[str] = []
-    forbid_unknown: list[str] = []
     permit_unknown: list[str] = []
     for rid, declared in compiled.book.rules.items():
         applies = states[rid].applies
-        if applies is False:
-            continue
-        if declared.kind == "forbid":
-            (forbid_true if applies else forbid_unknown).append(rid)
-        else:
+        if declared.kind == "permit" and applies is not False:
             (permit_true if applies else permit_unknown).append(rid)
 
     if forbid_true:
-        rule = _controlling(compiled, forbid_true, states)
-        return Verdict("deny", "prohibited", rule, _chain(compiled, rule, states), tuple(permit_true), (), (), states)
+        ranked = _ranked(compiled, forbid_true, states)
+        rule = ranked[0]
+        chain = _chain(compiled, rule, states)
+        conflicts = tuple(p for p in permit_true if p not in chain)
+        return Verdict("deny", "prohibited", rule, chain, conflicts, (), (), states, tuple(ranked))
     if permit_true and not forbid_unknown:
-        rule = _controlling(compiled, permit_true, states)
+        rule = _ranked(compiled, permit_true, states)[0]
         return Verdict("permit", "permitted", rule, _chain(compiled, rule, states), (), (), (), states)
     if permit_true or permit_unknown:
         undecided = tuple(forbid_unknown + permit_unknown)
@@ -114,14 +168,24 @@ def _held_depth(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleS
     return 1 + max((_held_depth(compiled, p, states) for p in held), default=0)
 
 
-def _controlling(compiled: CompiledRulebook, candidates: list[str], states: Mapping[str, RuleState]) -> str:
-    """The most specific candidate that decided: the deepest chain of exceptions that held, then first declared.
+def _depth(compiled: CompiledRulebook, rid: str) -> int:
+    """How deep ``rid`` sits in the tree of exceptions, counting itself."""
+    return 1 + max((_depth(compiled, p) for p in compiled.book.rules[rid].exception_to), default=0)
+
+
+def _ranked(compiled: CompiledRulebook, candidates: list[str], states: Mapping[str, RuleState]) -> list[str]:
+    """The candidates, most specific first: the deepest chain of exceptions that held, then the deepest
+    place in the tree, then first declared.
 
     A court order that overrides a permit which held (§ 6103(a) -> (i)(2) -> order) is more specific than
-    the general rule; an exception to a permit that did not hold overrode nothing, so it counts as shallow.
+    the general rule; an order over a permit that did not hold still says more than the general rule (it
+    would forbid the disclosure even if the permit's requirements were met), so it ranks next.
     """
     position = compiled.position
-    return min(candidates, key=lambda rid: (-_held_depth(compiled, rid, states), position[rid]))
+    return sorted(
+        candidates,
+        key=lambda rid: (-_held_depth(compiled, rid, states), -_depth(compiled, rid), position[rid]),
+    )
 
 
 def _chain(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleState]) -> tuple[str, ...]:

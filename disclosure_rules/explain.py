@@ -27,6 +27,10 @@ from .evaluator import RuleState, Verdict
 from .model import Effective
 from .unparse import unparse
 
+QUESTION_FIELDS = frozenset({"holder", "recipient", "purpose"})
+"""Who holds the data, who would receive it and why: a route whose requirement on them fails is no route
+for this request, whatever facts were added."""
+
 NEAR_MISS = 2
 """A permitting rule 'nearly applied' when it lacks at most this many requirements and no route lacks fewer."""
 
@@ -209,7 +213,7 @@ class Explainer:
         controlling = rules[verdict.rule] if verdict.rule else None
         chain = tuple(Link(r, rules[r].kind, rules[r].citation, rules[r].title) for r in verdict.chain)
         citations: list[str] = []
-        for rid in ([verdict.rule] if verdict.rule else []) + list(reversed(verdict.chain)):
+        for rid in [*([verdict.rule] if verdict.rule else []), *verdict.prohibitions, *reversed(verdict.chain)]:
             if rules[rid].citation not in citations:
                 citations.append(rules[rid].citation)
         if verdict.status in ("permitted", "prohibited"):
@@ -273,21 +277,34 @@ class Explainer:
         )
         return Decision("deny", "error", reason, None, (), (), (), (), (), (), (), self.book.info, tuple(errors))
 
-    def routes(self, verdict: Verdict, states: Mapping[str, RuleState]) -> list[str]:
+    def routes(self, verdict: Verdict, states: Mapping[str, RuleState], env: Mapping[str, Any]) -> list[str]:
         """The permitting rules that could make this denial a permit if they held.
 
-        None, if a prohibition applies that nothing can override (a court order, an (i)(6) determination):
-        what the requester could add would not change the answer. Under a prohibition that has exceptions,
-        only those exceptions (the routes around § 6103(a), say, not the Privacy Act's). With no
-        prohibition deciding, any permitting rule.
+        None, if a general prohibition that nothing overrides applies: what the requester could add would
+        not change the answer. Under a controlling prohibition that is itself an exception (a court order
+        over § 6103(i)(2)), the routes it bars, since they are what the request invoked (each then also
+        lists the prohibition among what it lacks). Under a prohibition that has exceptions, only those
+        exceptions (the routes around § 6103(a), say, not the Privacy Act's). With no prohibition deciding,
+        any permitting rule. Either way, never a route that cannot serve this holder, recipient and
+        purpose: those are the question, not facts the requester could add.
         """
         rules = self.book.rules
-        applying = [rid for rid, rule in rules.items() if rule.kind == "forbid" and states[rid].applies is True]
-        if any(not self.compiled.exceptions[rid] for rid in applying):
+        exceptions = self.compiled.exceptions
+        if any(not rules[rid].exception_to and not exceptions[rid] for rid in verdict.prohibitions):
             return []
         if verdict.status == "prohibited" and verdict.rule is not None:
-            return [rid for rid in self.compiled.exceptions[verdict.rule] if rules[rid].kind == "permit"]
-        return [rid for rid, rule in rules.items() if rule.kind == "permit"]
+            controlling = rules[verdict.rule]
+            if exceptions[verdict.rule] or not controlling.exception_to:
+                candidates = [rid for rid in exceptions[verdict.rule] if rules[rid].kind == "permit"]
+            else:
+                candidates = [rid for rid in controlling.exception_to if rules[rid].kind == "permit"]
+        else:
+            candidates = [rid for rid, rule in rules.items() if rule.kind == "permit"]
+        return [rid for rid in candidates if not self.out_of_scope(rid, env)]
+
+    def out_of_scope(self, rid: str, env: Mapping[str, Any]) -> bool:
+        """Whether a requirement that reads only the question's own fields fails (e.g. the wrong holder)."""
+        return any(u.unit.reads.paths <= QUESTION_FIELDS and u.unit.test(env) is False for u in self.units[rid])
 
     def missing(
         self,
@@ -296,17 +313,22 @@ class Explainer:
         failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
         env: Mapping[str, Any],
     ) -> tuple[Missing, ...]:
+        rules = self.book.rules
+        barred = {
+            rid: [e for e in self.compiled.exceptions[rid] if rules[e].kind == "forbid" and states[e].applies is True]
+            for rid in self.routes(verdict, states, env)
+            if states[rid].holds is not True
+        }
         # Of those routes, the closest only: those that lack the fewest requirements, if at most `near_miss`.
         counts = {
-            rid: len(failed_units.get(rid, [])) + (0 if states[rid].in_force else 1)
-            for rid in self.routes(verdict, states)
-            if states[rid].holds is not True
+            rid: len(failed_units.get(rid, [])) + (0 if states[rid].in_force else 1) + len(barred[rid])
+            for rid in barred
         }
         closest = min((c for c in counts.values() if c > 0), default=0)
         if not closest or closest > self.near_miss:
             return ()
         found: list[Missing] = []
-        for rule in self.book.rules.values():  # in declaration order; every route found lacks `closest`
+        for rule in rules.values():  # in declaration order; every route found lacks `closest`
             if counts.get(rule.id) != closest:
                 continue
             failures: list[Failure] = []
@@ -320,6 +342,14 @@ class Explainer:
                 )
             failed = failed_units.get(rule.id, [])
             failures.extend(Failure(u.source, u.requirement, self.observed(u, v, env)) for u, v in failed)
+            failures.extend(
+                Failure(
+                    f"not {e}",
+                    f"no exception to it may apply, but {rules[e].citation} bars the disclosure",
+                    f"`{e}` applies ({_window(rules[e].effective)})",
+                )
+                for e in barred[rule.id]
+            )
             found.append(Missing(rule.id, rule.title, rule.citation, tuple(failures)))
         return tuple(found)
 

@@ -296,16 +296,17 @@ def test_the_matrix_is_decided_by_the_engine(mini_site: docsgen.Site) -> None:
     assert "**2025-12-01**" in page
     irs, ssa = page.split("## Held by the SSA")
     assert "| to ICE | to the Department of Justice (DOJ) | to the SSA |" in irs
-    # To the DOJ a signed request may permit it; to ICE nothing can.
+    # To the DOJ a signed request may permit it; to ICE nothing can, and the order is what says so.
     row = next(line for line in irs.splitlines() if line.startswith("| mailing address"))
     cells = [c.strip() for c in row.strip("|").split(" | ")]
-    assert cells[2] == "**denied** by [§\u00a0100(a)](rules/mini-a.md)"
+    assert cells[2] == "**denied** by [Mini v. Code](rules/mini-order.md)"
     assert cells[3] == "*possible* under [§\u00a0100(i)(2)](rules/mini-crime.md) if the facts are shown"
     assert "the official who signed the request" in irs.split("Where a cell says")[1]
-    # The SSA's copy is tax data only from a tax source; otherwise the court order is what forbids.
+    # The SSA's copy is tax data only from a tax source. Otherwise § 100(a) does not forbid it, and the order,
+    # an exception to the permit only, takes that permit away without forbidding anything itself.
     group = breakable_code("tax_sources")
-    assert f"| tax sources ({group}) |" in ssa
-    assert f"| any but tax sources ({group}) | **denied** by [Mini v. Code](rules/mini-order.md)" in ssa
+    assert f"| tax sources ({group}) | **denied** by [Mini v. Code](rules/mini-order.md)" in ssa
+    assert f"| any but tax sources ({group}) | no authority |" in ssa
 
 
 def test_the_matrix_date_and_selection_are_parameters(mini_dir: Path) -> None:

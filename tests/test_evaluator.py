@@ -252,15 +252,37 @@ def test_chain_projection_and_date_comparison_of_facts(make_rules: MakeRules) ->
     assert (d.decision, d.rule, d.conflicts) == ("deny", "via_irs", ("ok",))
 
 
-def test_missing_is_empty_when_a_prohibition_nothing_can_override_applies(layered: Rules) -> None:
-    # The order applies to every disclosure to ICE in its window: signing the request properly (the
-    # route's missing requirement) would not change the answer, so nothing is offered as missing.
+def test_missing_under_an_order_names_the_route_it_bars_and_the_order(layered: Rules) -> None:
+    # The request invoked the route and failed it on its own (a deputy signed); the order also bars the route.
+    # Both are said: the route's failed requirement, and the order as a requirement no request can meet.
     d = layered.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "deputy"}}))
-    assert d.status == "prohibited"
-    assert {t.rule for t in d.trace if t.result == "applies"} == {"general", "order"}
-    assert d.missing == ()
+    assert (d.status, d.rule) == ("prohibited", "order")
+    assert d.citations[:2] == ("Order", "G(a)")
+    [route] = d.missing
+    assert route.rule == "route"
+    assert [f.condition for f in route.failed] == ['facts.request.signed_by == "head"', "not order"]
+    assert "Order bars the disclosure" in route.failed[1].requirement
     before = layered.check(mini_request(facts={"request": {"signed_by": "deputy"}}))
     assert [m.rule for m in before.missing] == ["route"]
+    assert len(before.missing[0].failed) == 1
+
+
+def test_missing_is_empty_when_a_general_prohibition_nothing_overrides_applies(make_rules: MakeRules) -> None:
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: general, title: G, kind: forbid, citation: G, when: holder == "IRS", reason: g}
+          - {id: around, title: A, kind: permit, citation: A, exception_to: general, reason: a, when: facts.consent}
+          - {id: absolute, title: X, kind: forbid, citation: X, reason: x, when: recipient == "ICE"}
+        """
+    )
+    d = rules.check(mini_request(facts={"consent": False}))
+    assert (d.status, d.rule) == ("prohibited", "general")
+    assert d.citations == ("G", "X"), "every prohibition is cited, the controlling one first"
+    assert d.missing == (), "consent would not lift the prohibition that has no exception"
 
 
 def test_missing_offers_only_routes_around_the_controlling_rule(make_rules: MakeRules) -> None:
@@ -276,6 +298,73 @@ def test_missing_offers_only_routes_around_the_controlling_rule(make_rules: Make
           - {id: elsewhere, title: E, kind: permit, citation: E, reason: e, when: facts.order}
         """
     )
-    d = rules.check(mini_request(facts={"consent": True, "order": False}))
+    d = rules.check(mini_request(recipient="DOJ", facts={"consent": False, "order": False}))
     assert (d.status, d.rule) == ("prohibited", "general")
     assert [m.rule for m in d.missing] == ["around"]
+
+
+# -- an exception stays in its scope ------------------------------------------------------------------
+
+SCOPED = LAYERED.replace(
+    "obligations:\n  account:",
+    """  - id: other_route
+    title: An unrelated route the order does not govern
+    kind: permit
+    citation: G(i)(1)
+    exception_to: general
+    when: facts.order
+    reason: "A court ordered it."
+  - id: lone_permit
+    title: A permit under no prohibition
+    kind: permit
+    citation: P
+    when: purpose == "civil"
+    reason: "Statistics may be shared."
+  - id: lone_bar
+    title: A bar on the lone permit
+    kind: forbid
+    citation: B
+    exception_to: lone_permit
+    when: recipient == "ICE"
+    reason: "Not to ICE."
+obligations:
+  account:""",
+)
+
+
+@pytest.fixture
+def scoped(make_rules: MakeRules) -> Rules:
+    return make_rules(SCOPED)
+
+
+def test_an_exception_defeats_its_parent_and_nothing_else(scoped: Rules) -> None:
+    # The order (an exception to `route`) applies, but `other_route` permits on its own: the order must not deny.
+    d = scoped.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "head"}, "order": True}))
+    assert (d.decision, d.rule) == ("permit", "other_route")
+    assert {t.rule: t.result for t in d.trace}["order"] == "applies"
+
+
+def test_an_exception_over_a_route_that_failed_does_not_deny_another_route(scoped: Rules) -> None:
+    d = scoped.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "deputy"}, "order": True}))
+    assert (d.decision, d.rule) == ("permit", "other_route")
+
+
+def test_a_bar_on_a_permit_with_no_prohibition_above_it_only_takes_the_permit_away(scoped: Rules) -> None:
+    d = scoped.check(mini_request(purpose="civil", origin=["claimant"], facts={"order": False}))
+    assert (d.decision, d.status, d.rule) == ("deny", "no_authority", None)
+    d = scoped.check(mini_request(purpose="civil", origin=["claimant"], recipient="DOJ", facts={"order": False}))
+    assert (d.decision, d.rule) == ("permit", "lone_permit")
+
+
+def test_the_order_still_prohibits_when_it_took_away_the_only_route(scoped: Rules) -> None:
+    d = scoped.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "head"}, "order": False}))
+    assert (d.decision, d.status, d.rule) == ("deny", "prohibited", "order")
+    assert [link.rule for link in d.chain] == ["general", "route", "order"]
+    assert d.missing == (), "the route held; only the order stands in the way, and nothing overrides it"
+
+
+def test_an_unknown_fact_in_another_route_leaves_the_order_undecided(scoped: Rules) -> None:
+    # Whether a court ordered it is unknown: if it did, other_route permits and the order prohibits nothing.
+    d = scoped.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "head"}}))
+    assert (d.decision, d.status) == ("deny", "indeterminate")
+    assert "facts.order" in d.unknown_facts
