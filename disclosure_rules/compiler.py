@@ -51,7 +51,9 @@ _ORDER: Mapping[str, Callable[[Any, Any], bool]] = {
     "in": lambda a, b: a in b,
     "not in": lambda a, b: a not in b,
     "overlaps": lambda a, b: not a.isdisjoint(b),
-    "within": lambda a, b: a <= b,
+    # An empty set is vacuously within anything; as evidence of where data came from it proves nothing, so
+    # it is unknown: a grant can never rest on it, and a prohibition that asks "not within" stays undecided.
+    "within": lambda a, b: (a <= b) if a else None,
     "includes": lambda a, b: (a >= b) if isinstance(b, frozenset) else (b in a),
 }
 

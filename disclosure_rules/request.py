@@ -234,6 +234,16 @@ class RequestReader:
                     )
                 )
                 return
+            if not items and slot.nonempty:
+                errors.append(
+                    Diagnostic(
+                        "empty_list",
+                        f"{slot.label} cannot be an empty list: an empty list proves nothing",
+                        path=json_path,
+                        help="give at least one value, or leave the key out if it is not known",
+                    )
+                )
+                return
             if len(items) > MAX_SET_ITEMS:
                 errors.append(
                     Diagnostic(

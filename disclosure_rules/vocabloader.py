@@ -180,7 +180,7 @@ class VocabularyBuilder:
             )
             return
         r = MappingReader(node, f"the {what} `{key}`", self.sink)
-        r.only("type", "label", "description", "required", "must", "negated", "default")
+        r.only("type", "label", "description", "required", "must", "negated", "default", "nonempty")
         type_text = r.text("type", required=True)
         label = r.text("label", required=True)
         type_ = self.parse_type(type_text, r.node.items["type"].position) if type_text else None
@@ -191,6 +191,9 @@ class VocabularyBuilder:
             return
         if section == "chain" and type_.kind == "set":
             self.sink.add("wrong_type", "a chain hop key holds one value, not a set", key_node.position)
+        nonempty = r.boolean("nonempty", default=False)
+        if nonempty and type_.kind != "set":
+            self.sink.add("wrong_type", "only a set can be declared `nonempty`", r.node.items["nonempty"].position)
         path = f"facts.{key}" if section == "facts" else key
         if section == "facts":
             clash = [p for p in target if p.startswith(path + ".") or path.startswith(p + ".")]
@@ -206,7 +209,7 @@ class VocabularyBuilder:
             required = True
         default = self.default(r, type_, section) if r.has("default") else None
         target[path] = Slot(
-            path, type_, label, r.text("description"), required, r.text("must"), r.text("negated"), default
+            path, type_, label, r.text("description"), required, r.text("must"), r.text("negated"), default, nonempty
         )
 
     def default(self, r: MappingReader, type_: Type, section: str) -> object:

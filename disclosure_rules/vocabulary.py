@@ -72,6 +72,8 @@ class Slot:
     negated: str | None = None
     default: object = None
     """A presumption: the value a fact takes when a request does not state it (None: unknown)."""
+    nonempty: bool = False
+    """For a set: an empty list is refused, because the law needs at least one member (an origin)."""
 
 
 @attrs.frozen(eq=False)

@@ -368,3 +368,56 @@ def test_an_unknown_fact_in_another_route_leaves_the_order_undecided(scoped: Rul
     d = scoped.check(mini_request(date="2025-12-01", facts={"request": {"signed_by": "head"}}))
     assert (d.decision, d.status) == ("deny", "indeterminate")
     assert "facts.order" in d.unknown_facts
+
+
+# -- empty sets prove nothing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('facts.request.items overlaps ["address"]', ("deny", "no_authority")),
+        ('facts.request.items includes ["address"]', ("deny", "no_authority")),
+        ("facts.request.items includes []", ("permit", "permitted")),
+        ('facts.request.items within ["address"]', ("deny", "indeterminate")),
+        ('not (facts.request.items within ["address"])', ("deny", "indeterminate")),
+        ('"address" in facts.request.items', ("deny", "no_authority")),
+        ('"address" not in facts.request.items', ("permit", "permitted")),
+    ],
+)
+def test_every_set_operator_on_the_empty_set(make_rules: MakeRules, condition: str, expected: tuple[str, str]) -> None:
+    rules = make_rules(
+        f"""\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {{id: p, title: P, kind: permit, citation: P, reason: p, when: '{condition}'}}
+        """
+    )
+    d = rules.check(mini_request(facts={"request": {"items": []}}))
+    assert (d.decision, d.status) == expected
+
+
+def test_a_nonempty_set_refuses_an_empty_list(make_rules: MakeRules) -> None:
+    from .conftest import MINI_VOCABULARY
+
+    vocabulary = MINI_VOCABULARY.replace(
+        "origin: {type: set of origin, label: the origins}",
+        "origin: {type: set of origin, label: the origins, nonempty: true}",
+    )
+    rules = make_rules(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - {id: p, title: P, kind: permit, citation: P, reason: p, when: 'origin within ["claimant"]'}
+        """,
+        vocabulary=vocabulary,
+    )
+    d = rules.check(mini_request(origin=[]))
+    assert (d.decision, d.status) == ("deny", "error")
+    assert (d.errors[0].code, d.errors[0].path) == ("empty_list", "$.origin")
+    assert rules.check(mini_request(origin=["claimant"])).decision == "permit"
+    assert rules.check(mini_request(origin=None)).status == "indeterminate", "left out, the origin is unknown"

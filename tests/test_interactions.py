@@ -1,0 +1,143 @@
+"""Interactions, generated from the rules and the scenarios rather than written one near miss at a time.
+
+Every scenario request is moved across the dates on which a rule starts or ends and across the recipients a
+court order names; on each such request:
+
+- every forbidding exception is checked against the rule set without it: where none of the rules it is an
+  exception to holds, removing it changes no decision (an exception stays in its scope);
+- every list a request can give (other than the chain, whose emptiness is itself a claim) is emptied: no
+  empty list turns a denial into a permit (empty evidence proves nothing).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import pytest
+
+from disclosure_rules import Rules, testing
+from disclosure_rules.checker import bundled_rules_path
+from disclosure_rules.evaluator import evaluate
+from disclosure_rules.model import Rulebook
+from disclosure_rules.request import RequestReader
+
+SUITES = testing.load_suites([bundled_rules_path() / "tests"])
+SCENARIO_REQUESTS = [s.request for suite in SUITES for s in suite.scenarios if isinstance(s.request, dict)]
+
+
+def _dates(book: Rulebook) -> list[str]:
+    days: set[datetime.date] = set()
+    for rule in book.rules.values():
+        for day in (rule.effective.start, rule.effective.end):
+            if day is not None:
+                days.update({day - datetime.timedelta(days=1), day, day + datetime.timedelta(days=1)})
+    return sorted(d.isoformat() for d in days)
+
+
+def _variants(book: Rulebook) -> Iterator[dict[str, Any]]:
+    recipients = (*book.vocabulary.groups["immigration_enforcement_agencies"].values, "FBI")
+    for request in SCENARIO_REQUESTS:
+        yield request
+        for day in _dates(book):
+            yield {**request, "date": day}
+        for recipient in recipients:
+            yield {**request, "recipient": recipient, "date": "2026-03-01"}
+
+
+@functools.cache
+def _without(rule_id: str) -> Rules:
+    from disclosure_rules import load
+
+    book = load().book
+    rules = {rid: r for rid, r in book.rules.items() if rid != rule_id}
+    return Rules(attrs.evolve(book, rules=rules))
+
+
+def _forbidding_exceptions(book: Rulebook) -> list[str]:
+    return [rid for rid, r in book.rules.items() if r.kind == "forbid" and r.exception_to]
+
+
+def test_an_exception_never_changes_a_decision_where_its_parent_does_not_hold(bundled: Rules) -> None:
+    book = bundled.book
+    reader = RequestReader(book.vocabulary)
+    checked = 0
+    for request in _variants(book):
+        env, errors = reader.read(request)
+        if errors:
+            continue
+        states = evaluate(bundled.compiled, env, env["date"])
+        full = bundled.check(request)
+        for rid in _forbidding_exceptions(book):
+            parents = [states[p].holds for p in book.rules[rid].exception_to]
+            if True in parents:
+                continue
+            alone = _without(rid).check(request)
+            checked += 1
+            assert alone.decision == full.decision, (rid, request)
+            if all(held is False for held in parents):
+                assert alone.status == full.status, (rid, request)
+    assert checked > 1_000
+
+
+def test_removing_an_exception_never_turns_a_permit_of_another_route_into_a_deny(bundled: Rules) -> None:
+    book = bundled.book
+    checked = 0
+    for request in _variants(book):
+        full = bundled.check(request)
+        for rid in _forbidding_exceptions(book):
+            alone = _without(rid).check(request)
+            if alone.decision != "permit" or alone.rule in book.rules[rid].exception_to:
+                continue
+            checked += 1
+            assert (full.decision, full.rule) == ("permit", alone.rule), (rid, request)
+    assert checked > 500
+
+
+def _list_paths(request: dict[str, Any], book: Rulebook) -> Iterator[tuple[str, ...]]:
+    vocabulary = book.vocabulary
+    for name, slot in vocabulary.fields.items():
+        if slot.type.kind == "set":
+            yield (name,)
+    for path, slot in vocabulary.facts.items():
+        if slot.type.kind == "set":
+            yield ("facts", *path.split(".")[1:])
+
+
+def _set(request: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    if len(path) == 1:
+        return {**request, path[0]: value}
+    inner = request.get(path[0])
+    return {**request, path[0]: _set(inner if isinstance(inner, dict) else {}, path[1:], value)}
+
+
+def test_no_empty_list_turns_a_denial_into_a_permit(bundled: Rules) -> None:
+    book = bundled.book
+    tried = 0
+    for request in _variants(book):
+        before = bundled.check(request)
+        if before.decision == "permit":
+            continue
+        for path in _list_paths(request, book):
+            after = bundled.check(_set(request, path, []))
+            tried += 1
+            assert after.decision == "deny", (path, request, after.rule)
+    assert tried > 1_000
+
+
+@pytest.mark.parametrize("element", ["address", "income", "wages"])
+def test_an_empty_origin_is_an_error_naming_the_path(bundled: Rules, element: str) -> None:
+    request = {
+        "date": "2026-01-15",
+        "element": element,
+        "holder": "SSA",
+        "origin": [],
+        "recipient": "ICE",
+        "purpose": "civil_immigration_enforcement",
+    }
+    d = bundled.check(request)
+    assert (d.decision, d.status) == ("deny", "error")
+    assert d.errors[0].code == "empty_list" and d.errors[0].path == "$.origin"
