@@ -41,7 +41,7 @@ UNKNOWN: Any = _Unknown()
 """What a getter returns for a path the request does not state."""
 
 
-_ORDER: Mapping[str, Callable[[Any, Any], bool]] = {
+_ORDER: Mapping[str, Callable[[Any, Any], bool | None]] = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
