@@ -7,8 +7,11 @@ new is nested into a request, validated, decided and explained in full.
 """
 
 import os
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import disclosure_rules
+from disclosure_rules.records import RecordChecker
 
 NAME = "disclosure-rules (YAML rules)"
 DIST = "disclosure-rules"
@@ -34,13 +37,13 @@ COLUMNS = {
 }
 
 
-def load(policy_dir):
+def load(policy_dir: str) -> RecordChecker:
     return disclosure_rules.load(_POLICY).records(COLUMNS)
 
 
-def decide(checker, r):
+def decide(checker: RecordChecker, r: Mapping[str, Any]) -> str:
     return checker.check(r).decision
 
 
-def decide_batch(checker, requests):
+def decide_batch(checker: RecordChecker, requests: Sequence[Mapping[str, Any]]) -> list[str]:
     return [d.decision for d in checker.check_many(requests)]

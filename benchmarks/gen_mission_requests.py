@@ -68,7 +68,8 @@ def main() -> None:
     days = [first + datetime.timedelta(days=i) for i in range(300)]
     with open(args.out, "w", encoding="utf-8") as out:
         for _ in range(args.n):
-            value = request(rnd, rnd.choice(days))
+            # object, not dict: shuffled() may hand back any JSON value
+            value: object = request(rnd, rnd.choice(days))
             if args.distinct:
                 value = shuffled(rnd, value)
             out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
