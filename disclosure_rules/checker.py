@@ -170,7 +170,7 @@ class Rules:
             if errors:
                 return self._explainer.error(errors)
             verdict = decide(self.compiled, env, env["date"])
-            return self._explainer.decision(verdict, env)
+            return self._explainer.decision(verdict, verdict.env)
         except RecursionError:
             return self._explainer.error([Diagnostic("too_deep", "the request is nested too deeply", path="$")])
         except Exception as exc:

@@ -38,6 +38,8 @@ from typing import Any
 import attrs
 
 from .compiler import UNKNOWN, CompiledRulebook
+from .provenance import received_under
+from .vocabulary import RECEIVED_UNDER
 
 State = bool | None
 
@@ -61,6 +63,8 @@ class Verdict:
     states: Mapping[str, RuleState] = attrs.field(eq=False, repr=False)
     prohibitions: tuple[str, ...] = ()
     """Every rule that prohibits the request, the controlling one first (empty unless prohibited)."""
+    env: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """The environment the rules were evaluated on: the request's, with what the rules derive (provenance)."""
 
 
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
@@ -134,6 +138,8 @@ def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> 
 
 
 def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
+    if RECEIVED_UNDER in compiled.book.vocabulary.chain_projections and RECEIVED_UNDER not in env:
+        env = {**env, RECEIVED_UNDER: received_under(compiled, env, decide)}
     states = evaluate(compiled, env, day)
     prohibits = prohibiting(compiled, states)
     forbid_true = [rid for rid, value in prohibits.items() if value is True]
@@ -150,16 +156,17 @@ def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.dat
         rule = ranked[0]
         chain = _chain(compiled, rule, states)
         conflicts = tuple(p for p in permit_true if p not in chain)
-        return Verdict("deny", "prohibited", rule, chain, conflicts, (), (), states, tuple(ranked))
+        return Verdict("deny", "prohibited", rule, chain, conflicts, (), (), states, tuple(ranked), env)
     if permit_true and not forbid_unknown:
         rule = _ranked(compiled, permit_true, states)[0]
-        return Verdict("permit", "permitted", rule, _chain(compiled, rule, states), (), (), (), states)
+        return Verdict("permit", "permitted", rule, _chain(compiled, rule, states), (), (), (), states, (), env)
     if permit_true or permit_unknown:
         undecided = tuple(forbid_unknown + permit_unknown)
         unknown = _unknown_facts(compiled, undecided, states, env)
         rule = (permit_unknown or permit_true)[0]
-        return Verdict("deny", "indeterminate", rule, _chain(compiled, rule, states), (), undecided, unknown, states)
-    return Verdict("deny", "no_authority", None, (), (), (), (), states)
+        chain = _chain(compiled, rule, states)
+        return Verdict("deny", "indeterminate", rule, chain, (), undecided, unknown, states, (), env)
+    return Verdict("deny", "no_authority", None, (), (), (), (), states, (), env)
 
 
 def _held_depth(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleState]) -> int:

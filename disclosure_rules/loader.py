@@ -362,7 +362,17 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 continue
             rule_positions[rid] = id_pos
             r.only(
-                "id", "title", "kind", "citation", "when", "exception_to", "effective", "reason", "obligations", "notes"
+                "id",
+                "title",
+                "kind",
+                "citation",
+                "when",
+                "exception_to",
+                "effective",
+                "reason",
+                "obligations",
+                "notes",
+                "grants",
             )
             title = r.text("title", required=True)
             kind = r.text("kind", required=True)
@@ -404,6 +414,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 else:
                     wanted.append(oid)
             notes = _notes(r, sink)
+            grants = _grants(r, kind, vocabulary, what, sink)
             built = condition(parts, what)
             if kind == "forbid" and wanted:
                 sink.add(
@@ -428,6 +439,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 tuple(wanted),
                 notes,
                 id_pos,
+                grants,
             )
             ids.append(rid)
         rulesets.append(
@@ -554,3 +566,28 @@ def _check_cycles(
     for node in graph:
         if node not in state:
             visit(node, [])
+
+
+def _grants(r: MappingReader, kind: str | None, vocabulary: Vocabulary, what: str, sink: DiagnosticSink) -> str | None:
+    """The route a permit grants: a value of the enumeration the chain hop's ``route`` key takes."""
+    route = r.text("grants")
+    if route is None:
+        return None
+    position = r.node.items["grants"].position
+    slot = vocabulary.hop.get("route")
+    enum = vocabulary.enums.get(slot.type.enum or "") if slot is not None else None
+    if enum is None:
+        sink.add("unknown_name", f"{what} grants a route, but chain hops declare no `route`", position)
+        return None
+    if route not in enum.values:
+        sink.add(
+            "unknown_value",
+            f"`{route}` is not a value of `{enum.name}`",
+            position,
+            help=did_you_mean(route, list(enum.values)),
+        )
+        return None
+    if kind == "forbid":
+        sink.add("wrong_type", f"{what} forbids, so it grants no route", position)
+        return None
+    return route

@@ -103,6 +103,9 @@ class Rule:
     obligations: tuple[str, ...] = ()
     notes: tuple[Note, ...] = ()
     position: Position | None = _pos()
+    grants: str | None = None
+    """For a permit, the legal route (a value of the chain hop's ``route``) a disclosure it permits is made
+    under: how a later hop of the data is told to have been lawful (see :mod:`~disclosure_rules.provenance`)."""
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ import attrs
 
 from .diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
 from .valuetypes import Type
-from .vocabulary import Slot, Vocabulary, fact_tree
+from .vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
 
 MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
@@ -132,7 +132,9 @@ class RequestReader:
             self.chain(chain, env, errors)
         else:
             for path in self.vocabulary.chain_projections:
-                env[path] = frozenset()
+                if path != RECEIVED_UNDER:
+                    env[path] = frozenset()
+            env[HOPS] = ()
         # Sorted by place, so the report does not depend on the order of keys in the request.
         errors.sort(key=lambda d: (d.path or "", d.code, d.message))
         return env, errors[:MAX_ERRORS]
@@ -182,7 +184,10 @@ class RequestReader:
             )
             return
         hop_slots = self.vocabulary.hop
-        seen: dict[str, set[Any]] = {path: set() for path in self.vocabulary.chain_projections}
+        seen: dict[str, set[Any]] = {
+            f"chain.{key}": set() for key in hop_slots if f"chain.{key}" in self.vocabulary.chain_projections
+        }
+        hops: list[dict[str, Any]] = []
         for i, hop in enumerate(chain):
             where = f"$.chain[{i}]"
             if not isinstance(hop, dict):
@@ -210,12 +215,14 @@ class RequestReader:
                     )
                     continue
                 self.value(slot, hop[key], f"{where}.{key}", hop_env, key, errors)
+            hops.append(hop_env)
             for key, value in hop_env.items():
                 projection = f"chain.{key}"
                 if projection in seen:
                     seen[projection].add(value)
         for projection, values in seen.items():
             env[projection] = frozenset(values)
+        env[HOPS] = tuple(hops)
 
     def value(
         self, slot: Slot, value: object, json_path: str, env: dict[str, Any], path: str, errors: list[Diagnostic]

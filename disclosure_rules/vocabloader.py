@@ -14,7 +14,7 @@ import attrs
 from .diagnostics import Position, did_you_mean
 from .template import Template, parse_template
 from .valuetypes import SCALAR_KINDS, Type
-from .vocabulary import Enumeration, EnumValue, GroupDef, Slot, Vocabulary
+from .vocabulary import RECEIVED_UNDER, Enumeration, EnumValue, GroupDef, Slot, Vocabulary
 from .yamlreader import DiagnosticSink, MappingReader, entries
 from .yamlsource import YMap, YNode, YScalar
 
@@ -156,6 +156,16 @@ class VocabularyBuilder:
             for key, slot in self.hop.items()
             if slot.type.kind == "enum"
         }
+        route = self.hop.get("route")
+        if route is not None and route.type.kind == "enum" and {"from", "to", "date"} <= set(self.hop):
+            projections[RECEIVED_UNDER] = Slot(
+                RECEIVED_UNDER,
+                route.type.set_of(),
+                "the routes under which the holder lawfully received the data",
+                "Decided by the rules, not stated: the last hop of the chain must go to the holder, and is "
+                "itself decided as a disclosure on its date (with the request's facts and purpose); the route "
+                "of the permit that allows it, if any.",
+            )
         vocabulary = Vocabulary(
             tuple(self.names), self.enums, self.groups, self.fields, self.facts, self.hop, projections
         )
@@ -169,13 +179,16 @@ class VocabularyBuilder:
     def slot(self, key: str, key_node: YScalar, node: YMap, section: str, target: dict[str, Slot]) -> None:
         what = {"fields": "field", "facts": "fact", "chain": "chain hop key"}[section]
         pattern = PATH_PATTERN if section == "facts" else NAME_PATTERN
-        if not pattern.match(key) or (section == "fields" and key in RESERVED_FIELDS):
+        reserved = (section == "fields" and key in RESERVED_FIELDS) or (
+            section == "chain" and f"chain.{key}" == RECEIVED_UNDER
+        )
+        if not pattern.match(key) or reserved:
             self.sink.add(
                 "bad_name",
                 f"`{key}` cannot name a {what}",
                 key_node.position,
-                help="`facts` and `chain` are reserved"
-                if key in RESERVED_FIELDS
+                help="`facts`, `chain` and the hop key `received_under` are reserved"
+                if reserved
                 else "use letters, digits and `_` (and `.` between parts of a fact's name)",
             )
             return

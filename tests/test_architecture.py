@@ -31,6 +31,7 @@ STAGE = {
     "english": 4,
     "compiler": 5,
     "cases": 5,
+    "provenance": 5.5,
     "evaluator": 6,
     "explain": 7,
     "records": 7.5,

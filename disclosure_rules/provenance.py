@@ -1,0 +1,87 @@
+"""Provenance that proves itself: was the data lawfully received by the one who now holds it?
+
+A recipient may use or pass on return information only as the paragraph that granted it allows, and only if
+it really received it that way. A request's ``chain`` lists the earlier disclosures of the data, oldest
+first; the last must go to the current holder. That hop is itself a disclosure, so it is decided by the same
+rules, on its own date: the holder of the hop is its ``from``, the recipient its ``to``, and the element,
+origin, purpose and facts are the request's own (a use is lawful only for the purpose and on the facts the
+route allowed: data an (i)(2) request obtained for a criminal case, used now for civil removal, was not
+received for that use). The hop's own earlier hops are decided the same way, so an unlawful hop taints
+everything after it.
+
+The answer is the set of routes under which the holder lawfully received the data (``chain.received_under``):
+the route the hop names, if the hop is permitted and a permit that grants that route
+(:attr:`~disclosure_rules.model.Rule.grants`) applies to it; none if the hop was denied, went elsewhere or
+names a route that does not apply (data disclosed under (m)(2) was received under (m)(2), whatever else might
+have allowed it); unknown if that depends on facts the request does not state. A hop that names
+``6103(i)(3)`` without its subparagraph is matched by (A), (B) or (C), and the one that applies is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .compiler import UNKNOWN, CompiledRulebook
+from .vocabulary import HOPS, RECEIVED_UNDER
+
+
+class HopState(Protocol):
+    @property
+    def applies(self) -> bool | None: ...
+
+
+class HopVerdict(Protocol):
+    @property
+    def decision(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def states(self) -> Mapping[str, HopState]: ...
+
+
+Decide = Callable[[CompiledRulebook, Mapping[str, Any], datetime.date], HopVerdict]
+
+
+def hop_environment(compiled: CompiledRulebook, env: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The last hop as a request of its own, or None when there is no hop into the holder."""
+    hops: tuple[Mapping[str, Any], ...] = env.get(HOPS) or ()
+    if not hops:
+        return None
+    last = hops[-1]
+    if last.get("to") != env.get("holder") or "date" not in last:
+        return None
+    earlier = hops[:-1]
+    hop_env = dict(env)
+    hop_env.pop(RECEIVED_UNDER, None)
+    hop_env.update(holder=last["from"], recipient=last["to"], date=last["date"])
+    hop_env[HOPS] = earlier
+    for key in compiled.book.vocabulary.hop:
+        projection = f"chain.{key}"
+        if projection in compiled.book.vocabulary.chain_projections:
+            hop_env[projection] = frozenset(h[key] for h in earlier if key in h)
+    return hop_env
+
+
+def received_under(compiled: CompiledRulebook, env: Mapping[str, Any], decide: Decide) -> Any:
+    """The routes under which the holder lawfully received the data: a frozenset, or UNKNOWN."""
+    hop_env = hop_environment(compiled, env)
+    if hop_env is None:
+        return frozenset()
+    verdict = decide(compiled, hop_env, hop_env["date"])
+    if verdict.decision == "deny" and verdict.status != "indeterminate":
+        return frozenset()
+    named: str = env[HOPS][-1]["route"]
+    rules = compiled.book.rules
+    applying = {
+        rid: verdict.states[rid].applies
+        for rid, rule in rules.items()
+        if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
+    }
+    if verdict.decision == "permit":
+        sure = frozenset(str(rules[rid].grants) for rid, applies in applying.items() if applies is True)
+        if sure:
+            return sure
+    # An undecided hop, or one permitted only by another route: unknown while the named route could still apply.
+    return UNKNOWN if any(applies is not False for applies in applying.values()) else frozenset()
