@@ -52,6 +52,20 @@ class Missing:
     failed: tuple[Failure, ...]
 
 
+@attrs.frozen
+class HopCheck:
+    """One earlier disclosure of the data, decided as a disclosure on its own date (see ``provenance``)."""
+
+    holder: str
+    recipient: str
+    route: str
+    date: str
+    decision: Outcome
+    status: Status
+    rule: str | None
+    reason: str
+
+
 TraceResult = Literal["applies", "not_met", "overridden", "not_in_force", "unknown"]
 
 
@@ -81,6 +95,8 @@ class Decision:
     trace: tuple[TraceEntry, ...]
     ruleset: RulebookInfo | None
     errors: tuple[Diagnostic, ...] = ()
+    provenance: tuple[HopCheck, ...] = ()
+    """How the holder received the data: the hop into it, decided by the rules, then the hops before it."""
 
     @property
     def permitted(self) -> bool:

@@ -65,6 +65,8 @@ class Verdict:
     """Every rule that prohibits the request, the controlling one first (empty unless prohibited)."""
     env: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     """The environment the rules were evaluated on: the request's, with what the rules derive (provenance)."""
+    hop: Verdict | None = attrs.field(default=None, eq=False, repr=False)
+    """The verdict on the chain's hop into the holder, decided as a disclosure of its own."""
 
 
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
@@ -138,8 +140,15 @@ def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> 
 
 
 def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
+    hop: Verdict | None = None
     if RECEIVED_UNDER in compiled.book.vocabulary.chain_projections and RECEIVED_UNDER not in env:
-        env = {**env, RECEIVED_UNDER: received_under(compiled, env, decide)}
+        routes, hop = received_under(compiled, env, decide)
+        env = {**env, RECEIVED_UNDER: routes}
+    verdict = _verdict(compiled, env, day)
+    return verdict if hop is None else attrs.evolve(verdict, hop=hop)
+
+
+def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
     states = evaluate(compiled, env, day)
     prohibits = prohibiting(compiled, states)
     forbid_true = [rid for rid, value in prohibits.items() if value is True]

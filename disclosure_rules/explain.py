@@ -20,12 +20,13 @@ import attrs
 
 from .ast import Not, Ref
 from .compiler import UNKNOWN, CompiledRulebook, Unit
-from .decision import Decision, Failure, Link, Missing, TraceEntry
+from .decision import Decision, Failure, HopCheck, Link, Missing, TraceEntry
 from .diagnostics import Diagnostic
 from .english import Phraser
 from .evaluator import RuleState, Verdict
 from .model import Effective
 from .unparse import unparse
+from .vocabulary import HOPS
 
 QUESTION_FIELDS = frozenset({"holder", "recipient", "purpose"})
 """Who holds the data, who would receive it and why: a route whose requirement on them fails is no route
@@ -242,6 +243,7 @@ class Explainer:
             if state.holds is not True and state.in_force
         }
         missing = self.missing(verdict, states, failed, env) if verdict.decision == "deny" else ()
+        provenance = self.provenance(verdict) if verdict.hop is not None else ()
         return Decision(
             decision=verdict.decision,  # type: ignore[arg-type]
             status=verdict.status,  # type: ignore[arg-type]
@@ -255,7 +257,26 @@ class Explainer:
             conflicts=verdict.conflicts,
             trace=self.trace(states, failed, env),
             ruleset=self.book.info,
+            provenance=provenance,
         )
+
+    def provenance(self, verdict: Verdict) -> tuple[HopCheck, ...]:
+        """The hop into the holder as decided, then the hops before it, each with its reason."""
+        hop = verdict.hop
+        assert hop is not None
+        last = verdict.env[HOPS][-1]
+        decided = self.decision(hop, hop.env)
+        check = HopCheck(
+            last["from"],
+            last["to"],
+            last["route"],
+            last["date"].isoformat(),
+            decided.decision,
+            decided.status,
+            decided.rule,
+            decided.reason,
+        )
+        return (check, *decided.provenance)
 
     def indeterminate_reason(self, verdict: Verdict, env: Mapping[str, Any]) -> str:
         rules = self.book.rules

@@ -64,12 +64,17 @@ def hop_environment(compiled: CompiledRulebook, env: Mapping[str, Any]) -> dict[
     return hop_env
 
 
-def received_under(compiled: CompiledRulebook, env: Mapping[str, Any], decide: Decide) -> Any:
-    """The routes under which the holder lawfully received the data: a frozenset, or UNKNOWN."""
+def received_under(compiled: CompiledRulebook, env: Mapping[str, Any], decide: Decide) -> tuple[Any, Any]:
+    """The routes under which the holder lawfully received the data (a frozenset, or UNKNOWN), and the
+    verdict on the hop into the holder (None if there is none)."""
     hop_env = hop_environment(compiled, env)
     if hop_env is None:
-        return frozenset()
+        return frozenset(), None
     verdict = decide(compiled, hop_env, hop_env["date"])
+    return _routes(compiled, env, verdict), verdict
+
+
+def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerdict) -> Any:
     if verdict.decision == "deny" and verdict.status != "indeterminate":
         return frozenset()
     named: str = env[HOPS][-1]["route"]

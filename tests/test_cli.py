@@ -54,6 +54,7 @@ def test_json_format_prints_the_decision_document() -> None:
         "missing",
         "unknown_facts",
         "conflicts",
+        "provenance",
         "trace",
         "errors",
         "ruleset",

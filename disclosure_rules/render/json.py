@@ -18,6 +18,7 @@ DOCUMENT_KEYS = (
     "missing",
     "unknown_facts",
     "conflicts",
+    "provenance",
     "trace",
     "errors",
     "ruleset",
@@ -47,6 +48,19 @@ def decision_document(decision: Decision, *, trace: bool = True) -> dict[str, An
         ],
         "unknown_facts": list(decision.unknown_facts),
         "conflicts": list(decision.conflicts),
+        "provenance": [
+            {
+                "from": h.holder,
+                "to": h.recipient,
+                "route": h.route,
+                "date": h.date,
+                "decision": h.decision,
+                "status": h.status,
+                "rule": h.rule,
+                "reason": h.reason,
+            }
+            for h in decision.provenance
+        ],
     }
     if trace:
         doc["trace"] = [

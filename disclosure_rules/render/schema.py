@@ -149,6 +149,23 @@ def decision_schema() -> dict[str, Any]:
         },
         "unknown_facts": STRINGS,
         "conflicts": STRINGS,
+        "provenance": {
+            "type": "array",
+            "description": "How the holder received the data: the chain's hop into it, decided as a disclosure of "
+            "its own on its date, then the hops before it.",
+            "items": _object(
+                {
+                    "from": STRING,
+                    "to": STRING,
+                    "route": STRING,
+                    "date": STRING,
+                    "decision": {"enum": ["permit", "deny"]},
+                    "status": {"enum": list(STATUSES)},
+                    "rule": {"type": ["string", "null"]},
+                    "reason": STRING,
+                }
+            ),
+        },
         "trace": {
             "type": "array",
             "items": _object(

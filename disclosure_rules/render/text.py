@@ -49,6 +49,15 @@ def render_text(decision: Decision, *, trace: bool = False) -> str:
             lines += _wrap(f"{m.citation} ({m.title}):", first="  - ", indent="    ")
             for f in m.failed:
                 lines += _wrap(f.text, first="      * ", indent="        ")
+    if decision.provenance:
+        lines.append("How the holder received it:")
+        for hop in decision.provenance:
+            verdict = f"{hop.decision} ({hop.status.replace('_', ' ')})" + (f" by {hop.rule}" if hop.rule else "")
+            lines += _wrap(
+                f"{hop.holder} → {hop.recipient} on {hop.date}, named {hop.route}: {verdict}. {hop.reason}",
+                first="  - ",
+                indent="    ",
+            )
     for error in decision.errors:
         lines += _wrap(str(error), first="Error: ", indent="  ")
     if trace and decision.trace:
