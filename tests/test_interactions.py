@@ -156,3 +156,21 @@ def test_an_empty_origin_is_an_error_naming_the_path(bundled: Rules, element: st
     d = bundled.check(request)
     assert (d.decision, d.status) == ("deny", "error")
     assert d.errors[0].code == "empty_list" and d.errors[0].path == "$.origin"
+
+
+def test_i4_proceedings_use_only_data_received_under_the_routes_i4_names(bundled: Rules) -> None:
+    """(i)(4)(B) reaches (1), (2), (3)(A) or (C), (7); (A) reaches (1): every other route, on every request
+    of the scenarios that reaches a court, leaves both unmet."""
+    book = bundled.book
+    i4b = set(book.vocabulary.groups["i4b_routes"].values) | {"6103(i)(3)"}
+    routes = [r for r in book.vocabulary.enums["route"].values if r not in i4b]
+    tried = 0
+    for request in SCENARIO_REQUESTS:
+        if request.get("recipient") not in ("federal_court", "administrative_forum") or not request.get("chain"):
+            continue
+        for route in routes:
+            hops = [dict(request["chain"][-1], route=route)]
+            d = bundled.check({**request, "chain": hops})
+            tried += 1
+            assert d.decision == "deny", (route, request)
+    assert tried > 50
