@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from disclosure_rules import Rules, testing
 from disclosure_rules.checker import bundled_rules_path
@@ -26,6 +28,8 @@ from disclosure_rules.evaluator import decide
 from disclosure_rules.model import Rulebook
 from disclosure_rules.provenance import hop_environment
 from disclosure_rules.request import RequestReader
+
+from .test_properties import RULES, valid_value
 
 SUITES = testing.load_suites([bundled_rules_path() / "tests"])
 SCENARIO_REQUESTS = [s.request for suite in SUITES for s in suite.scenarios if isinstance(s.request, dict)]
@@ -174,3 +178,55 @@ def test_i4_proceedings_use_only_data_received_under_the_routes_i4_names(bundled
             tried += 1
             assert d.decision == "deny", (route, request)
     assert tried > 50
+
+
+# -- the same properties over generated requests (hypothesis) ---------------------------------------------
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid request over the whole vocabulary: every field, some facts, and at most one hop into the holder."""
+    vocabulary = RULES.vocabulary
+    request: dict[str, Any] = {name: draw(valid_value(slot)) for name, slot in vocabulary.fields.items()}
+    if isinstance(request.get("origin"), list) and not request["origin"]:
+        request["origin"] = ["irs_records"]
+    facts: dict[str, Any] = {}
+    for path in draw(st.lists(st.sampled_from(list(vocabulary.facts)), max_size=8, unique=True)):
+        *groups, leaf = path.split(".")[1:]
+        node = facts
+        for group in groups:
+            node = node.setdefault(group, {})
+        node[leaf] = draw(valid_value(vocabulary.facts[path]))
+    request["facts"] = facts
+    if draw(st.booleans()):
+        hop = {key: draw(valid_value(slot)) for key, slot in vocabulary.hop.items()}
+        hop["to"] = request["holder"]
+        request["chain"] = [hop]
+    return request
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_generated_an_exception_stays_in_its_scope(request: dict[str, Any]) -> None:
+    book = RULES.book
+    env, errors = RequestReader(book.vocabulary).read(request)
+    if errors:
+        return
+    every_states = list(_decided_envs(RULES, env))
+    full = RULES.check(request)
+    for rid in _forbidding_exceptions(book):
+        parents = [states[p].holds for states in every_states for p in book.rules[rid].exception_to]
+        alone = _without(rid).check(request)
+        if True not in parents:
+            assert alone.decision == full.decision, rid
+        if alone.decision == "permit" and alone.rule not in book.rules[rid].exception_to and True not in parents:
+            assert full.decision == "permit", rid
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_generated_no_empty_list_turns_a_denial_into_a_permit(request: dict[str, Any]) -> None:
+    if RULES.check(request).decision == "permit":
+        return
+    for path in _list_paths(request, RULES.book):
+        assert RULES.check(_set(request, path, [])).decision == "deny", path
