@@ -79,28 +79,38 @@ def test_sigkill_mid_batch_loses_nothing_that_was_printed(target: str, tmp_path:
 
 def test_two_writers_make_one_chain(target: str, tmp_path: Path) -> None:
     sources = [batch(tmp_path / f"{s}.jsonl", 15_000, subject=s, seed=i) for i, s in enumerate("AB")]
-    processes = [
-        subprocess.Popen(
-            cli("check", "--jsonl", "-", "--ledger", target), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
-        )
-        if s.stem == "A"
-        else subprocess.Popen(cli("check", "--jsonl", str(s), "--ledger", target), stdout=subprocess.DEVNULL)
-        for s in sources
-    ]
-    # One writer commits a line at a time (standard input), the other a batch at a time: they interleave.
-    assert processes[0].stdin is not None
     sent = sources[0].read_bytes()[:2_000_000]
     sent = sent[: sent.rindex(b"\n") + 1]
-    processes[0].stdin.write(sent)
-    processes[0].stdin.close()
-    for process in processes:
+    # A commits a line at a time (standard input), B a batch at a time; B starts once A is writing, so they
+    # interleave.
+    a = subprocess.Popen(
+        cli("check", "--jsonl", "-", "--ledger", target), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    assert a.stdin is not None
+    half = sent.index(b"\n", len(sent) // 4) + 1
+    a.stdin.write(sent[:half])
+    a.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _has_records(target):
+        time.sleep(0.05)
+    b = subprocess.Popen(cli("check", "--jsonl", str(sources[1]), "--ledger", target), stdout=subprocess.DEVNULL)
+    a.stdin.write(sent[half:])
+    a.stdin.close()
+    for process in (a, b):
         process.wait(timeout=300)
     sent_a = sent.count(b"\n")
     assert assert_intact(target) == sent_a + 15_000
     subjects = [r[3] for r in recorded(target)]
     assert subjects.count("A") == sent_a and subjects.count("B") == 15_000
-    changes = sum(1 for a, b in itertools.pairwise(subjects) if a != b)
+    changes = sum(1 for x, y in itertools.pairwise(subjects) if x != y)
     assert changes >= 2, "the two writers never interleaved: the test proves nothing"
+
+
+def _has_records(target: str) -> bool:
+    try:
+        return bool(sql(target, "SELECT COUNT(*) FROM records")[0][0])
+    except Exception:  # the first writer has not created the tables yet
+        return False
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -173,8 +173,7 @@ class Uuid7:
             self._counter = int.from_bytes(os.urandom(10)) >> (80 - self._RANDOM_BITS + 1)
         else:
             self._counter += 1
-        rand_a = self._counter >> 62
-        rand_b = self._counter & ((1 << 62) - 1)
-        value = (self._ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        # Formatted from its parts: version 7 in the third group, the variant bits 10 in the fourth.
+        ms, rand_a, rand_b = self._ms, self._counter >> 62, self._counter & ((1 << 62) - 1)
+        low = rand_b & 0xFFFFFFFFFFFF
+        return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7{rand_a:03x}-{0x8000 | (rand_b >> 48):04x}-{low:012x}"
