@@ -9,6 +9,8 @@ Exit codes (also in ``docs/cli.md``):
 3     the rules did not load
 4     wrong command-line usage
 5     a scenario test failed (``disclosure-rules test``)
+6     the ledger is not intact (``disclosure-rules ledger verify``)
+7     the ledger could not be opened, read or written: nothing was printed as recorded that was not
 70    an internal error (a bug: please report it)
 ====  =====================================================================
 """
@@ -16,6 +18,8 @@ Exit codes (also in ``docs/cli.md``):
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -26,6 +30,19 @@ from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
+from .ledger import (
+    Entry,
+    Ledger,
+    LedgerError,
+    LineRecorder,
+    accounting,
+    counts,
+    format_accounting,
+    format_counts,
+    open_ledger,
+    verify,
+)
+from .ledger.lines import read_line
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
 from .render.text import render_text
@@ -38,6 +55,8 @@ EXIT_DENY = 2
 EXIT_RULES = 3
 EXIT_USAGE = 4
 EXIT_TEST_FAILED = 5
+EXIT_LEDGER_BROKEN = 6
+EXIT_LEDGER = 7
 EXIT_INTERNAL = 70
 
 RENDERED_CACHE_SIZE = 5_000
@@ -87,6 +106,7 @@ def _parser() -> _Parser:
         metavar="FILE",
         help="requests are flat records: FILE is a JSON object mapping each column to the request path it gives",
     )
+    _add_ledger_options(check)
 
     test = commands.add_parser(
         "test",
@@ -122,6 +142,7 @@ def _parser() -> _Parser:
         help="a scenario file or directory for the worked examples; repeatable (default: the rules' tests/)",
     )
     docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
+    _add_ledger_command(commands)
     return parser
 
 
@@ -144,6 +165,8 @@ def main(
             return _test(args, out, err)
         if args.command == "docs":
             return _docs(args, out, err)
+        if args.command == "ledger":
+            return _ledger_command(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
@@ -156,6 +179,9 @@ def main(
             f"{'s' if len(exc.diagnostics) != 1 else ''})\n"
         )
         return EXIT_RULES
+    except LedgerError as exc:
+        err.write(f"disclosure-rules: ledger error: {exc}\n")
+        return EXIT_LEDGER
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -248,6 +274,8 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str
             return EXIT_BAD_INPUT
         check_object = records.check
         check_line = _row_reader(rules, records)
+    if args.ledger or args.subject is not None or args.request_id is not None:
+        return _check_recorded(rules, check_object, args, stdin, out, err)
     if args.jsonl:
         return _check_stream(rules, check_line, args, stdin, out, err)
     fmt = args.format or "text"
@@ -334,6 +362,7 @@ def _check_stream(
     stdin: IO[bytes],
     out: IO[str],
     err: IO[str],
+    recorder: LineRecorder | None = None,
 ) -> int:
     fmt = args.format or "json"
     name = "<stdin>" if args.jsonl == "-" else args.jsonl
@@ -351,7 +380,7 @@ def _check_stream(
         out.flush()
     write: Callable[[Any], object] = binary.write if binary is not None else out.write
     pending: list[Any] = []
-    batch = OUTPUT_BATCH_LINES if stream is not stdin else 1
+    batch = (LEDGER_BATCH_LINES if recorder else OUTPUT_BATCH_LINES) if stream is not stdin else 1
     joiner: bytes | str = b"" if binary is not None else ""
     rendered: dict[int, tuple[Decision, bytes | str]] = {}
     # A batch repeats the same request lines (the same request on another day is often the same line),
@@ -374,6 +403,8 @@ def _check_stream(
                     if len(by_line) >= LINE_CACHE_SIZE:
                         by_line.clear()  # start over: O(1), where evicting the oldest entry is not
                     by_line[line] = decision
+            if recorder is not None:
+                recorder.add(line, decision)
             if decision.status == "error":
                 bad += 1
                 for error in decision.errors:
@@ -395,10 +426,17 @@ def _check_stream(
                     entry = rendered[id(decision)] = (decision, text.encode() if binary is not None else text)
                 pending.append(entry[1])
             if len(pending) >= batch:
+                if recorder is not None:
+                    recorder.commit()  # recorded before printed
                 write(joiner.join(pending))
                 pending.clear()
+        if recorder is not None and pending:
+            recorder.commit()
+            write(joiner.join(pending))
+            pending.clear()
     finally:
-        if pending:
+        # With a ledger, lines left here were never recorded (the ledger failed): they must not be printed.
+        if pending and recorder is None:
             write(joiner.join(pending))
         if stream is not stdin:
             stream.close()
@@ -414,3 +452,156 @@ def _error_line(decision: Decision, number: int, fmt: str, trace: bool) -> str:
         text = render_json(decision, trace=trace, indent=None)
         return '{"line":' + str(number) + "," + text[1:] + "\n"
     return "deny\terror\t-\n"
+
+
+# --- The ledger (issue 12): `check --ledger`, `ledger verify`, `ledger report` ------------------------------------
+# Kept in one block, with one-line hooks in _parser, main, _check and _check_stream, so that it merges easily.
+
+LEDGER_BATCH_LINES = 16_384
+"""Decisions recorded in one transaction when reading a file: each commit waits for the disk (fsync), which
+costs more than writing the records. Pending lines hold shared rendered bytes, so memory stays small."""
+
+
+def _add_ledger_options(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--ledger",
+        metavar="PATH_OR_URL",
+        help="record every decision, before printing it, in this ledger: an SQLite file or a postgresql:// URL",
+    )
+    check.add_argument("--subject", metavar="S", help="with --ledger, one request: the individual it concerns")
+    check.add_argument("--request-id", metavar="ID", help="with --ledger, one request: the request's identifier")
+
+
+def _add_ledger_command(commands: Any) -> None:
+    ledger = commands.add_parser(
+        "ledger",
+        help="verify a ledger of decisions, or report from it",
+        description="Verify a ledger's hash chain, or report from it: the accounting of disclosures for one "
+        "individual, or counts for oversight.",
+    )
+    actions = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", parser_class=_Parser)
+    check = actions.add_parser("verify", help="recompute the hash chain; name the first bad record")
+    check.add_argument("ledger", metavar="PATH_OR_URL", help="an SQLite ledger file or a postgresql:// URL")
+    check.add_argument("--anchor", metavar="SEQ:HASH", help="a record's number and hash kept from an earlier run")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    report = actions.add_parser("report", help="the accounting for one subject, or counts by route, recipient, holder")
+    report.add_argument("ledger", metavar="PATH_OR_URL", help="an SQLite ledger file or a postgresql:// URL")
+    which = report.add_mutually_exclusive_group(required=True)
+    which.add_argument("--subject", metavar="S", help="the accounting of disclosures for this individual")
+    which.add_argument("--by", choices=("route", "recipient", "holder"), help="count decisions by this")
+    report.add_argument("--all", action="store_true", help="with --subject, include denied requests")
+    report.add_argument("--since", metavar="YYYY-MM-DD", help="with --by, disclosure dates from this day")
+    report.add_argument("--until", metavar="YYYY-MM-DD", help="with --by, disclosure dates up to this day")
+    report.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
+
+
+def _check_recorded(
+    rules: Rules,
+    check_object: Callable[[object], Decision],
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: IO[str],
+    err: IO[str],
+) -> int:
+    """`check --ledger`: every decision is committed to the ledger before it is printed."""
+    if not args.ledger:
+        raise UsageError("--subject and --request-id label what a ledger records: give --ledger too")
+    if args.jsonl and (args.subject is not None or args.request_id is not None):
+        raise UsageError(
+            'in JSON Lines mode, label each line with an envelope: {"request": ..., "id": ..., "subject": ...}'
+        )
+    with contextlib.closing(open_ledger(args.ledger)) as ledger:
+        if args.jsonl:
+            recorder = LineRecorder(ledger, check_object, rules.invalid)
+            return _check_stream(rules, recorder.check_line, args, stdin, out, err, recorder=recorder)
+        return _check_one_recorded(rules, check_object, ledger, args, stdin, out, err)
+
+
+def _check_one_recorded(
+    rules: Rules,
+    check_object: Callable[[object], Decision],
+    ledger: Ledger,
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: IO[str],
+    err: IO[str],
+) -> int:
+    name = "<stdin>" if args.request == "-" else args.request
+    try:
+        raw = _read_request(args.request, stdin)
+    except OSError as exc:
+        err.write(f"{name}: error[io]: cannot read the request: {exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    read = read_line(raw)
+    if (args.subject is not None and read.subject is not None) or (
+        args.request_id is not None and read.request_id is not None
+    ):
+        raise UsageError("the request's envelope and the command line both label it: give the label once")
+    decision = rules.invalid([read.problem]) if read.problem is not None else check_object(read.request)
+    request_id = args.request_id if args.request_id is not None else read.request_id
+    subject = args.subject if args.subject is not None else read.subject
+    ledger.append([Entry(read.doc, decision, request_id, subject)])
+    return _emit_single(decision, args.format or "text", args.trace, out, err, name)
+
+
+def _ledger_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.ledger_command is None:
+        raise UsageError("name an action: `disclosure-rules ledger verify LEDGER` or `ledger report LEDGER ...`")
+    if args.ledger_command == "verify":
+        return _ledger_verify(args, out)
+    return _ledger_report(args, out)
+
+
+def _anchor(text: str | None) -> tuple[int, str] | None:
+    if text is None:
+        return None
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+        raise UsageError(f"`--anchor` is SEQ:HASH (a record number and its 64-digit hex hash), not `{text}`")
+    return int(seq), digest.lower()
+
+
+def _ledger_verify(args: argparse.Namespace, out: IO[str]) -> int:
+    anchor = _anchor(args.anchor)
+    with contextlib.closing(open_ledger(args.ledger, readonly=True)) as ledger:
+        result = verify(ledger, anchor=anchor)
+        name = ledger.name
+    problem = result.problem
+    if args.format == "json":
+        document = {
+            "ledger": name,
+            "intact": result.intact,
+            "records": result.records,
+            "last_seq": result.last_seq,
+            "last_hash": result.last_hash,
+            "problem": None
+            if problem is None
+            else {"seq": problem.seq, "decision_id": problem.decision_id, "what": problem.what},
+        }
+        out.write(json.dumps(document, ensure_ascii=False) + "\n")
+    elif problem is None:
+        out.write(
+            f"{name}: intact: {result.records:,} records; last record {result.last_seq}, hash {result.last_hash}\n"
+        )
+    else:
+        where = f"record {problem.seq} (decision {problem.decision_id})" if problem.seq is not None else "the ledger"
+        out.write(f"{name}: NOT INTACT: {where}: {problem.what}\n")
+        out.write(f"{name}: the {result.records:,} records before it are intact (last hash {result.last_hash})\n")
+    return EXIT_PERMIT if problem is None else EXIT_LEDGER_BROKEN
+
+
+def _ledger_report(args: argparse.Namespace, out: IO[str]) -> int:
+    for option in ("since", "until"):
+        value = getattr(args, option)
+        if value is not None and (args.subject is not None or parse_date(value) is None):
+            raise UsageError(f"`--{option}` is a date written YYYY-MM-DD, and goes with --by")
+    if args.all and args.subject is None:
+        raise UsageError("`--all` goes with --subject")
+    with contextlib.closing(open_ledger(args.ledger, readonly=True)) as ledger:
+        if args.subject is not None:
+            rows = list(accounting(ledger, args.subject, include_denials=args.all))
+            out.write(format_accounting(rows, args.subject, args.format))
+        else:
+            found = counts(ledger, args.by, since=args.since, until=args.until)
+            out.write(format_counts(found, args.by, args.format))
+    return EXIT_PERMIT

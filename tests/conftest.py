@@ -14,6 +14,8 @@ import pytest
 import disclosure_rules
 from disclosure_rules import Rules
 
+from .ledger_helpers import fresh_target
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -110,3 +112,9 @@ def example(name: str) -> dict[str, Any]:
 @pytest.fixture
 def i2_request() -> dict[str, Any]:
     return copy.deepcopy(example("irs-ice-address-request.json"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty ledger location on each backend (PostgreSQL only when a test server is configured)."""
+    return fresh_target(request.param, tmp_path)

@@ -38,6 +38,7 @@ STAGE = {
     "checker": 8,
     "render": 9,
     "testing": 9,
+    "ledger": 9.3,
     "docsgen": 9.5,
     "cli": 10,
     "__main__": 11,

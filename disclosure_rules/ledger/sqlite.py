@@ -1,0 +1,141 @@
+"""The ledger in an SQLite file: embedded, nothing to install.
+
+The file is in WAL mode (readers never block the writer) with ``synchronous=FULL``: a transaction that
+returned from COMMIT survives a power cut, which is what "written before printed" needs. One writer at a
+time: each append runs in ``BEGIN IMMEDIATE``, which takes the write lock before reading the head, so two
+processes appending to one file produce one chain, one after the other.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .store import SCHEMA_VERSION_KEY, LedgerError, LedgerFormatError, migrations
+
+BUSY_TIMEOUT_SECONDS = 120.0
+"""How long a writer waits for another writer's transaction: a batch takes milliseconds, a migration less."""
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.name = str(path)
+        self._conn = self._connect(Path(path), readonly)
+        if readonly:
+            self._check_version(self._version())
+        else:
+            self._migrate()
+
+    def _connect(self, path: Path, readonly: bool) -> sqlite3.Connection:
+        try:
+            if readonly:
+                if not path.is_file():
+                    raise LedgerError(f"{self.name}: no ledger here (the file does not exist)")
+                uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            else:
+                conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+                # Switching to WAL writes the file header, so a read-only or unwritable file fails here, before
+                # anything is decided.
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                # Checkpoint every 64 MB of WAL rather than 4 MB: each checkpoint waits for the disk twice.
+                conn.execute("PRAGMA wal_autocheckpoint=16384")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            return conn
+        except sqlite3.Error as exc:
+            raise self._error("cannot open the ledger", exc) from None
+
+    def _error(self, what: str, exc: BaseException) -> LedgerError:
+        return LedgerError(f"{self.name}: {what}: {exc}")
+
+    def _version(self) -> int:
+        try:
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "ledger_meta" not in tables:
+                if tables:
+                    raise LedgerFormatError(f"{self.name}: this database is not a disclosure-rules ledger")
+                return 0
+            row = self._conn.execute("SELECT value FROM ledger_meta WHERE key = ?", (SCHEMA_VERSION_KEY,)).fetchone()
+            return int(row[0]) if row else 0
+        except sqlite3.DatabaseError as exc:
+            raise self._error("cannot read the ledger", exc) from None
+
+    def _check_version(self, version: int) -> None:
+        latest = len(migrations("sqlite"))
+        if version == 0:
+            raise LedgerFormatError(f"{self.name}: this is not a disclosure-rules ledger (it is empty)")
+        if version > latest:
+            raise LedgerFormatError(
+                f"{self.name}: the ledger has schema version {version}; this disclosure-rules knows up to "
+                f"{latest}: upgrade disclosure-rules to use it"
+            )
+
+    def _migrate(self) -> None:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._version()
+                if version:
+                    self._check_version(version)
+                for number, statements in migrations("sqlite"):
+                    if number > version:
+                        for statement in statements:
+                            self._conn.execute(statement)
+                        self._conn.execute(
+                            "INSERT INTO ledger_meta (key, value) VALUES (?, ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                            (SCHEMA_VERSION_KEY, str(number)),
+                        )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self._error("cannot prepare the ledger", exc) from None
+
+    @contextmanager
+    def writing(self) -> Iterator[tuple[int, bytes]]:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error("cannot write to the ledger", exc) from None
+        try:
+            seq, head = conn.execute("SELECT seq, hash FROM ledger_head WHERE id = 1").fetchone()
+            yield int(seq), bytes(head)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise self._error("cannot write to the ledger", exc) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the transaction is gone either way; the error that brought us here is the one to report
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise self._error("cannot write to the ledger", exc) from None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        try:
+            cursor = self._conn.execute(sql, params)
+            while rows := cursor.fetchmany(1024):
+                yield from rows
+        except sqlite3.Error as exc:
+            raise self._error("cannot read the ledger", exc) from None
+
+    def close(self) -> None:
+        self._conn.close()
