@@ -9,6 +9,7 @@ Exit codes (also in ``docs/cli.md``):
 3     the rules did not load
 4     wrong command-line usage
 5     a scenario test failed (``disclosure-rules test``)
+6     the rules load, but a clause of the law is unmapped or a condition part has no law (``validate``)
 70    an internal error (a bug: please report it)
 ====  =====================================================================
 """
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from . import docsgen, testing
+from . import docsgen, literate, testing
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
@@ -38,6 +39,7 @@ EXIT_DENY = 2
 EXIT_RULES = 3
 EXIT_USAGE = 4
 EXIT_TEST_FAILED = 5
+EXIT_LAW_GAPS = 6
 EXIT_INTERNAL = 70
 
 RENDERED_CACHE_SIZE = 5_000
@@ -122,6 +124,7 @@ def _parser() -> _Parser:
         help="a scenario file or directory for the worked examples; repeatable (default: the rules' tests/)",
     )
     docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
+    _add_validate(commands)
     return parser
 
 
@@ -144,6 +147,8 @@ def main(
             return _test(args, out, err)
         if args.command == "docs":
             return _docs(args, out, err)
+        if args.command == "validate":
+            return _validate(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
@@ -414,3 +419,40 @@ def _error_line(decision: Decision, number: int, fmt: str, trace: bool) -> str:
         text = render_json(decision, trace=trace, indent=None)
         return '{"line":' + str(number) + "," + text[1:] + "\n"
     return "deny\terror\t-\n"
+
+
+# -- validate: the rules against the law they quote (issue 14) -------------------------------------------------
+
+
+def _add_validate(commands: Any) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="load and type-check the rules, and check each rule against the clauses of the law it quotes",
+        description="Load and type-check a rule directory (default: the bundled rules), then report every clause of "
+        "the law a rule quotes that no part of its condition encodes and no note explains, and every part of a "
+        "condition that encodes no clause. Exit 0 when there is none, 3 if the rules do not load, 6 otherwise.",
+    )
+    validate.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="a rule directory")
+
+
+def _validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    rules = load(args.rules_dir) if args.rules_dir else load()
+    findings = literate.check(rules.book)
+    for finding in findings:
+        err.write(f"{finding}\n")
+    book = rules.book
+    clauses = sum(len(r.statute) for r in book.rules.values())
+    unmodelled = sum(1 for r in book.rules.values() for c in r.statute if c.not_modelled is not None)
+    if findings:
+        err.write(
+            f"disclosure-rules: {len(findings)} gap{'s' if len(findings) != 1 else ''} between the rules and the law\n"
+        )
+        return EXIT_LAW_GAPS
+    out.write(
+        f"{len(book.rules)} rules quote {clauses} clauses of law ({unmodelled} with a not-modelled note); every "
+        "clause is mapped and every condition part encodes one\n"
+    )
+    return EXIT_PERMIT
+
+
+# -- end of validate ---------------------------------------------------------------------------------------------

@@ -15,9 +15,11 @@ import attrs
 
 from ..decision import Decision
 from ..english import Phraser
+from ..literate import units
 from ..model import Definition, Note, Rule, Rulebook, RuleSet
 from ..template import TemplateField
 from ..typecheck import references
+from ..unparse import unparse
 from .markdown import (
     DefinitionLink,
     cite,
@@ -51,6 +53,15 @@ class Example:
     expected: Mapping[str, Any]
     passed: bool
     description: str | None = None
+
+
+@attrs.frozen
+class ClauseTests:
+    """The scenario tests that exercise a rule's clauses: where the whole condition held, and, for each clause in
+    order, where that clause alone failed."""
+
+    held: tuple[str, ...]
+    fails_alone: tuple[tuple[str, ...], ...]
 
 
 class Linker:
@@ -100,6 +111,7 @@ class RulePages:
         examples: Mapping[str, Sequence[Example]],
         more: Mapping[str, Sequence[Example]],
         docs_prefix: str | None = None,
+        clause_tests: Mapping[str, ClauseTests] | None = None,
     ) -> None:
         """``docs_prefix`` is the path from the output directory to the hand-written pages (None: no links)."""
         self.book = book
@@ -109,6 +121,7 @@ class RulePages:
         self.words = Words(book.vocabulary, self.phraser)
         self.examples = examples
         self.more = more
+        self.clause_tests = clause_tests or {}
 
     # -- shared pieces ------------------------------------------------------------------------
 
@@ -311,6 +324,7 @@ class RulePages:
         if not rule.effective.always:
             lines += [f"It is in force {window(rule.effective)} (both dates inclusive).", ""]
         lines += details("Condition as written in the rule file", rule.source)
+        lines += self.law_beside(rule)
         lines += ["## Place among the exceptions", ""]
         lines += self.tree(page, self.related(rid), focus=rid)
         lines += ["## Reason it gives", ""]
@@ -326,6 +340,44 @@ class RulePages:
             lines += ["## Notes", "", *_notes(rule.notes)]
         lines += self.worked_examples(rid, page)
         return "\n".join(lines)
+
+    def law_beside(self, rule: Rule) -> list[str]:
+        """The law the rule quotes, clause by clause, beside the parts of the condition that encode each clause
+        and the scenario tests that exercise it (issue 14: a lawyer reviews a rule by reading one page)."""
+        if not rule.statute:
+            return []
+        nodes = {unparse(u): u for u in units(rule.condition)}
+        tests = self.clause_tests.get(rule.id)
+        lines = [
+            "## The law beside the rule",
+            "",
+            "Each clause of the law this rule encodes, quoted, beside the part of the condition that encodes it (or "
+            "why it is not modelled), and the scenario tests in which that clause alone failed.",
+            "",
+        ]
+        rows = []
+        for i, clause in enumerate(rule.statute):
+            law = f"**{cite(clause.cite)}** — “{escape(one_line(clause.text))}”"
+            encoded = [prose(one_line(self.phraser.requirement(nodes[t]))) for t in clause.encodes if t in nodes]
+            if clause.not_modelled is not None:
+                encoded.append(
+                    f"*Not modelled* (confidence: **{clause.confidence or 'unstated'}**): "
+                    f"{prose(one_line(clause.not_modelled))}"
+                )
+            fails = tests.fails_alone[i] if tests else ()
+            tested = ("fails alone in: " + "; ".join(escape(n) for n in fails)) if fails else "—"
+            rows.append([law, "<br>".join(f"• {e}" for e in encoded) or "**nothing: a gap**", tested])
+        lines += table(["Clause of the law", "Encoded by", "Scenario tests"], rows)
+        if tests is not None:
+            if tests.held:
+                lines += [
+                    f"The whole condition held in {len(tests.held)} scenario"
+                    f"{'s' if len(tests.held) != 1 else ''}: " + "; ".join(escape(n) for n in tests.held) + ".",
+                    "",
+                ]
+            else:
+                lines += ["No scenario test meets the whole condition.", ""]
+        return lines
 
     def _template(self, rule: Rule) -> str:
         out = []
