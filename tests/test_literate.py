@@ -150,7 +150,6 @@ cases:
     assert "The whole condition held in 1 scenario: signed by the head." in page
 
 
-@pytest.mark.xfail(strict=True, reason="the review fills in every rule's clauses in the following commits")
 def test_the_bundled_law_has_no_gap() -> None:
     found = literate.check(disclosure_rules.load().book)
     assert found == [], "\n".join(str(f) for f in found)

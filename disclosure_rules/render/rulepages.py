@@ -360,19 +360,19 @@ class RulePages:
             law = f"**{cite(clause.cite)}** — “{escape(one_line(clause.text))}”"
             encoded = [prose(one_line(self.phraser.requirement(nodes[t]))) for t in clause.encodes if t in nodes]
             if clause.not_modelled is not None:
-                encoded.append(
-                    f"*Not modelled* (confidence: **{clause.confidence or 'unstated'}**): "
-                    f"{prose(one_line(clause.not_modelled))}"
-                )
+                # A note beside encoded parts says what of the clause they leave out, or how they read it.
+                what = "How it is read" if clause.encodes else "Not modelled"
+                confidence = clause.confidence or "unstated"
+                encoded.append(f"*{what}* (confidence: **{confidence}**): {prose(one_line(clause.not_modelled))}")
             fails = tests.fails_alone[i] if tests else ()
-            tested = ("fails alone in: " + "; ".join(escape(n) for n in fails)) if fails else "—"
+            tested = ("fails alone in: " + _some(fails)) if fails else "—"
             rows.append([law, "<br>".join(f"• {e}" for e in encoded) or "**nothing: a gap**", tested])
         lines += table(["Clause of the law", "Encoded by", "Scenario tests"], rows)
         if tests is not None:
             if tests.held:
                 lines += [
                     f"The whole condition held in {len(tests.held)} scenario"
-                    f"{'s' if len(tests.held) != 1 else ''}: " + "; ".join(escape(n) for n in tests.held) + ".",
+                    f"{'s' if len(tests.held) != 1 else ''}: " + _some(tests.held) + ".",
                     "",
                 ]
             else:
@@ -417,6 +417,12 @@ class RulePages:
             items = [f"{e.name} — {e.decision.decision}, {status_words(e.decision.status)} ({e.source})" for e in rest]
             lines += folded_list(f"{len(rest)} more scenario{'s' if len(rest) != 1 else ''} concern this rule", items)
         return lines
+
+
+def _some(names: Sequence[str], shown: int = 6) -> str:
+    """The first scenario names, and how many more: a long list would bury the clause it tests."""
+    text = "; ".join(escape(n) for n in names[:shown])
+    return text + (f"; and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def heading(rule: Rule) -> str:
