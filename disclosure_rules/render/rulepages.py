@@ -13,10 +13,11 @@ from typing import Any
 
 import attrs
 
+from ..ast import Expr
 from ..decision import Decision
 from ..english import Phraser
 from ..literate import units
-from ..model import Definition, Note, Rule, Rulebook, RuleSet
+from ..model import Clause, Definition, Note, Rule, Rulebook, RuleSet
 from ..template import TemplateField
 from ..typecheck import references
 from ..unparse import unparse
@@ -282,6 +283,10 @@ class RulePages:
         lead = f"{code(name)} holds when"
         lines += condition_lines(self.phraser.outline(definition.condition), lead, self._definition_link(page))
         lines += details("Condition as written", definition.source)
+        if definition.statute:
+            nodes = {unparse(u): u for u in units(definition.condition)}
+            lines += ["The law beside the definition:", ""]
+            lines += table(["Clause of the law", "Encoded by"], self.clause_cells(definition.statute, nodes))
         if definition.must:
             lines += [f"When it is missing, explanations say: “{prose(one_line(definition.must))}”.", ""]
         lines += _notes(definition.notes)
@@ -356,17 +361,10 @@ class RulePages:
             "",
         ]
         rows = []
-        for i, clause in enumerate(rule.statute):
-            law = f"**{cite(clause.cite)}** — “{escape(one_line(clause.text))}”"
-            encoded = [prose(one_line(self.phraser.requirement(nodes[t]))) for t in clause.encodes if t in nodes]
-            if clause.not_modelled is not None:
-                # A note beside encoded parts says what of the clause they leave out, or how they read it.
-                what = "How it is read" if clause.encodes else "Not modelled"
-                confidence = clause.confidence or "unstated"
-                encoded.append(f"*{what}* (confidence: **{confidence}**): {prose(one_line(clause.not_modelled))}")
+        for i, (law, encoded) in enumerate(self.clause_cells(rule.statute, nodes)):
             fails = tests.fails_alone[i] if tests else ()
             tested = ("fails alone in: " + _some(fails)) if fails else "—"
-            rows.append([law, "<br>".join(f"• {e}" for e in encoded) or "**nothing: a gap**", tested])
+            rows.append([law, encoded, tested])
         lines += table(["Clause of the law", "Encoded by", "Scenario tests"], rows)
         if tests is not None:
             if tests.held:
@@ -378,6 +376,20 @@ class RulePages:
             else:
                 lines += ["No scenario test meets the whole condition.", ""]
         return lines
+
+    def clause_cells(self, statute: Sequence[Clause], nodes: Mapping[str, Expr]) -> list[tuple[str, str]]:
+        """For each clause: the quoted law with its citation, and the requirements (in words) that encode it."""
+        cells = []
+        for clause in statute:
+            law = f"**{cite(clause.cite)}** — “{escape(one_line(clause.text))}”"
+            encoded = [prose(one_line(self.phraser.requirement(nodes[t]))) for t in clause.encodes if t in nodes]
+            if clause.not_modelled is not None:
+                # A note beside encoded parts says what of the clause they leave out, or how they read it.
+                what = "How it is read" if clause.encodes else "Not modelled"
+                confidence = clause.confidence or "unstated"
+                encoded.append(f"*{what}* (confidence: **{confidence}**): {prose(one_line(clause.not_modelled))}")
+            cells.append((law, "<br>".join(f"• {e}" for e in encoded) or "**nothing: a gap**"))
+        return cells
 
     def _template(self, rule: Rule) -> str:
         out = []
