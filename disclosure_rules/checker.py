@@ -178,6 +178,14 @@ class Rules:
                 [Diagnostic("evaluation_error", f"the rules could not be evaluated: {type(exc).__name__}: {exc}")]
             )
 
+    def environment(self, request: object) -> Mapping[str, Any] | None:
+        """The values the rules read from ``request`` (with ``chain.received_under`` decided), or None if it is
+        invalid: what the documentation evaluates each part of a condition on."""
+        env, errors = self._reader.read(request)
+        if errors:
+            return None
+        return decide(self.compiled, env, env["date"]).env
+
     def invalid(self, errors: list[Diagnostic]) -> Decision:
         """The decision for input that could not be read at all (e.g. malformed JSON): deny, status ``error``."""
         return self._explainer.error(errors)

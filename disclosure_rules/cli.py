@@ -9,8 +9,9 @@ Exit codes (also in ``docs/cli.md``):
 3     the rules did not load
 4     wrong command-line usage
 5     a scenario test failed (``disclosure-rules test``)
-6     the ledger is not intact (``disclosure-rules ledger verify``)
+6     the rules load, but a clause of the law is unmapped or a condition part has no law (``validate``)
 7     the ledger could not be opened, read or written: nothing was printed as recorded that was not
+8     the ledger is not intact (``disclosure-rules ledger verify``)
 70    an internal error (a bug: please report it)
 ====  =====================================================================
 """
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from . import docsgen, testing
+from . import docsgen, literate, testing
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
@@ -55,8 +56,9 @@ EXIT_DENY = 2
 EXIT_RULES = 3
 EXIT_USAGE = 4
 EXIT_TEST_FAILED = 5
-EXIT_LEDGER_BROKEN = 6
+EXIT_LAW_GAPS = 6
 EXIT_LEDGER = 7
+EXIT_LEDGER_BROKEN = 8
 EXIT_INTERNAL = 70
 
 RENDERED_CACHE_SIZE = 5_000
@@ -143,6 +145,7 @@ def _parser() -> _Parser:
     )
     docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
     _add_ledger_command(commands)
+    _add_validate(commands)
     return parser
 
 
@@ -167,6 +170,8 @@ def main(
             return _docs(args, out, err)
         if args.command == "ledger":
             return _ledger_command(args, out, err)
+        if args.command == "validate":
+            return _validate(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
@@ -605,3 +610,38 @@ def _ledger_report(args: argparse.Namespace, out: IO[str]) -> int:
             found = counts(ledger, args.by, since=args.since, until=args.until)
             out.write(format_counts(found, args.by, args.format))
     return EXIT_PERMIT
+# -- validate: the rules against the law they quote (issue 14) -------------------------------------------------
+
+
+def _add_validate(commands: Any) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="load and type-check the rules, and check each rule against the clauses of the law it quotes",
+        description="Load and type-check a rule directory (default: the bundled rules), then report every clause of "
+        "the law a rule quotes that no part of its condition encodes and no note explains, and every part of a "
+        "condition that encodes no clause. Exit 0 when there is none, 3 if the rules do not load, 6 otherwise.",
+    )
+    validate.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="a rule directory")
+
+
+def _validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    rules = load(args.rules_dir) if args.rules_dir else load()
+    findings = literate.check(rules.book)
+    for finding in findings:
+        err.write(f"{finding}\n")
+    book = rules.book
+    clauses = sum(len(r.statute) for r in book.rules.values())
+    unmodelled = sum(1 for r in book.rules.values() for c in r.statute if c.not_modelled is not None)
+    if findings:
+        err.write(
+            f"disclosure-rules: {len(findings)} gap{'s' if len(findings) != 1 else ''} between the rules and the law\n"
+        )
+        return EXIT_LAW_GAPS
+    out.write(
+        f"{len(book.rules)} rules quote {clauses} clauses of law ({unmodelled} with a not-modelled note); every "
+        "clause is mapped and every condition part encodes one\n"
+    )
+    return EXIT_PERMIT
+
+
+# -- end of validate ---------------------------------------------------------------------------------------------

@@ -20,14 +20,16 @@ from typing import Any
 
 import attrs
 
-from . import testing
+from . import literate, testing
 from .checker import Rules, bundled_rules_path, load
+from .compiler import Compiler
 from .diagnostics import DisclosureRulesError
 from .render import schema
 from .render.markdown import details, short_citation
 from .render.matrix import MatrixPage, MatrixSpec, compute
-from .render.rulepages import Example, RulePages
+from .render.rulepages import ClauseTests, Example, RulePages
 from .render.vocabpage import vocabulary_page
+from .unparse import unparse
 
 MARKER = ".disclosure-rules-docs"
 """Written into every output directory; only a directory holding it has files removed from it."""
@@ -119,6 +121,34 @@ def scenario_examples(
     return examples, more, results
 
 
+def clause_tests(rules: Rules, suites: Iterable[testing.Suite]) -> dict[str, ClauseTests]:
+    """For each rule that quotes its law: the scenarios in which its whole condition held, and for each clause
+    the scenarios in which that clause alone failed (every other part of the condition held): the permit and
+    the near-miss that exercise the clause both ways."""
+    book = rules.book
+    compiler = Compiler(book.definitions)
+    quoting = {rid: rule for rid, rule in book.rules.items() if rule.statute}
+    parts = {
+        rid: [(unparse(u), compiler.predicate(u)) for u in literate.units(r.condition)] for rid, r in quoting.items()
+    }
+    held: dict[str, list[str]] = {rid: [] for rid in quoting}
+    alone: dict[str, list[list[str]]] = {rid: [[] for _ in r.statute] for rid, r in quoting.items()}
+    for suite in suites:
+        for scenario in suite.scenarios:
+            env = rules.environment(scenario.request)
+            if env is None:
+                continue
+            for rid, rule in quoting.items():
+                failed = {text for text, test in parts[rid] if test(env) is not True}
+                if not failed:
+                    held[rid].append(scenario.name)
+                    continue
+                for i, clause in enumerate(rule.statute):
+                    if clause.encodes and failed <= set(clause.encodes):
+                        alone[rid][i].append(scenario.name)
+    return {rid: ClauseTests(tuple(held[rid]), tuple(tuple(a) for a in alone[rid])) for rid in quoting}
+
+
 def schemas_page(request_schema: str, decision_schema: str, docs_prefix: str | None = None) -> str:
     lines = [
         "# JSON schemas",
@@ -162,7 +192,7 @@ def build(
     spec = spec or MatrixSpec()
     book = rules.book
     examples, more, results = scenario_examples(rules, suites, max_examples)
-    writer = RulePages(book, examples, more, docs_prefix)
+    writer = RulePages(book, examples, more, docs_prefix, clause_tests(rules, suites))
     failed = sum(1 for r in results if not r.passed)
     request_schema = schema.dumps(schema.request_schema(book.vocabulary))
     decision_schema = schema.dumps(schema.decision_schema())

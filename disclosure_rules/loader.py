@@ -23,8 +23,10 @@ import attrs
 from .ast import And, Expr, Value
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
 from .grammar import ConditionSyntaxError, parse_condition
+from .literate import unit_texts
 from .model import (
     CONFIDENCE_LEVELS,
+    Clause,
     Definition,
     Effective,
     Note,
@@ -35,6 +37,7 @@ from .model import (
     RuleSet,
 )
 from .typecheck import check_condition, references
+from .unparse import unparse
 from .vocabloader import NAME_PATTERN, VocabularyBuilder, template_or_report
 from .vocabulary import Vocabulary
 from .yamlreader import DiagnosticSink, MappingReader, entries
@@ -133,7 +136,7 @@ class _RuleSetBuilder:
             )
             return
         r = MappingReader(node, f"the definition `{name}`", self.sink)
-        r.only("label", "must", "negated", "citation", "when", "notes", "description")
+        r.only("label", "must", "negated", "citation", "when", "notes", "description", "statute")
         self.definitions.append((name, key_node, r, self.condition_parts(r, f"the definition `{name}`")))
 
     def read_obligation(self, oid: str, key_node: YScalar, node: YNode) -> None:
@@ -298,6 +301,67 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
         tree = checked[0] if len(checked) == 1 else And(tuple(checked))
         return tree, _condition_source(parts)
 
+    # -- literate law (issue 14): the clauses a rule or definition quotes, each matched to its condition --
+    def statute(r: MappingReader, tree: Expr | None, what: str) -> tuple[Clause, ...]:
+        node = r.raw("statute")
+        if node is None:
+            return ()
+        if not isinstance(node, YSeq):
+            sink.add("wrong_type", f"`statute` of {what} must be a list of clauses", node.position)
+            return ()
+        known = unit_texts(tree) if tree is not None else ()
+        clauses: list[Clause] = []
+        for item in node.items:
+            if not isinstance(item, YMap):
+                sink.add("wrong_type", f"each clause in `statute` of {what} must be a mapping", item.position)
+                continue
+            cr = MappingReader(item, f"a clause of {what}", sink)
+            cr.only("cite", "text", "encodes", "not_modelled", "confidence")
+            cite, text = cr.text("cite", required=True), cr.text("text", required=True)
+            encodes: list[str] = []
+            for entry, scalar in cr.texts("encodes"):
+                try:
+                    parsed = parse_condition(entry)
+                except ConditionSyntaxError as exc:
+                    sink.add("condition_syntax", f"in `encodes` of {what}: {exc.message}", scalar.position)
+                    continue
+                checked, issues = check_condition(parsed, vocabulary, definition_names)
+                if issues:
+                    sink.add(issues[0].code, f"in `encodes` of {what}: {issues[0].message}", scalar.position)
+                    continue
+                canonical = unparse(checked)
+                if tree is not None and canonical not in known:
+                    sink.add(
+                        "unknown_unit",
+                        f"`{entry}` in `encodes` of {what} is no part of its condition",
+                        scalar.position,
+                        help=did_you_mean(canonical, list(known)) or "the parts are: " + "; ".join(known),
+                    )
+                    continue
+                encodes.append(canonical)
+            not_modelled = cr.text("not_modelled")
+            confidence = cr.text("confidence")
+            if confidence is not None and confidence not in CONFIDENCE_LEVELS:
+                sink.add(
+                    "unknown_value",
+                    f"`{confidence}` is not a confidence level",
+                    item.position,
+                    help="use high, medium or low",
+                )
+                confidence = None
+            if not_modelled is not None and confidence is None:
+                sink.add(
+                    "missing_confidence",
+                    f"a clause of {what} is not modelled but says with what confidence",
+                    item.position,
+                    help="add `confidence: high`, `medium` or `low`",
+                )
+            if cite and text:
+                clauses.append(
+                    Clause(cite, " ".join(text.split()), tuple(encodes), not_modelled, confidence, item.position)  # type: ignore[arg-type]
+                )
+        return tuple(clauses)
+
     definitions: dict[str, Definition] = {}
     obligations: dict[str, Obligation] = {}
     rules: dict[str, Rule] = {}
@@ -311,6 +375,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
             label = r.text("label", required=True)
             built = condition(parts, what)
             notes = _notes(r, sink)
+            clauses = statute(r, built[0] if built else None, what)
             if built is None or label is None:
                 continue
             definitions.setdefault(
@@ -326,6 +391,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                     r.text("citation"),
                     notes,
                     key_node.position,
+                    clauses,
                 ),
             )
         for ob in b.obligations:
@@ -373,6 +439,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 "obligations",
                 "notes",
                 "grants",
+                "statute",
             )
             title = r.text("title", required=True)
             kind = r.text("kind", required=True)
@@ -416,6 +483,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
             notes = _notes(r, sink)
             grants = _grants(r, kind, vocabulary, what, sink)
             built = condition(parts, what)
+            clauses = statute(r, built[0] if built else None, what)
             if kind == "forbid" and wanted:
                 sink.add(
                     "wrong_type",
@@ -440,6 +508,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 notes,
                 id_pos,
                 grants,
+                clauses,
             )
             ids.append(rid)
         rulesets.append(

@@ -37,6 +37,24 @@ class Note:
 
 
 @attrs.frozen
+class Clause:
+    """One clause of the law a rule encodes, quoted with its pinpoint citation (literate law, issue 14).
+
+    ``encodes`` names the parts of the rule's condition that carry the clause (each the canonical text of a
+    top-level ``when`` item, a definition name among them); ``not_modelled`` says why the clause, or the part of
+    it the condition does not carry, is left out and what the rules do instead. A clause with neither is a gap
+    that ``disclosure-rules validate`` reports.
+    """
+
+    cite: str
+    text: str
+    encodes: tuple[str, ...] = ()
+    not_modelled: str | None = None
+    confidence: Confidence | None = None
+    position: Position | None = _pos()
+
+
+@attrs.frozen
 class Effective:
     """The window in which a rule is in force; both ends are inclusive, ``None`` is open."""
 
@@ -86,6 +104,7 @@ class Definition:
     citation: str | None = None
     notes: tuple[Note, ...] = ()
     position: Position | None = _pos()
+    statute: tuple[Clause, ...] = ()
 
 
 @attrs.frozen
@@ -106,6 +125,8 @@ class Rule:
     grants: str | None = None
     """For a permit, the legal route (a value of the chain hop's ``route``) a disclosure it permits is made
     under: how a later hop of the data is told to have been lawful (see :mod:`~disclosure_rules.provenance`)."""
+    statute: tuple[Clause, ...] = ()
+    """The law the rule encodes, clause by clause, each mapped to the parts of the condition that carry it."""
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ STAGE = {
     "vocabloader": 3,
     "request": 3,
     "decision": 3,
+    "literate": 3.5,
     "loader": 4,
     "english": 4,
     "compiler": 5,

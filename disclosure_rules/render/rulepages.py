@@ -13,11 +13,14 @@ from typing import Any
 
 import attrs
 
+from ..ast import Expr
 from ..decision import Decision
 from ..english import Phraser
-from ..model import Definition, Note, Rule, Rulebook, RuleSet
+from ..literate import units
+from ..model import Clause, Definition, Note, Rule, Rulebook, RuleSet
 from ..template import TemplateField
 from ..typecheck import references
+from ..unparse import unparse
 from .markdown import (
     DefinitionLink,
     cite,
@@ -51,6 +54,15 @@ class Example:
     expected: Mapping[str, Any]
     passed: bool
     description: str | None = None
+
+
+@attrs.frozen
+class ClauseTests:
+    """The scenario tests that exercise a rule's clauses: where the whole condition held, and, for each clause in
+    order, where that clause alone failed."""
+
+    held: tuple[str, ...]
+    fails_alone: tuple[tuple[str, ...], ...]
 
 
 class Linker:
@@ -100,6 +112,7 @@ class RulePages:
         examples: Mapping[str, Sequence[Example]],
         more: Mapping[str, Sequence[Example]],
         docs_prefix: str | None = None,
+        clause_tests: Mapping[str, ClauseTests] | None = None,
     ) -> None:
         """``docs_prefix`` is the path from the output directory to the hand-written pages (None: no links)."""
         self.book = book
@@ -109,6 +122,7 @@ class RulePages:
         self.words = Words(book.vocabulary, self.phraser)
         self.examples = examples
         self.more = more
+        self.clause_tests = clause_tests or {}
 
     # -- shared pieces ------------------------------------------------------------------------
 
@@ -269,6 +283,10 @@ class RulePages:
         lead = f"{code(name)} holds when"
         lines += condition_lines(self.phraser.outline(definition.condition), lead, self._definition_link(page))
         lines += details("Condition as written", definition.source)
+        if definition.statute:
+            nodes = {unparse(u): u for u in units(definition.condition)}
+            lines += ["The law beside the definition:", ""]
+            lines += table(["Clause of the law", "Encoded by"], self.clause_cells(definition.statute, nodes))
         if definition.must:
             lines += [f"When it is missing, explanations say: “{prose(one_line(definition.must))}”.", ""]
         lines += _notes(definition.notes)
@@ -311,6 +329,7 @@ class RulePages:
         if not rule.effective.always:
             lines += [f"It is in force {window(rule.effective)} (both dates inclusive).", ""]
         lines += details("Condition as written in the rule file", rule.source)
+        lines += self.law_beside(rule)
         lines += ["## Place among the exceptions", ""]
         lines += self.tree(page, self.related(rid), focus=rid)
         lines += ["## Reason it gives", ""]
@@ -326,6 +345,51 @@ class RulePages:
             lines += ["## Notes", "", *_notes(rule.notes)]
         lines += self.worked_examples(rid, page)
         return "\n".join(lines)
+
+    def law_beside(self, rule: Rule) -> list[str]:
+        """The law the rule quotes, clause by clause, beside the parts of the condition that encode each clause
+        and the scenario tests that exercise it (issue 14: a lawyer reviews a rule by reading one page)."""
+        if not rule.statute:
+            return []
+        nodes = {unparse(u): u for u in units(rule.condition)}
+        tests = self.clause_tests.get(rule.id)
+        lines = [
+            "## The law beside the rule",
+            "",
+            "Each clause of the law this rule encodes, quoted, beside the part of the condition that encodes it (or "
+            "why it is not modelled), and the scenario tests in which that clause alone failed.",
+            "",
+        ]
+        rows = []
+        for i, (law, encoded) in enumerate(self.clause_cells(rule.statute, nodes)):
+            fails = tests.fails_alone[i] if tests else ()
+            tested = ("fails alone in: " + _some(fails)) if fails else "—"
+            rows.append([law, encoded, tested])
+        lines += table(["Clause of the law", "Encoded by", "Scenario tests"], rows)
+        if tests is not None:
+            if tests.held:
+                lines += [
+                    f"The whole condition held in {len(tests.held)} scenario"
+                    f"{'s' if len(tests.held) != 1 else ''}: " + _some(tests.held) + ".",
+                    "",
+                ]
+            else:
+                lines += ["No scenario test meets the whole condition.", ""]
+        return lines
+
+    def clause_cells(self, statute: Sequence[Clause], nodes: Mapping[str, Expr]) -> list[tuple[str, str]]:
+        """For each clause: the quoted law with its citation, and the requirements (in words) that encode it."""
+        cells = []
+        for clause in statute:
+            law = f"**{cite(clause.cite)}** — “{escape(one_line(clause.text))}”"
+            encoded = [prose(one_line(self.phraser.requirement(nodes[t]))) for t in clause.encodes if t in nodes]
+            if clause.not_modelled is not None:
+                # A note beside encoded parts says what of the clause they leave out, or how they read it.
+                what = "How it is read" if clause.encodes else "Not modelled"
+                confidence = clause.confidence or "unstated"
+                encoded.append(f"*{what}* (confidence: **{confidence}**): {prose(one_line(clause.not_modelled))}")
+            cells.append((law, "<br>".join(f"• {e}" for e in encoded) or "**nothing: a gap**"))
+        return cells
 
     def _template(self, rule: Rule) -> str:
         out = []
@@ -365,6 +429,12 @@ class RulePages:
             items = [f"{e.name} — {e.decision.decision}, {status_words(e.decision.status)} ({e.source})" for e in rest]
             lines += folded_list(f"{len(rest)} more scenario{'s' if len(rest) != 1 else ''} concern this rule", items)
         return lines
+
+
+def _some(names: Sequence[str], shown: int = 6) -> str:
+    """The first scenario names, and how many more: a long list would bury the clause it tests."""
+    text = "; ".join(escape(n) for n in names[:shown])
+    return text + (f"; and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def heading(rule: Rule) -> str:
