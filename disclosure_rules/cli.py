@@ -610,6 +610,8 @@ def _ledger_report(args: argparse.Namespace, out: IO[str]) -> int:
             found = counts(ledger, args.by, since=args.since, until=args.until)
             out.write(format_counts(found, args.by, args.format))
     return EXIT_PERMIT
+
+
 # -- validate: the rules against the law they quote (issue 14) -------------------------------------------------
 
 
