@@ -198,7 +198,7 @@ def test_python_dash_m_in_a_real_process() -> None:
 def test_test_command_finds_the_rules_of_a_tests_directory() -> None:
     code, out, err = run("test", str(ROOT / "rules" / "tests"))
     assert code == 0, err
-    assert out.strip().endswith("scenarios in 10 files)")
+    assert out.strip().endswith("scenarios in 11 files)")
 
 
 def test_test_command_reports_a_failure_as_a_diff_and_exits_5(tmp_path: Path) -> None:
