@@ -1,0 +1,158 @@
+"""Hostile requests (issue 9): every entry point gives the decision the uncached, validating path gives, and
+an invalid request is never permitted, whatever was decided before it.
+
+The entry points: ``check`` (cached), ``check_many``, ``check_json``, ``records``, and the command line
+(one request, and a JSON Lines stream). Requests come from :mod:`tests.hostile`, near the examples.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import random
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import disclosure_rules
+from disclosure_rules import Decision, Rules
+from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, main
+from disclosure_rules.jsontext import JsonInputError, loads_strict
+from disclosure_rules.render.json import render_json
+
+from . import hostile
+from .conftest import example
+
+RULES: Rules = disclosure_rules.load(cache_size=10_000)
+for _seed in hostile.SEEDS:
+    RULES.check(_seed)  # every example's case in the cache: a fuzzed neighbour must not meet it
+PERMIT = example("irs-ice-address-request.json")
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def strict(line: bytes, where: str = "") -> Decision:
+    """What a JSON line must be decided as: the strict parser, then the uncached path."""
+    try:
+        return RULES.decide_uncached(loads_strict(line, where))
+    except JsonInputError as exc:
+        return RULES.invalid([exc.diagnostic])
+
+
+def cli(argv: list[str], stdin: bytes) -> tuple[int, str, str]:
+    """The command line over the shared rules (loading them again for every example would cost 0.2 s)."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch("disclosure_rules.cli.load", return_value=RULES):
+        code = main(argv, stdin=io.BytesIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_stream(lines: list[bytes]) -> tuple[int, list[dict[str, Any]]]:
+    code, out, _err = cli(["check", "--jsonl", "-"], b"\n".join(lines) + b"\n")
+    return code, [json.loads(line) for line in out.splitlines()]
+
+
+def record(decision: Decision, line: int) -> dict[str, Any]:
+    """The record the stream writes for ``decision`` on line ``line``."""
+    doc: dict[str, Any] = json.loads(render_json(decision, trace=False, indent=None))
+    return {"line": line, **doc} if decision.status == "error" else doc
+
+
+def documented_exit(decisions: list[Decision]) -> int:
+    if any(d.status == "error" for d in decisions):
+        return EXIT_BAD_INPUT
+    return EXIT_DENY if any(d.decision != "permit" for d in decisions) else EXIT_PERMIT
+
+
+# -- issue 9, failure 1: a null under an undeclared name met a valid request's cached permit ------------
+
+
+@pytest.mark.parametrize(
+    ("seed", "where"),
+    [
+        ("irs-ice-address-request.json", ()),
+        ("irs-ice-address-request.json", ("facts",)),
+        ("irs-ice-address-request.json", ("facts", "request")),
+        ("ice-criminal-investigators-use-addresses-before-dmass-order.json", ("chain", 0)),
+    ],
+)
+def test_cache_permit_to_an_undeclared_null_fact_bad_ok_bad(seed: str, where: tuple[str | int, ...]) -> None:
+    rules = disclosure_rules.load()
+    good = example(seed)
+    bad = copy.deepcopy(good)
+    node: Any = bad
+    for step in where:
+        node = node[step]
+    node["signd_by"] = None  # a name the vocabulary does not declare, with a null value
+    assert rules.check(good).decision == "permit"
+    assert rules.check(bad).status == "error"
+    assert [d.status for d in rules.check_many([bad, good, bad])] == ["error", "permitted", "error"]
+    assert rules.check_json(json.dumps(bad)).status == "error"
+    assert rules.check_json(json.dumps(bad).encode()).status == "error"
+    code, records = cli_stream([json.dumps(r).encode() for r in (bad, good, bad)])
+    assert [r["status"] for r in records] == ["error", "permitted", "error"]
+    assert code == EXIT_BAD_INPUT
+
+
+def test_cache_permit_to_an_undeclared_null_fact_in_a_record() -> None:
+    rules = disclosure_rules.load()
+    checker = rules.records(
+        {
+            "date": "date",
+            "element": "element",
+            "holder": "holder",
+            "origin": "origin",
+            "recipient": "recipient",
+            "purpose": "purpose",
+            "signed_by": "facts.request.signed_by",
+        }
+    )
+    row = {
+        "date": "2025-08-07",
+        "element": "address",
+        "holder": "IRS",
+        "origin": ["irs_records"],
+        "recipient": "ICE",
+        "purpose": "nontax_criminal_investigation",
+        "signed_by": "agency_head",
+    }
+    bad = dict(row, signd_by=None)
+    assert [d.status for d in checker.check_many([bad, row, bad])][0::2] == ["error", "error"]
+    assert checker.check(bad).status == "error"
+
+
+# -- every entry point agrees with the uncached path ---------------------------------------------------
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False), st.integers(1, 6))
+def test_every_entry_point_decides_as_the_uncached_path(rnd: random.Random, count: int) -> None:
+    requests = [hostile.fuzz_request(RULES.vocabulary, rnd) for _ in range(count)]
+    expected = [RULES.decide_uncached(r) for r in requests]
+    for request, want in zip(requests, expected, strict=True):
+        got = RULES.check(request)
+        assert got == want
+        assert got.decision != "permit" or (got.status == "permitted" and not got.errors)
+    assert list(RULES.check_many(requests)) == expected
+    lines = [hostile.json_line(r, rnd) for r in requests]
+    line_decisions = [strict(line) for line in lines]
+    assert [RULES.check_json(line) for line in lines] == line_decisions
+    code, records = cli_stream(lines)
+    assert len(records) == len(lines)
+    assert records == [record(d, i) for i, d in enumerate(line_decisions, start=1)]
+    assert code == documented_exit(line_decisions)
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_the_single_request_command_decides_as_the_uncached_path(rnd: random.Random) -> None:
+    request = hostile.fuzz_request(RULES.vocabulary, rnd)
+    line = hostile.json_line(request, rnd)
+    want = strict(line, "<stdin>")
+    code, out, err = cli(["check", "-", "--format", "json"], line)
+    assert json.loads(out) == json.loads(render_json(want, trace=want.status != "error"))
+    assert code == documented_exit([want])
+    assert "internal error" not in err
