@@ -26,6 +26,7 @@ from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
+from .loader import rule_files
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
 from .render.text import render_text
@@ -170,7 +171,10 @@ def _load(args: argparse.Namespace) -> Rules:
 
 
 def _is_rule_directory(directory: Path) -> bool:
-    return any(testing.declares(path, "vocabulary") for path in directory.glob("*.yaml"))
+    try:
+        return any(testing.declares(path, "vocabulary") for path in rule_files(directory))
+    except OSError:
+        return False
 
 
 def _rule_directory_of(paths: Sequence[str]) -> Path | None:

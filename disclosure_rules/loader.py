@@ -1,13 +1,17 @@
 """Load a rule directory: YAML files in, a checked :class:`~disclosure_rules.model.Rulebook` out.
 
-A rule directory holds ``*.yaml`` files (not its subdirectories): one or more
-vocabulary files (top-level key ``vocabulary``) and rule-set files (top-level key
-``ruleset``). Loading parses every file, builds the vocabulary, parses and
-type-checks every condition, and then checks the whole: unique ids and names,
-``exception_to`` targets that exist, no cycle of exceptions or of definitions,
-templates that quote known paths. Every problem found is collected with its
+A rule file is every entry of the rule directory (not of its subdirectories)
+whose name ends in ``.yaml`` or ``.yml``, in any case, and does not start with a
+dot; each must be a readable regular file. They are one or more vocabulary files
+(top-level key ``vocabulary``) and rule-set files (top-level key ``ruleset``).
+Loading parses every file, builds the vocabulary, parses and type-checks every
+condition, and then checks the whole: unique ids and names, ``exception_to``
+targets that exist, no cycle of exceptions or of definitions, templates that
+quote known paths. Every problem found is collected with its
 ``file:line:column``; if there is any, :class:`~disclosure_rules.diagnostics.LoadError`
-is raised and nothing is returned, so a rule set that does not load is never half-used.
+is raised and nothing is returned, so a rule set that does not load is never
+half-used (a court order skipped because its file was a dangling link would
+turn a denial into a permit).
 """
 
 from __future__ import annotations
@@ -38,7 +42,18 @@ from .typecheck import check_condition, references
 from .vocabloader import NAME_PATTERN, VocabularyBuilder, template_or_report
 from .vocabulary import Vocabulary
 from .yamlreader import DiagnosticSink, MappingReader, entries
-from .yamlsource import YamlError, YMap, YNode, YScalar, YSeq, parse_yaml
+from .yamlsource import (
+    RULE_FILE_SUFFIXES,
+    YamlError,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    decode_source,
+    is_yaml_name,
+    parse_yaml,
+    read_source,
+)
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()\-]*$")
 
@@ -193,7 +208,9 @@ def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
 
 
 def rule_files(directory: FilePath) -> list[FilePath]:
-    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    """Every entry of ``directory`` named like a rule file, whatever it is: one that is not a readable
+    regular file is reported when read, never skipped."""
+    return sorted(p for p in directory.iterdir() if is_yaml_name(p))
 
 
 def load_rulebook(directory: str | FilePath) -> Rulebook:
@@ -202,26 +219,22 @@ def load_rulebook(directory: str | FilePath) -> Rulebook:
     sink = DiagnosticSink()
     if not root.is_dir():
         raise LoadError([Diagnostic("no_rules", f"`{root}` is not a directory of rule files")])
-    files = rule_files(root)
+    try:
+        files = rule_files(root)
+    except OSError as exc:
+        raise LoadError([Diagnostic("no_rules", f"cannot list the rule directory `{root}`: {exc.strerror}")]) from None
     if not files:
-        raise LoadError([Diagnostic("no_rules", f"`{root}` holds no `*.yaml` rule files")])
+        names = " or ".join(f"`*{suffix}`" for suffix in RULE_FILE_SUFFIXES)
+        raise LoadError([Diagnostic("no_rules", f"`{root}` holds no {names} rule files")])
     digest = hashlib.sha256()
     vocab_builder = VocabularyBuilder(sink)
     builders: list[_RuleSetBuilder] = []
     for path in files:
         name = str(path)
         try:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            sink.add("encoding", f"the file is not UTF-8 ({exc.reason} at byte {exc.start})", Position(name, 1, 1))
-            continue
-        except OSError as exc:
-            sink.add("io", f"cannot read the file: {exc.strerror}", Position(name, 1, 1))
-            continue
-        digest.update(path.name.encode() + b"\0" + raw + b"\0")
-        try:
-            node = parse_yaml(name, text)
+            raw = read_source(path)
+            digest.update(path.name.encode() + b"\0" + raw + b"\0")
+            node = parse_yaml(name, decode_source(path, raw))
         except YamlError as exc:
             sink.items.append(exc.diagnostic)
             continue
@@ -239,7 +252,9 @@ def load_rulebook(directory: str | FilePath) -> Rulebook:
                 help="start it with `vocabulary: <name>` or `ruleset: <name>`",
             )
     vocabulary = vocab_builder.finish()
-    if vocabulary is None:
+    # Only when every file was read and none is a vocabulary: a file that did not parse, or that is not
+    # recognised, may be the vocabulary, and its own error says where.
+    if vocabulary is None and not sink.items:
         sink.add(
             "no_vocabulary",
             f"`{root}` holds no vocabulary file",

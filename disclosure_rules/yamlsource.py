@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -23,7 +26,13 @@ import yaml.cyaml
 
 from .diagnostics import Diagnostic, Position
 
-MAX_FILE_CHARS = 5_000_000
+MAX_FILE_BYTES = 1_000_000
+"""The largest rule or scenario file read (the bundled ones are under 30 KB); a larger one is refused
+before it is read."""
+MAX_FILE_CHARS = MAX_FILE_BYTES
+RULE_FILE_SUFFIXES = (".yaml", ".yml")
+"""What names a rule (or scenario) file, in any case; a name starting with a dot (an editor's lock or
+backup file) does not."""
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -193,17 +202,101 @@ class YamlError(Exception):
         self.diagnostic = diagnostic
 
 
-def parse_yaml(name: str, text: str) -> YNode:
-    """Parse one YAML document into positioned nodes; raise :class:`YamlError` on any problem."""
-    source = SourceText.of(name, text)
-    if len(text) > MAX_FILE_CHARS:
+def is_yaml_name(path: Path) -> bool:
+    """Whether ``path`` is named like a rule or scenario file."""
+    return path.suffix.lower() in RULE_FILE_SUFFIXES and not path.name.startswith(".")
+
+
+def _kind_of(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    if path.is_symlink() and not path.exists():
+        return f"it is a symbolic link to `{os.readlink(path)}`, which does not exist"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of one rule or scenario file; raise :class:`YamlError` (at ``file:1:1``) if it is not a
+    regular file, cannot be read or is larger than :data:`MAX_FILE_BYTES`, all decided before reading it.
+
+    A rule directory loads completely or not at all, so a file that cannot be read is an error, never a
+    file skipped: a missing court order would turn a denial into a permit.
+    """
+    where = Position(str(path), 1, 1)
+    try:
+        # Look before opening: opening a FIFO waits for a writer, and opening a device can act on it.
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlError(
+                Diagnostic(
+                    "not_a_file",
+                    f"this is {_kind_of(info.st_mode)}, not a regular file",
+                    where,
+                    help=f"a rule directory holds only files; rename it so it does not end in "
+                    f"{' or '.join(RULE_FILE_SUFFIXES)}",
+                )
+            )
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())  # what was opened, if the name changed since
+            if not stat.S_ISREG(info.st_mode):
+                raise YamlError(Diagnostic("not_a_file", f"this is {_kind_of(info.st_mode)}", where))
+            if info.st_size > MAX_FILE_BYTES:
+                raise YamlError(_too_large(where, f"{info.st_size:,} bytes"))
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise YamlError(Diagnostic("io", _unreadable(path, exc), where)) from None
+    if len(data) > MAX_FILE_BYTES:  # it grew while being read
+        raise YamlError(_too_large(where, f"more than {MAX_FILE_BYTES:,} bytes"))
+    return data
+
+
+def _too_large(where: Position, size: str) -> Diagnostic:
+    return Diagnostic(
+        "file_too_large",
+        f"the file has {size}; the limit is {MAX_FILE_BYTES:,}",
+        where,
+        help="split it into several files",
+    )
+
+
+def decode_source(path: Path, data: bytes) -> str:
+    """The text of a file read by :func:`read_source`; raise :class:`YamlError` if it is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise YamlError(
             Diagnostic(
-                "file_too_large",
-                f"the file has {len(text):,} characters; the limit is {MAX_FILE_CHARS:,}",
-                Position(name, 1, 1),
+                "encoding",
+                f"the file is not UTF-8 ({exc.reason} at byte {exc.start})",
+                _position_of_byte(str(path), data, exc.start),
             )
-        )
+        ) from None
+
+
+def _position_of_byte(name: str, data: bytes, index: int) -> Position:
+    before = data[:index]
+    line_start = before.rfind(b"\n") + 1
+    column = len(before[line_start:].decode("utf-8", "replace")) + 1
+    return Position(name, before.count(b"\n") + 1, column)
+
+
+def parse_yaml(name: str, text: str) -> YNode:
+    """Parse one YAML document into positioned nodes; raise :class:`YamlError` on any problem."""
+    if len(text) > MAX_FILE_CHARS:
+        raise YamlError(_too_large(Position(name, 1, 1), f"{len(text):,} characters"))
+    source = SourceText.of(name, text)
     if _FastLoader is not None:
         # libyaml is several times faster; any problem is re-read by the pure-Python loader below, so
         # that every message and position comes from one parser.
