@@ -99,15 +99,21 @@ def plan_buckets(
         bounds: set[datetime.date] = set()
         for literal in date_literals.get(path, ()):
             bounds.add(literal)
-            bounds.add(literal + ONE_DAY)
+            bounds.add(_day_after(literal))
         if path == "date":
             for start, end in windows:
                 if start is not None:
                     bounds.add(start)
                 if end is not None:
-                    bounds.add(end + ONE_DAY)
+                    bounds.add(_day_after(end))
         plans[path] = DateBuckets(path, bounds)
     return plans
+
+
+def _day_after(day: datetime.date) -> datetime.date:
+    """The next day; the last day there is (9999-12-31) has none, and no date falls after it either, so it
+    is its own boundary."""
+    return day if day == datetime.date.max else day + ONE_DAY
 
 
 class _Source:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path as FilePath
 from typing import TypeVar
@@ -270,6 +271,19 @@ def load_rulebook(directory: str | FilePath) -> Rulebook:
     return book
 
 
+_SPLIT_HELP = "split it into named definitions"
+
+
+def _unparsable(exc: Exception) -> str:
+    """Why a condition could not be read, where the parser gave up with an exception of Python's own: a
+    chain of hundreds of `not`s is too deep for it, an integer of thousands of digits too long."""
+    if isinstance(exc, RecursionError):
+        return "the condition nests too deeply to be read"
+    if "integer string conversion" in str(exc):
+        return f"a number has more than {sys.get_int_max_str_digits():,} digits"
+    return f"the condition cannot be read ({exc})"
+
+
 def _first_position(what: Mapping[str, Position], key: str) -> str:
     pos = what.get(key)
     return f"the first is at {pos}" if pos else ""
@@ -299,11 +313,16 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
         for text, scalar in parts:
             try:
                 parsed = parse_condition(text)
+                tree, issues = check_condition(parsed, vocabulary, definition_names)
             except ConditionSyntaxError as exc:
                 sink.add("condition_syntax", f"in {what}: {exc.message}", scalar.position_at(exc.offset), help=exc.help)
                 ok = False
                 continue
-            tree, issues = check_condition(parsed, vocabulary, definition_names)
+            except (RecursionError, ValueError, OverflowError) as exc:
+                help = _SPLIT_HELP if isinstance(exc, RecursionError) else None
+                sink.add("condition_syntax", f"in {what}: {_unparsable(exc)}", scalar.position, help=help)
+                ok = False
+                continue
             for issue in issues:
                 sink.add(issue.code, f"in {what}: {issue.message}", scalar.position_at(issue.span[0]), help=issue.help)
             ok = ok and not issues

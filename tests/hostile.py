@@ -236,6 +236,8 @@ def json_line(request: Any, rnd: random.Random) -> bytes:
 # -- rule files ------------------------------------------------------------------------------------
 
 RULE_FILES = sorted(RULES_DIR.glob("*.yaml"))
+PWNED = "/tmp/disclosure-rules-hostile-payload-ran"
+"""A payload among the mutations creates this file if a YAML tag ever runs code."""
 
 _INSERTS = [
     "\x00",
@@ -250,6 +252,7 @@ _INSERTS = [
     "&a ",
     "*a ",
     "!!python/object:os.system ",
+    f"!!python/object/apply:pathlib.Path.touch [!!python/object/apply:pathlib.Path ['{PWNED}']] ",
     "!!bool maybe",
     "!!int x",
     "!!timestamp 2025-13-45",

@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import socket
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,105 @@ def test_syntax_error_in_vocabulary_does_not_also_say_there_is_no_vocabulary(tmp
     errors = load_error(directory).diagnostics
     assert all(e.position is not None for e in errors), errors
     assert not any(e.code == "no_vocabulary" for e in errors)
+
+
+# -- issue 9, failure 5: load() raised exceptions other than its own ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "code"),
+    [
+        ("court-orders.yaml", "from: 2025-11-21", "from: 2025-02-30", "bad_value"),
+        ("court-orders.yaml", "from: 2025-11-21", "from: 0000-01-01", "bad_value"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: court-orders\nnote: 2025-13-01", "bad_value"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: !!bool maybe", "bad_value"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: !!int x", "bad_value"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: !!timestamp ...", "bad_value"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: !!float .nan", "bad_value"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: court\x1borders", "yaml_syntax"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: court\x00orders", "yaml_syntax"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: " + "[" * 500 + "]" * 500, "too_deep"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset:\n" + "- " * 500 + "x", "too_deep"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: [" + "1," * 150_000 + "1]", "too_large"),
+        ("court-orders.yaml", "ruleset: court-orders", "ruleset: !!python/object/apply:os.system ['true']", None),
+    ],
+)
+def test_load_raises_only_load_error_positioned(
+    tmp_path: Path, file: str, old: str, new: str, code: str | None
+) -> None:
+    directory = bundled_copy(tmp_path)
+    path = directory / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    errors = load_error(directory).diagnostics
+    assert all(e.position is not None and Path(e.position.file).name == file for e in errors), errors
+    if code is not None:
+        assert errors[0].code == code, errors
+
+
+def test_load_effective_until_the_last_date_overflowed_plan_buckets(tmp_path: Path) -> None:
+    directory = bundled_copy(tmp_path)
+    path = directory / "court-orders.yaml"
+    path.write_text(path.read_text().replace("{from: 2025-11-21}", "{from: 2025-11-21, until: 9999-12-31}", 1))
+    rules = disclosure_rules.load(directory)
+    assert rules.check(_after()).decision == "deny"
+    late = dict(_after(), date="9999-12-31")  # type: ignore[arg-type]
+    assert rules.check(late).decision == "deny"
+
+
+def test_load_condition_of_500_nots_recursion_error(tmp_path: Path) -> None:
+    directory = bundled_copy(tmp_path)
+    path = directory / "court-orders.yaml"
+    path.write_text(path.read_text().replace('- holder == "IRS"', "- " + "not " * 500 + 'holder == "IRS"', 1))
+    errors = load_error(directory).diagnostics
+    assert [e.code for e in errors] == ["condition_syntax"]
+    assert "nests too deeply" in errors[0].message and errors[0].position is not None
+
+
+def test_load_condition_with_a_huge_integer_does_not_advise_python(tmp_path: Path) -> None:
+    directory = bundled_copy(tmp_path)
+    path = directory / "court-orders.yaml"
+    path.write_text(path.read_text().replace('- holder == "IRS"', "- date == " + "9" * 5000, 1))
+    (error,) = load_error(directory).diagnostics
+    assert "set_int_max_str_digits" not in str(error) and error.position is not None
+
+
+@pytest.mark.parametrize("bad", ["effective: {from: 2025-02-30}", "note: 2025-13-01"])
+def test_scenario_file_with_an_impossible_date_exits_1_not_70(tmp_path: Path, bad: str) -> None:
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text(f"scenarios: one\n{bad}\ncases: []\n")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["test", "--rules", str(ROOT / "rules"), str(scenario)], stdout=out, stderr=err)
+    assert code == 1
+    assert "one.yaml:2:" in err.getvalue() and "error[bad_value]" in err.getvalue()
+
+
+# -- issue 9, failure 6: size limits enforced after the damage ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ruleset: [" + ",".join(["1"] * 400_000) + "]",  # 800 KB: 400,000 values
+        "ruleset: [" + ",".join(["1"] * 400_000) + "]\nruleset: 1\n",  # the repeated key sent it to PyYAML
+        "ruleset:\n" + "- 1\n" * 200_000,
+        "ruleset: [" + ",".join(["1"] * 400_000) + "\n",  # a syntax error at the end of a large file
+    ],
+)
+def test_flow_list_of_many_items_is_refused_quickly(tmp_path: Path, text: str) -> None:
+    directory = bundled_copy(tmp_path)
+    (directory / "big.yaml").write_text(text)
+    started = time.perf_counter()
+    errors = load_error(directory).diagnostics
+    assert time.perf_counter() - started < 2
+    assert all(e.position is not None for e in errors)
+    if "\nruleset: 1" not in text:
+        return  # memory is measured (slowly, under tracemalloc) for the case that took 2.1 GB
+    tracemalloc.start()
+    try:
+        load_error(directory)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20
