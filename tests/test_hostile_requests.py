@@ -156,3 +156,27 @@ def test_the_single_request_command_decides_as_the_uncached_path(rnd: random.Ran
     assert json.loads(out) == json.loads(render_json(want, trace=want.status != "error"))
     assert code == documented_exit([want])
     assert "internal error" not in err
+
+
+# -- issue 9, failure 7: unclear messages ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "message"),
+    [
+        (b"", "empty", "the request is empty (nothing but white space)"),
+        (b"   \t ", "empty", "the request is empty (nothing but white space)"),
+        (
+            b"\xef\xbb\xbf{}",
+            "json_syntax",
+            "1:1: the text starts with a byte order mark (BOM), which JSON does not allow",
+        ),
+        (b'{"date": ' + b"9" * 5000 + b"}", "json_value", "a number has more than 4,300 digits"),
+    ],
+)
+def test_blank_line_bom_and_huge_integer_messages(line: bytes, code: str, message: str) -> None:
+    (error,) = RULES.check_json(line).errors
+    assert (error.code, error.message) == (code, message)
+    assert "set_int_max_str_digits" not in str(error)
+    _code, records = cli_stream([b"{}", line])
+    assert records[1]["line"] == 2 and records[1]["errors"][0]["message"] == message
