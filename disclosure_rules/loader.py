@@ -25,7 +25,7 @@ from typing import TypeVar
 
 import attrs
 
-from .ast import And, Expr, Value
+from .ast import And, Compare, Expr, Not, Or, Value
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
 from .grammar import ConditionSyntaxError, parse_condition
 from .model import (
@@ -519,6 +519,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
         "definition_cycle",
         lambda cycle: "definitions refer to each other in a cycle: " + " -> ".join(f"`{c}`" for c in cycle),
     )
+    _check_written_out_depth(definitions, rules, sink)
     for rule in rules.values():
         if (
             rule.kind == "permit"
@@ -560,6 +561,64 @@ def _effective(r: MappingReader, what: str, sink: DiagnosticSink) -> Effective |
     return Effective(start, end)
 
 
+MAX_WRITTEN_OUT_DEPTH = 150
+"""How deep a condition may nest once every definition it uses is written out in its place, as the compiler
+does (the bundled rules reach 8): a chain of hundreds of definitions, each using the one before, would
+otherwise exhaust Python's recursion when compiled or evaluated."""
+
+
+def _depth(node: Expr) -> int:
+    """How deep a condition's tree nests (definitions counted as leaves)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(current, Not):
+            stack.append((current.operand, level + 1))
+        elif isinstance(current, (And, Or)):
+            stack.extend((operand, level + 1) for operand in current.operands)
+        elif isinstance(current, Compare):
+            stack.extend(((current.left, level + 1), (current.right, level + 1)))
+    return deepest
+
+
+def _check_written_out_depth(
+    definitions: Mapping[str, Definition], rules: Mapping[str, Rule], sink: DiagnosticSink
+) -> None:
+    """Report each definition and rule whose condition, definitions written out, nests deeper than
+    :data:`MAX_WRITTEN_OUT_DEPTH`; the lowest such definition of a chain is reported, not each above it."""
+    uses = {name: sorted(references(d.condition) & definitions.keys()) for name, d in definitions.items()}
+    users: dict[str, list[str]] = {name: [] for name in definitions}
+    for name, used in uses.items():
+        for other in used:
+            users[other].append(name)
+    waiting = {name: len(used) for name, used in uses.items()}
+    ready = [name for name, count in waiting.items() if count == 0]
+    depth: dict[str, int] = {}
+    while ready:  # definitions in an order where each comes after those it uses (a cycle is reported apart)
+        name = ready.pop()
+        below = max((depth[other] for other in uses[name]), default=0)
+        depth[name] = _depth(definitions[name].condition) + below
+        if depth[name] > MAX_WRITTEN_OUT_DEPTH >= below:
+            sink.add("too_deep", _too_deep_message(f"the definition `{name}`", depth[name]), definitions[name].position)
+        for user in users[name]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    for rule in rules.values():
+        below = max((depth.get(other, 0) for other in references(rule.condition)), default=0)
+        total = _depth(rule.condition) + below
+        if total > MAX_WRITTEN_OUT_DEPTH >= below:
+            sink.add("too_deep", _too_deep_message(f"the rule `{rule.id}`", total), rule.position)
+
+
+def _too_deep_message(what: str, depth: int) -> str:
+    return (
+        f"{what} nests {depth} levels deep with the definitions it uses written out; "
+        f"the limit is {MAX_WRITTEN_OUT_DEPTH}"
+    )
+
+
 def _check_cycles(
     graph: Mapping[str, list[str]],
     positions: Mapping[str, Position],
@@ -567,24 +626,25 @@ def _check_cycles(
     code: str,
     message: Callable[[list[str]], str],
 ) -> None:
-    state: dict[str, int] = {}
+    # Depth-first, with an explicit stack: a chain of thousands of definitions must not exhaust recursion.
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
     reported: set[frozenset[str]] = set()
-
-    def visit(node: str, stack: list[str]) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt) :], nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        path, pending = [root], [iter(graph.get(root, ()))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
                     sink.add(code, message(cycle), positions.get(nxt))
             elif state.get(nxt) is None and nxt in graph:
-                visit(nxt, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node, [])
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(graph.get(nxt, ())))

@@ -339,7 +339,7 @@ def _reader_error(source: SourceText, exc: yaml.reader.ReaderError) -> Diagnosti
 
 MAX_DEPTH = 32
 """How deep collections may nest (the bundled files nest 7 deep)."""
-MAX_NODES = 50_000
+MAX_NODES = 20_000
 """How many values (scalars, lists and mappings) one file may hold (the bundled files hold at most 2,600)."""
 
 _StartEvent = (yaml.SequenceStartEvent, yaml.MappingStartEvent)

@@ -180,3 +180,50 @@ def test_blank_line_bom_and_huge_integer_messages(line: bytes, code: str, messag
     assert "set_int_max_str_digits" not in str(error)
     _code, records = cli_stream([b"{}", line])
     assert records[1]["line"] == 2 and records[1]["errors"][0]["message"] == message
+
+
+# -- flat records: a row is decided as the request its columns make ---------------------------------
+
+COLUMNS = {path.replace(".", "__"): path for path in [*RULES.vocabulary.fields, *RULES.vocabulary.facts, "chain"]}
+CHECKER = RULES.records(COLUMNS)
+
+
+def _row(request: Any, rnd: random.Random) -> Any:
+    """The row for a fuzzed request: each declared path's value in its column (a fact group that is not an
+    object, or a name not declared, stays as a column of its own, which the mapping does not name)."""
+    if not isinstance(request, dict):
+        return request
+    row: dict[str, Any] = {}
+    for key, value in request.items():
+        if key == "facts" and isinstance(value, dict):
+            for path, item in _facts(value, "facts"):
+                row[path.replace(".", "__")] = item
+        else:
+            row[key.replace(".", "__") if key in COLUMNS.values() else key] = value
+    if rnd.random() < 0.2:
+        row[rnd.choice(["signd_by", "facts__request__signd_by", "x"])] = None
+    return row
+
+
+def _facts(node: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in node.items():
+        path = f"{prefix}.{key}"
+        if isinstance(value, dict) and path not in COLUMNS.values():
+            out.extend(_facts(value, path))
+        else:
+            out.append((path, value))
+    return out
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False), st.integers(1, 6))
+def test_records_decide_a_row_as_its_request(rnd: random.Random, count: int) -> None:
+    rows = [_row(hostile.fuzz_request(RULES.vocabulary, rnd), rnd) for _ in range(count)]
+    expected = []
+    for row in rows:
+        request, errors = CHECKER.request(row)
+        want = RULES.invalid(errors) if errors else RULES.decide_uncached(request)
+        expected.append((want.decision, want.status, want.rule))
+    assert [(d.decision, d.status, d.rule) for d in map(CHECKER.check, rows)] == expected
+    assert [(d.decision, d.status, d.rule) for d in CHECKER.check_many(rows)] == expected

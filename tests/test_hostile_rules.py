@@ -18,7 +18,7 @@ import disclosure_rules
 from disclosure_rules import LoadError
 from disclosure_rules.cli import EXIT_RULES, main
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, ROOT, mini_request, write_rules
 
 AFTER_INJUNCTION = EXAMPLES / "irs-ice-address-request-after-injunction.json"
 
@@ -232,3 +232,31 @@ def test_flow_list_of_many_items_is_refused_quickly(tmp_path: Path, text: str) -
     finally:
         tracemalloc.stop()
     assert peak < 200 * 2**20
+
+
+def _definition_chain(count: int) -> str:
+    """A rule set whose definitions each use the one before, written last first."""
+    items = [
+        f"  d{i}:\n    label: d{i}\n    when: {'facts.consent' if i == 0 else f'd{i - 1} and not facts.order'}"
+        for i in reversed(range(count))
+    ]
+    return (
+        "ruleset: s\ntitle: T\nsource: S\ndefinitions:\n"
+        + "\n".join(items)
+        + f"\nrules:\n  - {{id: r1, title: R, kind: permit, citation: C, when: d{count - 1}, reason: Yes.}}\n"
+    )
+
+
+def test_load_a_chain_of_thousands_of_definitions_recursion_error(tmp_path: Path) -> None:
+    directory = write_rules(tmp_path / "rules", _definition_chain(3_000))
+    started = time.perf_counter()
+    (error,) = load_error(directory).diagnostics
+    assert time.perf_counter() - started < 5
+    assert error.code == "too_deep" and "the definition `d50` nests 151 levels deep" in error.message
+    assert error.position is not None
+
+
+def test_a_chain_within_the_limit_loads_and_decides(tmp_path: Path) -> None:
+    rules = disclosure_rules.load(write_rules(tmp_path / "rules", _definition_chain(49)))
+    assert rules.check(mini_request(facts={"consent": True, "order": False})).status == "permitted"
+    assert rules.check(mini_request(facts={})).status == "indeterminate"
