@@ -73,7 +73,7 @@ def loads_strict(text: str | bytes, where: str = "") -> Any:
             ) from None
     _refuse_what_the_parser_misnames(text, prefix)
     try:
-        return _DECODER.decode(text)
+        return _within_key_limit(_DECODER.decode(text))
     except json.JSONDecodeError as exc:
         raise JsonInputError(
             Diagnostic("json_syntax", f"{prefix}{exc.lineno}:{exc.colno}: {exc.msg.lower()}", path="$")
@@ -86,6 +86,28 @@ def loads_strict(text: str | bytes, where: str = "") -> Any:
         raise JsonInputError(Diagnostic("too_deep", "the JSON is nested too deeply", path="$")) from None
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
         raise JsonInputError(Diagnostic("json_value", f"{prefix}{_value_problem(exc)}", path="$")) from None
+
+
+MAX_REQUEST_KEYS = 10_000
+"""The most keys, in all its objects, that one request may have (a real one has a few dozen). Each key a
+vocabulary does not declare costs a search for the closest declared name, so a megabyte of unknown keys
+would otherwise take seconds to report."""
+
+
+def _within_key_limit(value: Any) -> Any:
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            if count > MAX_REQUEST_KEYS:
+                raise JsonInputError(
+                    Diagnostic("too_large", f"the request has more than {MAX_REQUEST_KEYS:,} keys", path="$")
+                )
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
 
 
 def _refuse_what_the_parser_misnames(text: str, prefix: str) -> None:

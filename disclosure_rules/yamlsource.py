@@ -492,7 +492,7 @@ class _Composer:
                     "bad_value",
                     f"`{_shown(event.value)}` is not a valid {what.get(kind, kind)}",
                     position,
-                    help="a date must be a real day written YYYY-MM-DD (months 01-12, years from 0001)"
+                    help="a date is a real day written YYYY-MM-DD; quote it to make it text"
                     if kind == "timestamp"
                     else "quote it to make it text",
                 ),

@@ -227,3 +227,14 @@ def test_records_decide_a_row_as_its_request(rnd: random.Random, count: int) -> 
         expected.append((want.decision, want.status, want.rule))
     assert [(d.decision, d.status, d.rule) for d in map(CHECKER.check, rows)] == expected
     assert [(d.decision, d.status, d.rule) for d in CHECKER.check_many(rows)] == expected
+
+
+def test_a_megabyte_of_unknown_keys_is_refused_quickly_not_searched_one_by_one() -> None:
+    import time
+
+    request = copy.deepcopy(PERMIT)
+    request["facts"].update({f"k{i}": 1 for i in range(60_000)})
+    started = time.perf_counter()
+    (error,) = RULES.check_json(json.dumps(request)).errors
+    assert time.perf_counter() - started < 0.5
+    assert (error.code, error.message) == ("too_large", "the request has more than 10,000 keys")
