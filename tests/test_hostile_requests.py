@@ -2,7 +2,8 @@
 an invalid request is never permitted, whatever was decided before it.
 
 The entry points: ``check`` (cached), ``check_many``, ``check_json``, ``records``, and the command line
-(one request, and a JSON Lines stream). Requests come from :mod:`tests.hostile`, near the examples.
+(one request, and JSON Lines streams from standard input and from a file: one record per line, in order,
+and the documented exit code). Requests come from :mod:`tests.hostile`, near the examples.
 """
 
 from __future__ import annotations
@@ -238,3 +239,22 @@ def test_a_megabyte_of_unknown_keys_is_refused_quickly_not_searched_one_by_one()
     (error,) = RULES.check_json(json.dumps(request)).errors
     assert time.perf_counter() - started < 0.5
     assert (error.code, error.message) == ("too_large", "the request has more than 10,000 keys")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.integers(1, 40))
+def test_json_lines_from_a_file_one_record_per_line_in_order_with_the_documented_exit(
+    rnd: random.Random, count: int
+) -> None:
+    """From a file decisions go out in batches, and as text: still one line per request, in order."""
+    import tempfile
+
+    lines = [hostile.json_line(hostile.fuzz_request(RULES.vocabulary, rnd), rnd) for _ in range(count)]
+    decisions = [strict(line) for line in lines]
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as f:
+        # The last line may lack its newline (unless it is empty: then there is no last line).
+        f.write(b"\n".join(lines) + (b"\n" if rnd.random() < 0.8 or not lines[-1] else b""))
+        f.flush()
+        code, out, _err = cli(["check", "--jsonl", f.name, "--format", "text"], b"")
+    assert out.splitlines() == [f"{d.decision}\t{d.status}\t{d.rule or '-'}" for d in decisions]
+    assert code == documented_exit(decisions)
