@@ -8,6 +8,12 @@ are booleans, only plain decimals are numbers, only ``YYYY-MM-DD`` is a date),
 rejects any tag outside the core schema, duplicate keys and aliases, and keeps
 each scalar's span so that an error inside a condition can point at the exact
 ``file:line:column``.
+
+Nothing in a file makes reading it raise anything but :class:`YamlError`, or
+take long: a file is refused before it is read if it is not a regular file or
+is too large, nodes are composed from the parser's events without recursion
+and within limits of depth and count, and a value its tag cannot construct (an
+impossible date, ``!!int x``) is an error where it is written.
 """
 
 from __future__ import annotations
