@@ -15,6 +15,13 @@ key, a value of the wrong kind that would compare equal to a valid one, as
 ``1 == True`` does), the key function returns ``None`` and the request takes
 the full path: validation, evaluation and explanation.
 
+The one rule that keeps an invalid request from meeting a valid one's key:
+every key of every object the function reads is matched against the declared
+names *before* its value is looked at, and a name that is not declared
+returns ``None`` whatever its value. Only then may a null stand for an
+absent value, as it does for validation. (A null under an undeclared name was
+once dropped first, and an invalid request got a valid one's cached permit.)
+
 For speed the key function is Python source generated from the *checked
 vocabulary* (names are validated identifiers and are embedded with ``repr``);
 no text from a request or a condition ever reaches it.
@@ -92,15 +99,21 @@ def plan_buckets(
         bounds: set[datetime.date] = set()
         for literal in date_literals.get(path, ()):
             bounds.add(literal)
-            bounds.add(literal + ONE_DAY)
+            bounds.add(_day_after(literal))
         if path == "date":
             for start, end in windows:
                 if start is not None:
                     bounds.add(start)
                 if end is not None:
-                    bounds.add(end + ONE_DAY)
+                    bounds.add(_day_after(end))
         plans[path] = DateBuckets(path, bounds)
     return plans
+
+
+def _day_after(day: datetime.date) -> datetime.date:
+    """The next day; the last day there is (9999-12-31) has none, and no date falls after it either, so it
+    is its own boundary."""
+    return day if day == datetime.date.max else day + ONE_DAY
 
 
 class _Source:
@@ -224,11 +237,13 @@ def _sparse_object(
     src.emit(indent, " = ".join(children.values()) + " = None")
     key, value = src.var("k"), src.var("x")
     src.emit(indent, f"for {key}, {value} in {obj}.items():")
-    src.emit(indent + 1, f"if {value} is None: continue")
+    # Every key is matched to a declared name before its value is looked at: a null is keyed as an absent
+    # fact only under a declared name (which validation also skips), never under one it refuses.
     for position, (name, child) in enumerate(tree.items()):
         src.emit(indent + 1, f"{'if' if position == 0 else 'elif'} {key} == {name!r}:")
         target = children[name]
         if isinstance(child, dict):
+            src.emit(indent + 2, f"if {value} is None: continue")
             src.emit(indent + 2, f"if {value}.__class__ is not dict: return None")
             inner = _sparse_object(src, child, value, indent + 2, buckets, index_of_values, counter)
             src.emit(indent + 2, f"{target} = ({', '.join(inner)},)")

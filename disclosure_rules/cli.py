@@ -12,8 +12,13 @@ Exit codes (also in ``docs/cli.md``):
 6     the rules load, but a clause of the law is unmapped or a condition part has no law (``validate``)
 7     the ledger could not be opened, read or written: nothing was printed as recorded that was not
 8     the ledger is not intact (``disclosure-rules ledger verify``)
+74    the output could not be written (a closed pipe, a full disk): not every decision was written
 70    an internal error (a bug: please report it)
 ====  =====================================================================
+
+Exit code 0 means that every request was read, decided, written and permitted. Output is UTF-8 whatever the
+locale, and valid JSON in JSON formats: a lone surrogate in a request (``"\\udcff"``) is written as its
+``\\u`` escape.
 """
 
 from __future__ import annotations
@@ -21,10 +26,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from . import docsgen, literate, testing
 from .checker import Rules, bundled_rules_path, load
@@ -44,6 +53,7 @@ from .ledger import (
     verify,
 )
 from .ledger.lines import read_line
+from .loader import rule_files
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
 from .render.text import render_text
@@ -60,6 +70,7 @@ EXIT_LAW_GAPS = 6
 EXIT_LEDGER = 7
 EXIT_LEDGER_BROKEN = 8
 EXIT_INTERNAL = 70
+EXIT_OUTPUT = 74
 
 RENDERED_CACHE_SIZE = 5_000
 LINE_CACHE_SIZE = 5_000
@@ -73,20 +84,101 @@ class UsageError(Exception):
     pass
 
 
+class OutputError(Exception):
+    """Standard output could not be written: the reader closed the pipe, or the disk is full."""
+
+
+class _ParserExit(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _utf8(text: str) -> bytes:
+    """The bytes written for ``text``: UTF-8, a lone surrogate (from a ``\\udcff`` escape in a request) as
+    its escape, which keeps JSON valid and never writes a byte that is not UTF-8."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+class Output:
+    """Standard output as the commands write it: text as UTF-8 (see :func:`_utf8`), through the byte layer
+    when there is one; any failure to write or flush becomes :class:`OutputError`."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.binary: IO[bytes] | None = getattr(stream, "buffer", None)
+        if self.binary is not None:
+            self._guard(stream.flush)  # whatever the text layer holds goes first
+
+    def write(self, text: str) -> None:
+        if self.binary is not None:
+            self._guard(self.binary.write, _utf8(text))
+        else:
+            self._guard(self.stream.write, text)
+
+    def write_encoded(self, data: bytes | str) -> None:
+        """Write text already encoded by :func:`_utf8` (when :attr:`binary` is set), or text."""
+        if isinstance(data, bytes):
+            assert self.binary is not None
+            self._guard(self.binary.write, data)
+        else:
+            self.write(data)
+
+    def flush(self) -> None:
+        self._guard((self.binary or self.stream).flush)
+
+    @staticmethod
+    def _guard(call: Callable[..., object], *args: Any) -> None:
+        try:
+            call(*args)
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            raise OutputError(getattr(exc, "strerror", None) or str(exc)) from None
+
+
+class Errors:
+    """Standard error: a message that cannot be written there is dropped (the exit code still tells)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on bad usage, which is this tool's code for "denied"; use 4."""
+    """argparse exits with 2 on bad usage, which is this tool's code for "denied"; use 4. Help and the
+    version go to the command's output, so that a closed pipe there is reported like any other."""
+
+    def __init__(self, *args: Any, output: Output | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.output = output
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message and self.output is not None and file in (None, sys.stdout):
+            self.output.write(message)
+        elif message:
+            super()._print_message(message, file)
 
-def _parser() -> _Parser:
-    parser = _Parser(prog="disclosure-rules", description="Decide whether a disclosure of data is lawful, and why.")
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _ParserExit(status)
+
+
+def _parser(output: Output | None = None) -> _Parser:
+    parser = _Parser(
+        prog="disclosure-rules", description="Decide whether a disclosure of data is lawful, and why.", output=output
+    )
     parser.add_argument("--version", action="version", version=f"disclosure-rules {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = commands.add_parser(
         "check",
+        output=output,
         help="decide one request, or a JSON Lines stream of requests",
         description="Decide one request (a JSON file, or - for stdin) or, with --jsonl, "
         "a JSON Lines stream of requests, one decision per line.",
@@ -112,6 +204,7 @@ def _parser() -> _Parser:
 
     test = commands.add_parser(
         "test",
+        output=output,
         help="run scenario tests (YAML) against the rules",
         description="Run scenario tests: each case gives a request and the decision the law requires. PATHS are "
         "scenario files or directories searched for them (default: the bundled rules' tests).",
@@ -128,6 +221,7 @@ def _parser() -> _Parser:
 
     docs = commands.add_parser(
         "docs",
+        output=output,
         help="write the rule documentation: Markdown pages and JSON schemas",
         description="Write Markdown pages for every rule set and rule, the vocabulary and the overview matrix, and "
         "the JSON schemas of the request and the decision, all generated from the rules (default: the bundled "
@@ -156,14 +250,31 @@ def main(
     stderr: IO[str] | None = None,
 ) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    err = Errors(stderr or sys.stderr)
     try:
-        args = _parser().parse_args(argv)
+        out = Output(stdout or sys.stdout)
+        code = _run(argv, stdin or sys.stdin.buffer, out, err)
+        out.flush()  # a write error held in a buffer (a full disk) shows here, not after the exit code is chosen
+        return code
+    except OutputError as exc:
+        err.write(f"disclosure-rules: error[io]: cannot write the output ({exc}); not every result was written\n")
+        if stdout is None:
+            _discard_stdout()
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        err.write(f"disclosure-rules: internal error: {type(exc).__name__}: {exc} (please report this)\n")
+        return EXIT_INTERNAL
+
+
+def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors) -> int:
+    try:
+        args = _parser(out).parse_args(argv)
         if args.command is None:
             raise UsageError("name a command, e.g. `disclosure-rules check request.json`")
         if args.command == "check":
-            return _check(args, stdin or sys.stdin.buffer, out, err)
+            return _check(args, stdin, out, err)
         if args.command == "test":
             return _test(args, out, err)
         if args.command == "docs":
@@ -173,6 +284,8 @@ def main(
         if args.command == "validate":
             return _validate(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
+    except _ParserExit as exc:  # --help or --version, written
+        return exc.status
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
         return EXIT_USAGE
@@ -187,13 +300,17 @@ def main(
     except LedgerError as exc:
         err.write(f"disclosure-rules: ledger error: {exc}\n")
         return EXIT_LEDGER
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_PERMIT
-    except Exception as exc:
-        err.write(f"disclosure-rules: internal error: {type(exc).__name__}: {exc} (please report this)\n")
-        return EXIT_INTERNAL
+
+
+def _discard_stdout() -> None:
+    """Point the process's standard output at /dev/null: what is still buffered for the closed pipe would
+    otherwise fail again when Python exits, with a traceback and exit code 120."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _load(args: argparse.Namespace) -> Rules:
@@ -201,7 +318,10 @@ def _load(args: argparse.Namespace) -> Rules:
 
 
 def _is_rule_directory(directory: Path) -> bool:
-    return any(testing.declares(path, "vocabulary") for path in directory.glob("*.yaml"))
+    try:
+        return any(testing.declares(path, "vocabulary") for path in rule_files(directory))
+    except OSError:
+        return False
 
 
 def _rule_directory_of(paths: Sequence[str]) -> Path | None:
@@ -214,7 +334,7 @@ def _rule_directory_of(paths: Sequence[str]) -> Path | None:
     return None
 
 
-def _test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+def _test(args: argparse.Namespace, out: Output, err: Errors) -> int:
     paths = args.paths or [str(bundled_rules_path() / "tests")]
     rules_dir = args.rules or _rule_directory_of(paths)
     rules = load(rules_dir) if rules_dir else load()
@@ -237,7 +357,7 @@ def _test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_PERMIT if all(r.passed for r in results) else EXIT_TEST_FAILED
 
 
-def _docs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+def _docs(args: argparse.Namespace, out: Output, err: Errors) -> int:
     day = parse_date(args.date) if args.date is not None else None
     if args.date is not None and day is None:
         raise UsageError(f"`--date` must be a date written YYYY-MM-DD, not `{args.date}`")
@@ -265,7 +385,7 @@ def _exit_code(decision: Decision) -> int:
     return EXIT_PERMIT if decision.decision == "permit" else EXIT_DENY
 
 
-def _check(args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str]) -> int:
+def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors) -> int:
     if args.jsonl and args.request:
         raise UsageError("give either a request file or --jsonl, not both")
     if not args.jsonl and not args.request:
@@ -298,7 +418,7 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: IO[str], err: IO[str
     return _emit_single(decision, fmt, args.trace, out, err, name)
 
 
-def _records(rules: Rules, path: str, err: IO[str]) -> RecordChecker | None:
+def _records(rules: Rules, path: str, err: Errors) -> RecordChecker | None:
     """The checker of flat records for the column mapping in ``path``; None, the problems written, if bad."""
     try:
         with open(path, "rb") as f:
@@ -324,7 +444,7 @@ def _row_reader(rules: Rules, records: RecordChecker) -> Callable[[bytes], Decis
     return check_row
 
 
-def _emit_single(decision: Decision, fmt: str, trace: bool, out: IO[str], err: IO[str], name: str) -> int:
+def _emit_single(decision: Decision, fmt: str, trace: bool, out: Output, err: Errors, name: str) -> int:
     if decision.status == "error":
         for error in decision.errors:
             err.write(f"{name}: {error}\n")
@@ -357,7 +477,8 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
                     break
             yield None
             continue
-        yield line
+        # Without its newline: a line cut short inside a string is "unterminated", not "a control character".
+        yield line[:-1] if line.endswith(b"\n") else line
 
 
 def _check_stream(
@@ -365,33 +486,53 @@ def _check_stream(
     check_line: Callable[[bytes], Decision],
     args: argparse.Namespace,
     stdin: IO[bytes],
-    out: IO[str],
-    err: IO[str],
+    out: Output,
+    err: Errors,
     recorder: LineRecorder | None = None,
 ) -> int:
-    fmt = args.format or "json"
     name = "<stdin>" if args.jsonl == "-" else args.jsonl
     try:
         stream: IO[bytes] = stdin if args.jsonl == "-" else open(args.jsonl, "rb")  # noqa: SIM115
     except OSError as exc:
         err.write(f"{name}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
         return EXIT_BAD_INPUT
+    try:
+        return _decide_stream(rules, check_line, args, stream, stream is not stdin, name, out, err, recorder)
+    finally:
+        if stream is not stdin:
+            stream.close()
+
+
+def _decide_stream(
+    rules: Rules,
+    check_line: Callable[[bytes], Decision],
+    args: argparse.Namespace,
+    stream: IO[bytes],
+    from_file: bool,
+    name: str,
+    out: Output,
+    err: Errors,
+    recorder: LineRecorder | None = None,
+) -> int:
+    """One record per line of ``stream``, in order; the exit code of the whole (see the module docstring).
+
+    With a ledger (``recorder``), each batch is committed to it before it is written, and nothing that was
+    not recorded is ever written: a ledger error propagates before the batch is printed."""
+    fmt = args.format or "json"
     bad = denied = 0
     # Lines go out as bytes when the output has a byte layer: at a million lines, encoding each line
     # again through the text layer costs more than deciding it. One rendered line per distinct decision:
     # decision objects are shared per case, so the cache holds a few entries, not one per line.
-    binary: IO[bytes] | None = getattr(out, "buffer", None)
-    if binary is not None:
-        out.flush()
-    write: Callable[[Any], object] = binary.write if binary is not None else out.write
+    encode: Callable[[str], bytes | str] = _utf8 if out.binary is not None else str
     pending: list[Any] = []
-    batch = (LEDGER_BATCH_LINES if recorder else OUTPUT_BATCH_LINES) if stream is not stdin else 1
-    joiner: bytes | str = b"" if binary is not None else ""
+    batch = (LEDGER_BATCH_LINES if recorder else OUTPUT_BATCH_LINES) if from_file else 1
+    joiner: bytes | str = b"" if out.binary is not None else ""
     rendered: dict[int, tuple[Decision, bytes | str]] = {}
     # A batch repeats the same request lines (the same request on another day is often the same line),
     # and the same bytes always parse to the same request and get the same decision: decide each
     # distinct line once. Bounded, and only short lines, so memory stays flat.
     by_line: dict[bytes, Decision] = {}
+    number = 0
     try:
         for number, line in enumerate(_lines(stream, MAX_REQUEST_BYTES), start=1):
             if line is None:
@@ -400,8 +541,6 @@ def _check_stream(
                 )
             elif (known := by_line.get(line)) is not None:
                 decision = known
-            elif len(line) < 3 and not line.strip():
-                decision = rules.invalid([Diagnostic("empty_line", "the line is empty", path="$")])
             else:
                 decision = check_line(line)
                 if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
@@ -414,8 +553,7 @@ def _check_stream(
                 bad += 1
                 for error in decision.errors:
                     err.write(f"{name}:{number}: {error}\n")
-                text = _error_line(decision, number, fmt, args.trace)
-                pending.append(text.encode() if binary is not None else text)
+                pending.append(encode(_error_line(decision, number, fmt, args.trace)))
             else:
                 if decision.decision != "permit":
                     denied += 1
@@ -423,33 +561,32 @@ def _check_stream(
                 if entry is None:
                     if len(rendered) >= RENDERED_CACHE_SIZE:
                         rendered.clear()
-                    text = (
-                        render_json(decision, trace=args.trace, indent=None) + "\n"
-                        if fmt == "json"
-                        else f"{decision.decision}\t{decision.status}\t{decision.rule or '-'}\n"
-                    )
-                    entry = rendered[id(decision)] = (decision, text.encode() if binary is not None else text)
+                    entry = rendered[id(decision)] = (decision, encode(_record_line(decision, fmt, args.trace)))
                 pending.append(entry[1])
             if len(pending) >= batch:
                 if recorder is not None:
                     recorder.commit()  # recorded before printed
-                write(joiner.join(pending))
+                out.write_encoded(joiner.join(pending))
                 pending.clear()
-        if recorder is not None and pending:
+    except OSError as exc:  # reading the requests failed part way: what was decided is written, then said
+        if recorder is not None:
             recorder.commit()
-            write(joiner.join(pending))
-            pending.clear()
-    finally:
-        # With a ledger, lines left here were never recorded (the ledger failed): they must not be printed.
-        if pending and recorder is None:
-            write(joiner.join(pending))
-        if stream is not stdin:
-            stream.close()
-        if binary is not None:
-            binary.flush()
+        out.write_encoded(joiner.join(pending))
+        err.write(f"{name}:{number + 1}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT
+    if recorder is not None:
+        recorder.commit()
+    out.write_encoded(joiner.join(pending))
+    out.flush()
     if bad:
         return EXIT_BAD_INPUT
     return EXIT_DENY if denied else EXIT_PERMIT
+
+
+def _record_line(decision: Decision, fmt: str, trace: bool) -> str:
+    if fmt == "json":
+        return render_json(decision, trace=trace, indent=None) + "\n"
+    return f"{decision.decision}\t{decision.status}\t{decision.rule or '-'}\n"
 
 
 def _error_line(decision: Decision, number: int, fmt: str, trace: bool) -> str:
@@ -505,8 +642,8 @@ def _check_recorded(
     check_object: Callable[[object], Decision],
     args: argparse.Namespace,
     stdin: IO[bytes],
-    out: IO[str],
-    err: IO[str],
+    out: Output,
+    err: Errors,
 ) -> int:
     """`check --ledger`: every decision is committed to the ledger before it is printed."""
     if not args.ledger:
@@ -528,8 +665,8 @@ def _check_one_recorded(
     ledger: Ledger,
     args: argparse.Namespace,
     stdin: IO[bytes],
-    out: IO[str],
-    err: IO[str],
+    out: Output,
+    err: Errors,
 ) -> int:
     name = "<stdin>" if args.request == "-" else args.request
     try:
@@ -549,7 +686,7 @@ def _check_one_recorded(
     return _emit_single(decision, args.format or "text", args.trace, out, err, name)
 
 
-def _ledger_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+def _ledger_command(args: argparse.Namespace, out: Output, err: Errors) -> int:
     if args.ledger_command is None:
         raise UsageError("name an action: `disclosure-rules ledger verify LEDGER` or `ledger report LEDGER ...`")
     if args.ledger_command == "verify":
@@ -566,7 +703,7 @@ def _anchor(text: str | None) -> tuple[int, str] | None:
     return int(seq), digest.lower()
 
 
-def _ledger_verify(args: argparse.Namespace, out: IO[str]) -> int:
+def _ledger_verify(args: argparse.Namespace, out: Output) -> int:
     anchor = _anchor(args.anchor)
     with contextlib.closing(open_ledger(args.ledger, readonly=True)) as ledger:
         result = verify(ledger, anchor=anchor)
@@ -595,7 +732,7 @@ def _ledger_verify(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_PERMIT if problem is None else EXIT_LEDGER_BROKEN
 
 
-def _ledger_report(args: argparse.Namespace, out: IO[str]) -> int:
+def _ledger_report(args: argparse.Namespace, out: Output) -> int:
     for option in ("since", "until"):
         value = getattr(args, option)
         if value is not None and (args.subject is not None or parse_date(value) is None):
@@ -626,7 +763,7 @@ def _add_validate(commands: Any) -> None:
     validate.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="a rule directory")
 
 
-def _validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+def _validate(args: argparse.Namespace, out: Output, err: Errors) -> int:
     rules = load(args.rules_dir) if args.rules_dir else load()
     findings = literate.check(rules.book)
     for finding in findings:

@@ -9,6 +9,7 @@ the standard parser raise other exceptions, become errors too.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from .diagnostics import Diagnostic
@@ -70,8 +71,9 @@ def loads_strict(text: str | bytes, where: str = "") -> Any:
             raise JsonInputError(
                 Diagnostic("encoding", f"{prefix}the input is not UTF-8 (byte {exc.start})", path="$")
             ) from None
+    _refuse_what_the_parser_misnames(text, prefix)
     try:
-        return _DECODER.decode(text)
+        return _within_key_limit(_DECODER.decode(text))
     except json.JSONDecodeError as exc:
         raise JsonInputError(
             Diagnostic("json_syntax", f"{prefix}{exc.lineno}:{exc.colno}: {exc.msg.lower()}", path="$")
@@ -83,4 +85,49 @@ def loads_strict(text: str | bytes, where: str = "") -> Any:
     except RecursionError:
         raise JsonInputError(Diagnostic("too_deep", "the JSON is nested too deeply", path="$")) from None
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
-        raise JsonInputError(Diagnostic("json_value", f"{prefix}{str(exc).lower()}", path="$")) from None
+        raise JsonInputError(Diagnostic("json_value", f"{prefix}{_value_problem(exc)}", path="$")) from None
+
+
+MAX_REQUEST_KEYS = 10_000
+"""The most keys, in all its objects, that one request may have (a real one has a few dozen). Each key a
+vocabulary does not declare costs a search for the closest declared name, so a megabyte of unknown keys
+would otherwise take seconds to report."""
+
+
+def _within_key_limit(value: Any) -> Any:
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            if count > MAX_REQUEST_KEYS:
+                raise JsonInputError(
+                    Diagnostic("too_large", f"the request has more than {MAX_REQUEST_KEYS:,} keys", path="$")
+                )
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+def _refuse_what_the_parser_misnames(text: str, prefix: str) -> None:
+    """Blank input and a byte order mark, which the parser reports as "expecting value" at 1:1."""
+    if not text.strip(" \t\r\n"):
+        raise JsonInputError(Diagnostic("empty", "the request is empty (nothing but white space)", path="$"))
+    if text.startswith("\ufeff"):
+        raise JsonInputError(
+            Diagnostic(
+                "json_syntax",
+                f"{prefix}1:1: the text starts with a byte order mark (BOM), which JSON does not allow",
+                path="$",
+                help="save it as UTF-8 without a BOM",
+            )
+        )
+
+
+def _value_problem(exc: ValueError) -> str:
+    """The parser's complaint about a value, in this project's words (not advice to call a Python function)."""
+    text = str(exc)
+    if "int_max_str_digits" in text or "integer string conversion" in text:
+        return f"a number has more than {sys.get_int_max_str_digits():,} digits"
+    return text.lower()

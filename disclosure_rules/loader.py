@@ -1,26 +1,31 @@
 """Load a rule directory: YAML files in, a checked :class:`~disclosure_rules.model.Rulebook` out.
 
-A rule directory holds ``*.yaml`` files (not its subdirectories): one or more
-vocabulary files (top-level key ``vocabulary``) and rule-set files (top-level key
-``ruleset``). Loading parses every file, builds the vocabulary, parses and
-type-checks every condition, and then checks the whole: unique ids and names,
-``exception_to`` targets that exist, no cycle of exceptions or of definitions,
-templates that quote known paths. Every problem found is collected with its
+A rule file is every entry of the rule directory (not of its subdirectories)
+whose name ends in ``.yaml`` or ``.yml``, in any case, and does not start with a
+dot; each must be a readable regular file. They are one or more vocabulary files
+(top-level key ``vocabulary``) and rule-set files (top-level key ``ruleset``).
+Loading parses every file, builds the vocabulary, parses and type-checks every
+condition, and then checks the whole: unique ids and names, ``exception_to``
+targets that exist, no cycle of exceptions or of definitions, templates that
+quote known paths. Every problem found is collected with its
 ``file:line:column``; if there is any, :class:`~disclosure_rules.diagnostics.LoadError`
-is raised and nothing is returned, so a rule set that does not load is never half-used.
+is raised and nothing is returned, so a rule set that does not load is never
+half-used (a court order skipped because its file was a dangling link would
+turn a denial into a permit).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path as FilePath
 from typing import TypeVar
 
 import attrs
 
-from .ast import And, Expr, Value
+from .ast import And, Compare, Expr, Not, Or, Value
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
 from .grammar import ConditionSyntaxError, parse_condition
 from .literate import unit_texts
@@ -41,7 +46,18 @@ from .unparse import unparse
 from .vocabloader import NAME_PATTERN, VocabularyBuilder, template_or_report
 from .vocabulary import Vocabulary
 from .yamlreader import DiagnosticSink, MappingReader, entries
-from .yamlsource import YamlError, YMap, YNode, YScalar, YSeq, parse_yaml
+from .yamlsource import (
+    RULE_FILE_SUFFIXES,
+    YamlError,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    decode_source,
+    is_yaml_name,
+    parse_yaml,
+    read_source,
+)
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()\-]*$")
 
@@ -196,7 +212,9 @@ def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
 
 
 def rule_files(directory: FilePath) -> list[FilePath]:
-    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    """Every entry of ``directory`` named like a rule file, whatever it is: one that is not a readable
+    regular file is reported when read, never skipped."""
+    return sorted(p for p in directory.iterdir() if is_yaml_name(p))
 
 
 def load_rulebook(directory: str | FilePath) -> Rulebook:
@@ -205,26 +223,22 @@ def load_rulebook(directory: str | FilePath) -> Rulebook:
     sink = DiagnosticSink()
     if not root.is_dir():
         raise LoadError([Diagnostic("no_rules", f"`{root}` is not a directory of rule files")])
-    files = rule_files(root)
+    try:
+        files = rule_files(root)
+    except OSError as exc:
+        raise LoadError([Diagnostic("no_rules", f"cannot list the rule directory `{root}`: {exc.strerror}")]) from None
     if not files:
-        raise LoadError([Diagnostic("no_rules", f"`{root}` holds no `*.yaml` rule files")])
+        names = " or ".join(f"`*{suffix}`" for suffix in RULE_FILE_SUFFIXES)
+        raise LoadError([Diagnostic("no_rules", f"`{root}` holds no {names} rule files")])
     digest = hashlib.sha256()
     vocab_builder = VocabularyBuilder(sink)
     builders: list[_RuleSetBuilder] = []
     for path in files:
         name = str(path)
         try:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            sink.add("encoding", f"the file is not UTF-8 ({exc.reason} at byte {exc.start})", Position(name, 1, 1))
-            continue
-        except OSError as exc:
-            sink.add("io", f"cannot read the file: {exc.strerror}", Position(name, 1, 1))
-            continue
-        digest.update(path.name.encode() + b"\0" + raw + b"\0")
-        try:
-            node = parse_yaml(name, text)
+            raw = read_source(path)
+            digest.update(path.name.encode() + b"\0" + raw + b"\0")
+            node = parse_yaml(name, decode_source(path, raw))
         except YamlError as exc:
             sink.items.append(exc.diagnostic)
             continue
@@ -242,7 +256,9 @@ def load_rulebook(directory: str | FilePath) -> Rulebook:
                 help="start it with `vocabulary: <name>` or `ruleset: <name>`",
             )
     vocabulary = vocab_builder.finish()
-    if vocabulary is None:
+    # Only when every file was read and none is a vocabulary: a file that did not parse, or that is not
+    # recognised, may be the vocabulary, and its own error says where.
+    if vocabulary is None and not sink.items:
         sink.add(
             "no_vocabulary",
             f"`{root}` holds no vocabulary file",
@@ -256,6 +272,19 @@ def load_rulebook(directory: str | FilePath) -> Rulebook:
     if sink.items:
         raise LoadError(sink.items)
     return book
+
+
+_SPLIT_HELP = "split it into named definitions"
+
+
+def _unparsable(exc: Exception) -> str:
+    """Why a condition could not be read, where the parser gave up with an exception of Python's own: a
+    chain of hundreds of `not`s is too deep for it, an integer of thousands of digits too long."""
+    if isinstance(exc, RecursionError):
+        return "the condition nests too deeply to be read"
+    if "integer string conversion" in str(exc):
+        return f"a number has more than {sys.get_int_max_str_digits():,} digits"
+    return f"the condition cannot be read ({exc})"
 
 
 def _first_position(what: Mapping[str, Position], key: str) -> str:
@@ -287,11 +316,16 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
         for text, scalar in parts:
             try:
                 parsed = parse_condition(text)
+                tree, issues = check_condition(parsed, vocabulary, definition_names)
             except ConditionSyntaxError as exc:
                 sink.add("condition_syntax", f"in {what}: {exc.message}", scalar.position_at(exc.offset), help=exc.help)
                 ok = False
                 continue
-            tree, issues = check_condition(parsed, vocabulary, definition_names)
+            except (RecursionError, ValueError, OverflowError) as exc:
+                help = _SPLIT_HELP if isinstance(exc, RecursionError) else None
+                sink.add("condition_syntax", f"in {what}: {_unparsable(exc)}", scalar.position, help=help)
+                ok = False
+                continue
             for issue in issues:
                 sink.add(issue.code, f"in {what}: {issue.message}", scalar.position_at(issue.span[0]), help=issue.help)
             ok = ok and not issues
@@ -566,6 +600,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
         "definition_cycle",
         lambda cycle: "definitions refer to each other in a cycle: " + " -> ".join(f"`{c}`" for c in cycle),
     )
+    _check_written_out_depth(definitions, rules, sink)
     for rule in rules.values():
         if (
             rule.kind == "permit"
@@ -607,6 +642,64 @@ def _effective(r: MappingReader, what: str, sink: DiagnosticSink) -> Effective |
     return Effective(start, end)
 
 
+MAX_WRITTEN_OUT_DEPTH = 150
+"""How deep a condition may nest once every definition it uses is written out in its place, as the compiler
+does (the bundled rules reach 8): a chain of hundreds of definitions, each using the one before, would
+otherwise exhaust Python's recursion when compiled or evaluated."""
+
+
+def _depth(node: Expr) -> int:
+    """How deep a condition's tree nests (definitions counted as leaves)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(current, Not):
+            stack.append((current.operand, level + 1))
+        elif isinstance(current, (And, Or)):
+            stack.extend((operand, level + 1) for operand in current.operands)
+        elif isinstance(current, Compare):
+            stack.extend(((current.left, level + 1), (current.right, level + 1)))
+    return deepest
+
+
+def _check_written_out_depth(
+    definitions: Mapping[str, Definition], rules: Mapping[str, Rule], sink: DiagnosticSink
+) -> None:
+    """Report each definition and rule whose condition, definitions written out, nests deeper than
+    :data:`MAX_WRITTEN_OUT_DEPTH`; the lowest such definition of a chain is reported, not each above it."""
+    uses = {name: sorted(references(d.condition) & definitions.keys()) for name, d in definitions.items()}
+    users: dict[str, list[str]] = {name: [] for name in definitions}
+    for name, used in uses.items():
+        for other in used:
+            users[other].append(name)
+    waiting = {name: len(used) for name, used in uses.items()}
+    ready = [name for name, count in waiting.items() if count == 0]
+    depth: dict[str, int] = {}
+    while ready:  # definitions in an order where each comes after those it uses (a cycle is reported apart)
+        name = ready.pop()
+        below = max((depth[other] for other in uses[name]), default=0)
+        depth[name] = _depth(definitions[name].condition) + below
+        if depth[name] > MAX_WRITTEN_OUT_DEPTH >= below:
+            sink.add("too_deep", _too_deep_message(f"the definition `{name}`", depth[name]), definitions[name].position)
+        for user in users[name]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    for rule in rules.values():
+        below = max((depth.get(other, 0) for other in references(rule.condition)), default=0)
+        total = _depth(rule.condition) + below
+        if total > MAX_WRITTEN_OUT_DEPTH >= below:
+            sink.add("too_deep", _too_deep_message(f"the rule `{rule.id}`", total), rule.position)
+
+
+def _too_deep_message(what: str, depth: int) -> str:
+    return (
+        f"{what} nests {depth} levels deep with the definitions it uses written out; "
+        f"the limit is {MAX_WRITTEN_OUT_DEPTH}"
+    )
+
+
 def _check_cycles(
     graph: Mapping[str, list[str]],
     positions: Mapping[str, Position],
@@ -614,27 +707,28 @@ def _check_cycles(
     code: str,
     message: Callable[[list[str]], str],
 ) -> None:
-    state: dict[str, int] = {}
+    # Depth-first, with an explicit stack: a chain of thousands of definitions must not exhaust recursion.
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
     reported: set[frozenset[str]] = set()
-
-    def visit(node: str, stack: list[str]) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt) :], nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        path, pending = [root], [iter(graph.get(root, ()))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
                     sink.add(code, message(cycle), positions.get(nxt))
             elif state.get(nxt) is None and nxt in graph:
-                visit(nxt, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node, [])
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(graph.get(nxt, ())))
 
 
 def _grants(r: MappingReader, kind: str | None, vocabulary: Vocabulary, what: str, sink: DiagnosticSink) -> str | None:

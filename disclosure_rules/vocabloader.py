@@ -36,10 +36,12 @@ class VocabularyBuilder:
         self.pending_slots: list[tuple[str, YScalar, YMap, str, dict[str, Slot]]] = []
         self.pending_groups: list[tuple[str, YScalar, YMap]] = []
         self.seen_any = False
+        self.position: Position | None = None
         self.disclosure: YScalar | None = None
 
     def add_file(self, root: YMap) -> None:
         self.seen_any = True
+        self.position = self.position or root.position
         r = MappingReader(root, "a vocabulary", self.sink)
         r.only("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
         name = r.text("vocabulary", required=True)
@@ -146,7 +148,7 @@ class VocabularyBuilder:
             self.sink.add(
                 "missing_key",
                 "the vocabulary must declare a field `date` of type `date`",
-                None,
+                self.position,
                 help="rules' effective windows are read against it",
             )
         projections = {
