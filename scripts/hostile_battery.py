@@ -13,7 +13,8 @@ streams       JSON Lines streams of those lines through the command line (in pro
               one record per line, in order, each the decision of its line; the documented exit code
 soundness     three-valued logic: a permit (or a prohibition) with a fact unknown stays one for every value
 mutations     rule directories with one file mutated: each loads or fails with a LoadError whose every error
-              is positioned, within 1 s (every 50th under tracemalloc, within 200 MB); no YAML payload runs
+              is positioned, within 1 s of processor time (every 50th under tracemalloc, within 200 MB);
+              no YAML payload runs
 threads       8 threads share one ``Rules`` (with a small cache) and decide as one thread does
 """
 
@@ -166,7 +167,7 @@ def run_mutations(count: int, rnd: random.Random, tally: Tally) -> None:
             tally.tried += 1
             if measure:
                 tracemalloc.start()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 rules = disclosure_rules.load(directory)
                 for seed in hostile.SEEDS:
@@ -182,12 +183,17 @@ def run_mutations(count: int, rnd: random.Random, tally: Tally) -> None:
                     tally.fail(f"unpositioned error mutating {name}: {loose[0]}")
             except Exception as exc:
                 tally.fail(f"{type(exc).__name__}: {exc} mutating {name}: {(directory / name).read_bytes()[:300]!r}")
-            elapsed = time.perf_counter() - started
+            # The limit is on processor time: on a shared machine a niced run waits for the processor, and
+            # that wait is not the load's. Ten seconds of waiting still fails (a load that blocks).
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             peak = tracemalloc.get_traced_memory()[1] if measure else 0
             if measure:
                 tracemalloc.stop()
-            if elapsed > (4.0 if measure else 1.0):
-                tally.fail(f"{elapsed:.2f} s mutating {name}")
+            tally.outcomes["slowest load, ms of processor time"] = max(
+                tally.outcomes["slowest load, ms of processor time"], round(cpu * 1000)
+            )
+            if cpu > (4.0 if measure else 1.0) or elapsed > 10:
+                tally.fail(f"{cpu:.2f} s of processor time ({elapsed:.2f} s) mutating {name}")
             if peak > 200 * 2**20:
                 tally.fail(f"{peak / 2**20:.0f} MB mutating {name}")
             if Path(hostile.PWNED).exists():

@@ -235,9 +235,9 @@ def test_a_megabyte_of_unknown_keys_is_refused_quickly_not_searched_one_by_one()
 
     request = copy.deepcopy(PERMIT)
     request["facts"].update({f"k{i}": 1 for i in range(60_000)})
-    started = time.perf_counter()
+    started = time.process_time()
     (error,) = RULES.check_json(json.dumps(request)).errors
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert (error.code, error.message) == ("too_large", "the request has more than 10,000 keys")
 
 

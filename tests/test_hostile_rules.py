@@ -219,9 +219,9 @@ def test_scenario_file_with_an_impossible_date_exits_1_not_70(tmp_path: Path, ba
 def test_flow_list_of_many_items_is_refused_quickly(tmp_path: Path, text: str) -> None:
     directory = bundled_copy(tmp_path)
     (directory / "big.yaml").write_text(text)
-    started = time.perf_counter()
+    started = time.process_time()
     errors = load_error(directory).diagnostics
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert all(e.position is not None for e in errors)
     if "\nruleset: 1" not in text:
         return  # memory is measured (slowly, under tracemalloc) for the case that took 2.1 GB
@@ -249,9 +249,9 @@ def _definition_chain(count: int) -> str:
 
 def test_load_a_chain_of_thousands_of_definitions_recursion_error(tmp_path: Path) -> None:
     directory = write_rules(tmp_path / "rules", _definition_chain(3_000))
-    started = time.perf_counter()
+    started = time.process_time()
     (error,) = load_error(directory).diagnostics
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert error.code == "too_deep" and "the definition `d50` nests 151 levels deep" in error.message
     assert error.position is not None
 
