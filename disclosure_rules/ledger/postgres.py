@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .store import SCHEMA_VERSION_KEY, LedgerError, LedgerFormatError, migrations
+from .store import SCHEMA_VERSION_KEY, LedgerError, check_schema_version, migrations
 
 MIGRATION_LOCK = 0x6C656467  # "ledg": the advisory lock key that serializes migrations
 _PLACEHOLDER = re.compile(r"\?")
@@ -68,14 +68,7 @@ class PostgresStore:
             raise self._error("cannot read the ledger", exc) from None
 
     def _check_version(self, version: int) -> None:
-        latest = len(migrations("postgres"))
-        if version == 0:
-            raise LedgerFormatError(f"{self.name}: this database holds no disclosure-rules ledger")
-        if version > latest:
-            raise LedgerFormatError(
-                f"{self.name}: the ledger has schema version {version}; this disclosure-rules knows up to "
-                f"{latest}: upgrade disclosure-rules to use it"
-            )
+        check_schema_version(self.name, "postgres", version, "this database holds no disclosure-rules ledger")
 
     def _migrate(self) -> None:
         try:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .store import SCHEMA_VERSION_KEY, LedgerError, LedgerFormatError, migrations
+from .store import SCHEMA_VERSION_KEY, LedgerError, LedgerFormatError, check_schema_version, migrations
 
 BUSY_TIMEOUT_SECONDS = 120.0
 """How long a writer waits for another writer's transaction: a batch takes milliseconds, a migration less."""
@@ -66,14 +66,7 @@ class SqliteStore:
             raise self._error("cannot read the ledger", exc) from None
 
     def _check_version(self, version: int) -> None:
-        latest = len(migrations("sqlite"))
-        if version == 0:
-            raise LedgerFormatError(f"{self.name}: this is not a disclosure-rules ledger (it is empty)")
-        if version > latest:
-            raise LedgerFormatError(
-                f"{self.name}: the ledger has schema version {version}; this disclosure-rules knows up to "
-                f"{latest}: upgrade disclosure-rules to use it"
-            )
+        check_schema_version(self.name, "sqlite", version, "this is not a disclosure-rules ledger (it is empty)")
 
     def _migrate(self) -> None:
         try:

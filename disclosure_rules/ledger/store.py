@@ -46,6 +46,18 @@ def latest_schema_version(backend: str) -> int:
     return len(migrations(backend))
 
 
+def check_schema_version(name: str, backend: str, version: int, empty: str) -> None:
+    """Refuse a database that holds no ledger (``empty`` says how), or one a newer version wrote."""
+    latest = len(migrations(backend))
+    if version == 0:
+        raise LedgerFormatError(f"{name}: {empty}")
+    if version > latest:
+        raise LedgerFormatError(
+            f"{name}: the ledger has schema version {version}; this disclosure-rules knows up to "
+            f"{latest}: upgrade disclosure-rules to use it"
+        )
+
+
 def _statements(script: str) -> list[str]:
     # The migration files hold no `;` inside literals, so a statement ends at each `;`.
     lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
