@@ -14,10 +14,14 @@ decision. Invalid requests are never cached.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import importlib.resources
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from .cases import build_key_function, plan_buckets
 from .compiler import CompiledRulebook, compile_rulebook
@@ -26,11 +30,13 @@ from .diagnostics import Diagnostic, LoadError
 from .evaluator import decide
 from .explain import Explainer
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict, loads_trusting_keys
-from .loader import load_rulebook
+from .loader import load_rulebook, rule_files
 from .model import Rulebook, RulebookInfo
 from .records import RecordChecker
 from .request import RequestReader
+from .version import __version__
 from .vocabulary import Vocabulary
+from .yamlsource import YamlError, read_source
 
 CACHE_BYTES = 64 * 2**20
 """About how much memory the case cache may take, by default."""
@@ -76,6 +82,8 @@ class Rules:
         self._explainer = Explainer(self.compiled, self._describe_date)
         self._cache: dict[Any, Decision] = {}
         self._cache_size = default_cache_size(book) if cache_size is None else max(0, cache_size)
+        # What a pickle carries (see __reduce__): set by load(); a Rules built from a Rulebook has no files.
+        self._origin: _Origin | None = None
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -190,6 +198,20 @@ class Rules:
         """The decision for input that could not be read at all (e.g. malformed JSON): deny, status ``error``."""
         return self._explainer.error(errors)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by rule-set content, so that a worker process or another machine (Dask, ``--jobs``) rebuilds
+        the same rules without the original directory: the bundled rules as their content hash (the worker's
+        bundled rules must be the same), any other directory as its files' bytes. Unpickling checks the
+        content hash, and a worker loads the same content once however many times it is unpickled."""
+        origin = self._origin
+        if origin is None:
+            raise TypeError("only rules made by disclosure_rules.load() can be pickled (their files are known)")
+        return (_unpickle_rules, (origin.files, self.info.hash, __version__, self._cache_size))
+
+    def __dask_tokenize__(self) -> tuple[str, str, int]:
+        """Dask names tasks by their arguments: the content hash names these rules, cheaper than pickling."""
+        return ("disclosure_rules.Rules", self.info.hash, self._cache_size)
+
     def _decide_and_remember(self, request: object, key: Any) -> Decision:
         decision = self.decide_uncached(request)
         if key is not None and decision.status != "error" and self._cache_size:
@@ -202,6 +224,65 @@ class Rules:
         return decision
 
 
+@attrs.frozen
+class _Origin:
+    files: dict[str, bytes] | None
+    """The rule files' bytes by file name; None for the bundled rules."""
+
+
+def _content_hash(files: Mapping[str, bytes]) -> str:
+    """The loader's content hash (``RulebookInfo.hash``) of these files: over each name and its bytes, in
+    the loader's order."""
+    digest = hashlib.sha256()
+    for name in sorted(files, key=lambda n: Path(n)):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+_UNPICKLED: dict[tuple[str, int], Rules] = {}
+"""Rules rebuilt in this process from a pickle, by content hash and cache size: a Dask worker unpickles the
+rules with every task, and loads them once."""
+
+
+def _unpickle_rules(files: dict[str, bytes] | None, expected: str, version: str, cache_size: int) -> Rules:
+    known = _UNPICKLED.get((expected, cache_size))
+    if known is not None:
+        return known
+    if version != __version__:
+        # Another version of the engine may decide the same rules differently: refuse, never guess.
+        raise LoadError(
+            [
+                Diagnostic(
+                    "version_differs",
+                    f"these rules were pickled by disclosure-rules {version}, and this process has {__version__}",
+                )
+            ]
+        )
+    if files is None:
+        rules = load(cache_size=cache_size)
+    else:
+        with tempfile.TemporaryDirectory(prefix="disclosure-rules-") as directory:
+            for name, data in files.items():
+                if Path(name).name != name:  # a pickle is data: it names files, never paths
+                    raise LoadError([Diagnostic("no_rules", f"a pickled rule file is named `{name}`, not a name")])
+                (Path(directory) / name).write_bytes(data)
+            rules = load(directory, cache_size=cache_size)
+        rules._origin = _Origin(files)
+    if rules.info.hash != expected:
+        where = "the bundled rules here" if files is None else "the pickled rule files"
+        raise LoadError(
+            [
+                Diagnostic(
+                    "hash_differs",
+                    f"{where} have content hash {rules.info.hash}, not {expected} as the pickled rules had",
+                    help="install the same disclosure-rules (and rules) on every worker",
+                )
+            ]
+        )
+    _UNPICKLED[(expected, cache_size)] = rules
+    return rules
+
+
 def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Rules:
     """Load a rule directory (default: the bundled rules) and compile it.
 
@@ -211,7 +292,19 @@ def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Ru
     Raises :class:`~disclosure_rules.diagnostics.LoadError` listing every problem if any file does not load.
     """
     directory = Path(path) if path is not None else bundled_rules_path()
-    return Rules(load_rulebook(directory), cache_size=cache_size)
+    rules = Rules(load_rulebook(directory), cache_size=cache_size)
+    if path is None:
+        rules._origin = _Origin(None)
+    else:
+        # Read again for pickling; a file changed since it was loaded shows as a hash that differs, and
+        # then these rules cannot be pickled (their files are no longer known).
+        try:
+            files = {p.name: read_source(p) for p in rule_files(directory)}
+        except (OSError, YamlError):
+            files = None
+        if files is not None and _content_hash(files) == rules.info.hash:
+            rules._origin = _Origin(files)
+    return rules
 
 
 __all__ = ["LoadError", "Rules", "bundled_rules_path", "load"]

@@ -12,6 +12,7 @@ Exit codes (also in ``docs/cli.md``):
 6     the rules load, but a clause of the law is unmapped or a condition part has no law (``validate``)
 7     the ledger could not be opened, read or written: nothing was printed as recorded that was not
 8     the ledger is not intact (``disclosure-rules ledger verify``)
+71    a worker process of ``check --jobs`` died: decisions were written for the lines before it only
 74    the output could not be written (a closed pipe, a full disk): not every decision was written
 70    an internal error (a bug: please report it)
 ====  =====================================================================
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
@@ -201,6 +204,7 @@ def _parser(output: Output | None = None) -> _Parser:
         help="requests are flat records: FILE is a JSON object mapping each column to the request path it gives",
     )
     _add_ledger_options(check)
+    _add_batch_options(check)
 
     test = commands.add_parser(
         "test",
@@ -388,17 +392,21 @@ def _exit_code(decision: Decision) -> int:
 def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors) -> int:
     if args.jsonl and args.request:
         raise UsageError("give either a request file or --jsonl, not both")
-    if not args.jsonl and not args.request:
+    if not args.jsonl and not args.request and args.input is None:
         raise UsageError("give a request file (or - for standard input), or --jsonl FILE")
     rules = _load(args)
     check_object: Callable[[object], Decision] = rules.check
     check_line: Callable[[bytes], Decision] = rules.check_json
+    records: RecordChecker | None = None
     if args.columns:
         records = _records(rules, args.columns, err)
         if records is None:
             return EXIT_BAD_INPUT
         check_object = records.check
         check_line = _row_reader(rules, records)
+    _check_batch_usage(args)
+    if args.input is not None:
+        return _check_table(rules, records, args, out, err)
     if args.ledger or args.subject is not None or args.request_id is not None:
         return _check_recorded(rules, check_object, args, stdin, out, err)
     if args.jsonl:
@@ -497,6 +505,8 @@ def _check_stream(
         err.write(f"{name}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
         return EXIT_BAD_INPUT
     try:
+        if args.jobs > 1:
+            return _decide_stream_jobs(rules, args, stream, name, out, err)
         return _decide_stream(rules, check_line, args, stream, stream is not stdin, name, out, err, recorder)
     finally:
         if stream is not stdin:
@@ -513,6 +523,8 @@ def _decide_stream(
     out: Output,
     err: Errors,
     recorder: LineRecorder | None = None,
+    lines: Iterable[bytes | None] | None = None,
+    first_line: int = 1,
 ) -> int:
     """One record per line of ``stream``, in order; the exit code of the whole (see the module docstring).
 
@@ -532,9 +544,10 @@ def _decide_stream(
     # and the same bytes always parse to the same request and get the same decision: decide each
     # distinct line once. Bounded, and only short lines, so memory stays flat.
     by_line: dict[bytes, Decision] = {}
-    number = 0
+    number = first_line - 1
     try:
-        for number, line in enumerate(_lines(stream, MAX_REQUEST_BYTES), start=1):
+        source = lines if lines is not None else _lines(stream, MAX_REQUEST_BYTES)  # lines: a --jobs chunk
+        for number, line in enumerate(source, start=first_line):
             if line is None:
                 decision = rules.invalid(
                     [Diagnostic("too_large", f"the line is longer than {MAX_REQUEST_BYTES:,} bytes", path="$")]
@@ -784,3 +797,193 @@ def _validate(args: argparse.Namespace, out: Output, err: Errors) -> int:
 
 
 # -- end of validate ---------------------------------------------------------------------------------------------
+
+
+# -- batches beyond one core (issue 11): `check --jsonl --jobs N`, `check --input/--output` -------------------------
+# Kept in one block, with one-line hooks in _parser, _check, _check_stream and _decide_stream (its `lines` and
+# `first_line`), so that it merges easily.
+
+EXIT_WORKER_DIED = 71
+"""A worker process of ``--jobs`` died (killed, out of memory): decisions were written for a prefix of the input
+only, and the message says up to which line."""
+
+JOBS_CHUNK_LINES = 2_048
+"""Lines handed to a worker at once: large enough that passing them between processes costs little beside
+deciding them, small enough that the chunks in flight (a few per worker) hold little memory."""
+
+
+def _add_batch_options(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=1,
+        help="with --jsonl, decide in N worker processes (output in input order; default: 1, this process)",
+    )
+    check.add_argument(
+        "--input",
+        metavar="FILE",
+        help="with --columns, a table of flat records: FILE.csv or FILE.parquet (Parquet needs pyarrow)",
+    )
+    check.add_argument(
+        "--output",
+        metavar="FILE",
+        help="with --input, write the rows with decision, status, rule and reason columns to FILE.csv or "
+        "FILE.parquet (default: CSV on standard output)",
+    )
+
+
+def _check_batch_usage(args: argparse.Namespace) -> None:
+    if args.jobs < 1:
+        raise UsageError(f"`--jobs` is a number of worker processes, at least 1, not {args.jobs}")
+    if args.jobs > 1 and not args.jsonl:
+        raise UsageError("`--jobs` goes with --jsonl")
+    if args.jobs > 1 and args.ledger:
+        # The ledger records each decision before it is printed, in one process's transactions; workers
+        # would have to send every decision back to be recorded. Refused rather than half-supported.
+        raise UsageError("`--jobs` cannot be used with --ledger: record a batch with one job")
+    if args.output is not None and args.input is None:
+        raise UsageError("`--output` goes with --input")
+    if args.input is not None:
+        if not args.columns:
+            raise UsageError("`--input` reads flat records: give --columns MAPPING.json too")
+        if args.request or args.jsonl:
+            raise UsageError("give one of a request file, --jsonl FILE or --input FILE")
+        if args.ledger or args.subject is not None or args.request_id is not None:
+            raise UsageError("`--input` cannot be used with --ledger")
+        if args.jobs > 1:
+            raise UsageError("`--jobs` goes with --jsonl")
+
+
+def _job_setup(state: tuple[Rules, dict[str, str] | None, argparse.Namespace, str]) -> Callable[[Any], Any]:
+    """In a worker process: the rules (loaded once, or inherited), and the function deciding one chunk of lines
+    exactly as one process would, giving back its output bytes, its messages and its exit code."""
+    rules, columns, args, name = state
+    check_line: Callable[[bytes], Decision] = rules.check_json
+    if columns is not None:
+        check_line = _row_reader(rules, rules.records(columns))
+
+    def decide(chunk: tuple[int, list[bytes | None]]) -> tuple[bytes, str, int]:
+        first, lines = chunk
+        buffer = io.BytesIO()
+        messages = io.StringIO()
+        out = Output(io.TextIOWrapper(buffer, encoding="utf-8"))
+        code = _decide_stream(
+            rules, check_line, args, io.BytesIO(), True, name, out, Errors(messages), lines=lines, first_line=first
+        )
+        return buffer.getvalue(), messages.getvalue(), code
+
+    return decide
+
+
+def _decide_stream_jobs(
+    rules: Rules, args: argparse.Namespace, stream: IO[bytes], name: str, out: Output, err: Errors
+) -> int:
+    """`check --jsonl --jobs N`: the same lines, messages and exit code as one process, decided by N."""
+    from .integrations.parallel import WorkerDied, WorkerFailed, chunked, ordered_map
+
+    read_error: list[tuple[int, OSError]] = []
+    count = 0
+
+    def lines() -> Iterator[bytes | None]:
+        nonlocal count
+        try:
+            for line in _lines(stream, MAX_REQUEST_BYTES):
+                count += 1
+                yield line
+        except OSError as exc:  # what was read is decided and written, then the error is said
+            read_error.append((count + 1, exc))
+
+    columns = dict(_records_columns(rules, args)) if args.columns else None
+    state = (rules, columns, args, name)
+    bad = denied = False
+    written = 0
+    try:
+        for data, messages, code in ordered_map(chunked(lines(), JOBS_CHUNK_LINES), _job_setup, state, jobs=args.jobs):
+            if messages:
+                err.write(messages)
+            out.write_encoded(data if out.binary is not None else data.decode("utf-8"))
+            written += data.count(b"\n")
+            bad = bad or code == EXIT_BAD_INPUT
+            denied = denied or code == EXIT_DENY
+    except WorkerDied as exc:
+        err.write(
+            f"disclosure-rules: error: {exc}; decisions were written for the first {written:,} lines only "
+            "(run again, or with fewer --jobs if memory ran out)\n"
+        )
+        return EXIT_WORKER_DIED
+    except WorkerFailed as exc:
+        err.write(f"disclosure-rules: internal error in a worker process (please report this):\n{exc}")
+        return EXIT_INTERNAL
+    out.flush()
+    if read_error:
+        number, error = read_error[0]
+        err.write(f"{name}:{number}: error[io]: cannot read the requests: {error.strerror or error}\n")
+        return EXIT_BAD_INPUT
+    if bad:
+        return EXIT_BAD_INPUT
+    return EXIT_DENY if denied else EXIT_PERMIT
+
+
+def _check_table(
+    rules: Rules, records: RecordChecker | None, args: argparse.Namespace, out: Output, err: Errors
+) -> int:
+    """`check --columns MAP --input rows.csv|rows.parquet [--output out.csv|out.parquet]`: the rows, each with its
+    decision, status, rule and reason; an error names the row (counting data rows from 1) and the column."""
+    from .integrations.tables import Table, TableError, TableWriter
+
+    assert records is not None  # _check_batch_usage requires --columns
+    name = args.input
+    bad = denied = 0
+    number = 0
+    try:
+        table = Table(args.input, records.columns, rules.vocabulary)
+        sink = io.StringIO() if args.output is None else None
+        writer = TableWriter(table, args.output, sink)
+        try:
+            for batch in table.batches():
+                decided: list[tuple[list[object], tuple[str, str, str | None, str]]] = []
+                for (cells, _record), decision in zip(batch, records.check_many(r for _, r in batch), strict=True):
+                    number += 1
+                    if decision.status == "error":
+                        bad += 1
+                        for error in decision.errors:
+                            err.write(f"{name}: row {number}: {error}\n")
+                    elif decision.decision != "permit":
+                        denied += 1
+                    decided.append((cells, (decision.decision, decision.status, decision.rule, decision.reason)))
+                writer.write(decided)
+                if sink is not None:  # CSV to standard output, a batch at a time
+                    out.write(sink.getvalue())
+                    sink.seek(0)
+                    sink.truncate()
+        finally:
+            writer.close()
+        if sink is not None:
+            out.write(sink.getvalue())
+    except TableError as exc:
+        raise UsageError(str(exc)) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        what = getattr(exc, "strerror", None) or str(exc)
+        err.write(f"{name}: error[io]: cannot read or write the table at row {number + 1}: {what}\n")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # pyarrow's errors (a broken file, a type it cannot write): bad input, said so
+        if type(exc).__module__.startswith("pyarrow"):
+            err.write(f"{name}: error[table]: at row {number + 1}: {exc}\n")
+            return EXIT_BAD_INPUT
+        raise
+    out.flush()
+    if bad:
+        return EXIT_BAD_INPUT
+    return EXIT_DENY if denied else EXIT_PERMIT
+
+
+def _records_columns(rules: Rules, args: argparse.Namespace) -> Mapping[str, str]:
+    # Read again here (checked already by _check, which wrote any problem): the mapping goes to the workers.
+    records = _records(rules, args.columns, Errors(sys.stderr))
+    if records is None:  # pragma: no cover - the file changed since _check read it
+        raise UsageError(f"the column mapping {args.columns} could not be read again")
+    return records.columns
+
+
+# -- end of batches ------------------------------------------------------------------------------------------------

@@ -175,6 +175,15 @@ class RecordChecker:
         """Decide each record in turn, yielding decisions in order; memory does not grow with the input."""
         return self._batch(rows, self._cache.get, self._long_way)
 
+    def decide_frame(self, df: Any, *, missing: bool = False) -> Any:
+        """A pandas DataFrame of records with ``decision``, ``status``, ``rule`` and ``reason`` columns added
+        (and ``missing``, if asked); each distinct combination of the mapped columns decided once. Needs pandas
+        (``pip install "disclosure-rules[dataframe]"``); see :mod:`disclosure_rules.integrations.frames`."""
+        # Imported here: pandas is an optional extra, and the core never loads it unless a frame is decided.
+        from .integrations.frames import decide_frame
+
+        return decide_frame(self, df, missing=missing)
+
     def _long_way(self, row: object) -> Decision:
         request, errors = self.request(row)
         if errors:

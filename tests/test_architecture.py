@@ -41,8 +41,11 @@ STAGE = {
     "testing": 9,
     "ledger": 9.3,
     "docsgen": 9.5,
+    # Batches beyond one process: worker processes, data frames, Dask, CSV and Parquet (issue 11).
+    "integrations": 9.7,
     "cli": 10,
     "__main__": 11,
+    "dask": 11,
     "__init__": 12,
 }
 
@@ -76,11 +79,36 @@ def test_every_module_has_a_stage() -> None:
     assert names <= set(STAGE), f"give these modules a stage: {sorted(names - set(STAGE))}"
 
 
+# A facade method may reach a later stage that holds an optional extra, importing it inside the method only, so
+# that the core never loads pandas: `RecordChecker.decide_frame` hands the frame to `integrations.frames`.
+LAZY_FACADES = {("records", "integrations")}
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """The modules ``path`` imports outside any function."""
+    tree = ast.parse(path.read_text())
+    inner = {
+        id(node)
+        for function in ast.walk(tree)
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for node in ast.walk(function)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and id(node) not in inner and node.level == 1 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
 def test_no_module_imports_a_later_stage() -> None:
     problems = []
     for path in PACKAGE.rglob("*.py"):
         name = _module_name(path)
+        lazy_allowed = {later for early, later in LAZY_FACADES if early == name}
+        module_level = _module_level_imports(path)
         for imported in _imports(path):
+            if imported in lazy_allowed and imported not in module_level:
+                continue
             if imported in STAGE and imported != name and STAGE[imported] >= STAGE[name]:
                 problems.append(f"{path.relative_to(PACKAGE)} imports {imported}")
     assert problems == []
@@ -104,3 +132,34 @@ def test_no_eval_of_text() -> None:
         if "exec" in calls:
             # Only the case-key builder generates code, from the checked vocabulary.
             assert _module_name(path) == "cases", path
+
+
+EXTRAS = ("pandas", "pyarrow", "dask", "distributed", "numpy")
+
+
+def test_the_core_never_imports_an_optional_extra_at_load() -> None:
+    """pandas, pyarrow and Dask are extras: only `integrations` imports them, and only where it is used
+    (in a function, or in a module of its own that the user imports)."""
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in EXTRAS for n in names) and _module_name(path) != "integrations":
+                problems.append(str(path.relative_to(PACKAGE)))
+    assert problems == []
+
+
+def test_importing_the_package_and_its_cli_loads_no_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys, disclosure_rules, disclosure_rules.cli; print(sorted(m for m in sys.modules if m in {EXTRAS!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
