@@ -29,7 +29,8 @@ from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict, loads_tru
 from .loader import load_rulebook
 from .model import Rulebook, RulebookInfo
 from .records import RecordChecker
-from .request import RequestReader
+from .request import RequestReader, is_request_id
+from .request import request_id as request_id_of
 from .vocabulary import Vocabulary
 
 CACHE_BYTES = 64 * 2**20
@@ -70,8 +71,10 @@ class Rules:
             quoted,
             [(r.effective.start, r.effective.end) for r in book.rules.values()],
         )
-        self._key = build_key_function(book.vocabulary, self._buckets)
-        self._counted_key = build_key_function(book.vocabulary, self._buckets, counted=True)
+        # What the key keeps: what the rules read and the templates quote (the rest is only checked).
+        self.read_paths = frozenset(reads.paths | quoted)
+        self._key = build_key_function(book.vocabulary, self._buckets, read=self.read_paths)
+        self._counted_key = build_key_function(book.vocabulary, self._buckets, counted=True, read=self.read_paths)
         self._reader = RequestReader(book.vocabulary)
         self._explainer = Explainer(self.compiled, self._describe_date)
         self._cache: dict[Any, Decision] = {}
@@ -100,9 +103,8 @@ class Rules:
             cached = self._cache.get(key) if key is not None else None
         except TypeError:  # an unhashable value: decide it the long way
             key, cached = None, None
-        if cached is not None:
-            return cached
-        return self._decide_and_remember(request, key)
+        decision = cached if cached is not None else self._decide_and_remember(request, key)
+        return _with_id(decision, request)
 
     def check_json(self, text: bytes | str) -> Decision:
         """Decide one request given as JSON text (UTF-8 bytes or a string), parsed strictly (see
@@ -122,7 +124,9 @@ class Rules:
                 if counted is not None and counted[1] == text.count(b":"):
                     key = counted[0]
                     decision = self._cache.get(key)
-                    return decision if decision is not None else self._decide_and_remember(request, key)
+                    if decision is None:
+                        decision = self._decide_and_remember(request, key)
+                    return _with_id(decision, request)
         except (ValueError, TypeError, RecursionError):
             pass  # bad JSON, or an unhashable key: the strict way says what is wrong, or decides
         try:
@@ -142,6 +146,9 @@ class Rules:
                 key, decision = None, None
             if decision is None:
                 decision = self._decide_and_remember(request, key)
+            # Decisions are shared by a case; the id is the request's own, on a copy sharing the rest.
+            if request.__class__ is dict and "id" in request:  # type: ignore[operator]
+                decision = _with_id(decision, request)
             yield decision
 
     def records(self, columns: Mapping[str, str]) -> RecordChecker:
@@ -161,10 +168,15 @@ class Rules:
             check=self.check,
             invalid=self.invalid,
             cache_size=self._cache_size,
+            read=self.read_paths,
         )
 
     def decide_uncached(self, request: object) -> Decision:
         """Validate, evaluate and explain ``request`` without the case cache (what a cache miss does)."""
+        return _with_id(self._decide(request), request)
+
+    def _decide(self, request: object) -> Decision:
+        # The case's decision, without the request's id: what the cache may hold.
         try:
             env, errors = self._reader.read(request)
             if errors:
@@ -191,7 +203,7 @@ class Rules:
         return self._explainer.error(errors)
 
     def _decide_and_remember(self, request: object, key: Any) -> Decision:
-        decision = self.decide_uncached(request)
+        decision = self._decide(request)
         if key is not None and decision.status != "error" and self._cache_size:
             cache = self._cache
             if len(cache) >= self._cache_size:
@@ -200,6 +212,14 @@ class Rules:
                 cache.clear()
             cache[key] = decision
         return decision
+
+
+def _with_id(decision: Decision, request: object) -> Decision:
+    """``decision`` for ``request``, carrying its ``id`` (a valid one: an invalid id is an error decision)."""
+    request_id = request_id_of(request)
+    if request_id is None or not is_request_id(request_id):
+        return decision
+    return decision.with_id(request_id)  # type: ignore[arg-type]
 
 
 def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Rules:

@@ -30,6 +30,9 @@ MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
 MAX_TEXT_CHARS = 10_000
 MAX_ERRORS = 20
+REQUEST_ID = "id"
+"""The top-level key of a request's own identifier: any JSON scalar, echoed in its decision, never decided on."""
+MAX_ID_CHARS = 1_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -122,6 +125,16 @@ class RequestReader:
                     )
                 continue
             self.value(slot, value, f"$.{name}", env, name, errors)
+        request_id = request.get(REQUEST_ID)
+        if not is_request_id(request_id):
+            errors.append(
+                Diagnostic(
+                    "wrong_type",
+                    f"`id` must be text of at most {MAX_ID_CHARS:,} characters, a number, true/false or null, "
+                    f"not {json_type_name(request_id)}",
+                    path=f"$.{REQUEST_ID}",
+                )
+            )
         facts = request.get("facts")
         if facts is not None:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
@@ -329,8 +342,24 @@ class RequestReader:
 
 
 def request_keys(vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The top-level keys a request may have: the fields, ``facts``, and ``chain`` if hops are declared."""
-    return (*vocabulary.fields, "facts", *(("chain",) if vocabulary.hop else ()))
+    """The top-level keys a request may have: the fields, ``facts``, ``chain`` if hops are declared, and
+    ``id``."""
+    return (*vocabulary.fields, "facts", *(("chain",) if vocabulary.hop else ()), REQUEST_ID)
+
+
+def is_request_id(value: object) -> bool:
+    """Whether ``value`` may be a request's ``id``: null, true/false, a finite number, or text not too long
+    to echo."""
+    if value is None or value.__class__ is bool or value.__class__ is int:
+        return True
+    if value.__class__ is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    return value.__class__ is str and len(value) <= MAX_ID_CHARS  # type: ignore[arg-type]
+
+
+def request_id(request: object) -> object:
+    """The ``id`` of a request (None if it has none, or is not an object)."""
+    return request.get(REQUEST_ID) if isinstance(request, dict) else None
 
 
 def parse_date(value: object) -> datetime.date | None:
