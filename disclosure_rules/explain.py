@@ -115,6 +115,7 @@ class Explainer:
         self.shared: dict[tuple[str, str, str], TraceEntry] = {}
         # A value in words depends only on its path, type and value; a batch of new cases shows the same few.
         self.shown: dict[tuple[str, type, object], str] = {}
+        self.interned: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- values -------------------------------------------------------------------------------
 
@@ -245,8 +246,29 @@ class Explainer:
             unknown_facts=verdict.unknown_facts,
             conflicts=verdict.conflicts,
             ruleset=self.book.info,
-            explanation=Deferred(lambda: self.explanation(verdict, env)),
+            explanation=Deferred(self.deferred(verdict, env)),
         )
+
+    def deferred(self, verdict: Verdict, env: Mapping[str, Any]) -> Callable[[], Explanation]:
+        """What builds the explanation later, holding the verdict and environment packed: a cached decision
+        keeps them until read, and two dicts per case would triple the case cache's memory. Their keys are
+        the same few tuples across cases, so each is kept once."""
+        intern = self.interned
+        if len(intern) > MAX_SHARED_ENTRIES:
+            intern.clear()
+        rule_ids = tuple(verdict.states)
+        rule_ids = intern.setdefault(rule_ids, rule_ids)
+        paths = tuple(env)
+        paths = intern.setdefault(paths, paths)
+        states, values = tuple(verdict.states.values()), tuple(env.values())
+        bare = attrs.evolve(verdict, states={}, env={})
+
+        def build() -> Explanation:
+            unpacked = dict(zip(paths, values, strict=True))
+            whole = attrs.evolve(bare, states=dict(zip(rule_ids, states, strict=True)), env=unpacked)
+            return self.explanation(whole, unpacked)
+
+        return build
 
     def explanation(self, verdict: Verdict, env: Mapping[str, Any]) -> Explanation:
         """The chain, `missing`, trace and provenance of a decision, from its verdict and environment."""

@@ -14,6 +14,7 @@ suggestion. Nothing undeclared is ignored: an unknown key or value is an error.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import re
@@ -30,6 +31,9 @@ MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
 MAX_TEXT_CHARS = 10_000
 MAX_ERRORS = 20
+MAX_SHARED_SETS = 10_000
+EMPTY: frozenset[Any] = frozenset()
+"""The one empty set every environment without a chain shares (``frozenset()`` makes a new one each time)."""
 REQUEST_ID = "id"
 """The top-level key of a request's own identifier: any JSON scalar, echoed in its decision, never decided on."""
 MAX_ID_CHARS = 1_000
@@ -94,6 +98,7 @@ class RequestReader:
         self.facts = _FactTree.of(vocabulary.facts)
         self.top_keys = request_keys(vocabulary)
         self.defaults = [(p, s.default) for p, s in vocabulary.facts.items() if s.default is not None]
+        self.sets: dict[frozenset[Any], frozenset[Any]] = {}
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Validate ``request``; return its environment and the problems found (none if valid)."""
@@ -146,11 +151,18 @@ class RequestReader:
         else:
             for path in self.vocabulary.chain_projections:
                 if path != RECEIVED_UNDER:
-                    env[path] = frozenset()
+                    env[path] = EMPTY
             env[HOPS] = ()
         # Sorted by place, so the report does not depend on the order of keys in the request.
         errors.sort(key=lambda d: (d.path or "", d.code, d.message))
         return env, errors[:MAX_ERRORS]
+
+    def shared_set(self, value: frozenset[Any]) -> frozenset[Any]:
+        """One object per distinct set: a cached case keeps its environment, and batches repeat few sets."""
+        shared = self.sets
+        if len(shared) >= MAX_SHARED_SETS:
+            shared.clear()
+        return shared.setdefault(value, value)
 
     def fact_group(
         self, tree: _FactTree, value: object, json_path: str, path: str, env: dict[str, Any], errors: list[Diagnostic]
@@ -278,7 +290,7 @@ class RequestReader:
                 where = json_path if isinstance(value, str) else f"{json_path}[{i}]"
                 ok = self.enum_value(type_.element(), item, where, errors) and ok
             if ok:
-                env[path] = frozenset(items)
+                env[path] = self.shared_set(frozenset(items))
         elif kind == "bool":
             if isinstance(value, bool):
                 env[path] = value
@@ -374,6 +386,18 @@ def parse_date(value: object) -> datetime.date | None:
 
 def member_path(parent: str, key: object) -> str:
     """The JSON path of ``parent``'s member ``key``: ``$.facts`` or ``$["a key"]``."""
+    if key.__class__ is str and parent.__class__ is str:
+        # Every valid request asks for the same few paths; a bounded memo spares the regular expression.
+        return _member_path(parent, key)  # type: ignore[arg-type]
+    return _member_path_of(parent, key)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _member_path(parent: str, key: str) -> str:
+    return _member_path_of(parent, key)
+
+
+def _member_path_of(parent: str, key: object) -> str:
     text = str(key)
     if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", text):
         return f"{parent}.{text}"

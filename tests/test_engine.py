@@ -181,3 +181,21 @@ def test_every_way_of_checking_agrees(request: Any, before: list[Any]) -> None:
         return
     parsed = json.loads(text)
     assert RULES.check_json(text.encode()) == RULES.check(parsed) == RULES.decide_uncached(parsed)
+
+
+def test_the_ledger_records_the_request_id_when_no_envelope_gives_one(tmp_path: Any) -> None:
+    import sqlite3
+
+    from disclosure_rules.ledger import Envelope, open_ledger
+
+    target = tmp_path / "ledger.sqlite"
+    ledger = open_ledger(str(target))
+    try:
+        ledger.check(RULES, {**PERMIT, "id": "case-9"})
+        ledger.check(RULES, {**PERMIT, "id": 10})
+        list(ledger.check_many(RULES, [Envelope({**PERMIT, "id": "inner"}, request_id="outer"), PERMIT]))
+    finally:
+        ledger.close()
+    with sqlite3.connect(target) as db:
+        ids = [row[0] for row in db.execute("SELECT request_id FROM records ORDER BY seq")]
+    assert ids == ["case-9", "10", "outer", None]
