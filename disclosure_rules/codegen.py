@@ -299,13 +299,31 @@ def generate(compiled: CompiledRulebook, make_state: Callable[[bool, State, Stat
         decorator_list=[],
         returns=None,
     )
-    module = ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))
+    module = _located(ast.Module(body=[function], type_ignores=[]))
     namespace: dict[str, Any] = dict(builder.constants)
     namespace["__builtins__"] = {}  # only `bool`, bound above, is reachable
     exec(compile(module, "<disclosure_rules rules>", "exec"), namespace)
     evaluate: Evaluate = namespace["evaluate"]
     evaluate.__syntax__ = module  # type: ignore[attr-defined]  # for reading (ast.unparse), when debugging
     return evaluate
+
+
+def _located(module: ast.Module) -> ast.Module:
+    """Every node at line 1: what ``compile`` needs, at a third of the cost of ``ast.fix_missing_locations``
+    (which copies each parent's position down), part of every cold start."""
+    stack: list[ast.AST] = [module]
+    while stack:
+        node = stack.pop()
+        if "lineno" in node._attributes:
+            node.lineno = node.end_lineno = 1  # type: ignore[attr-defined]
+            node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+        for name in node._fields:
+            child = getattr(node, name, None)
+            if isinstance(child, ast.AST):
+                stack.append(child)
+            elif isinstance(child, list):
+                stack.extend(c for c in child if isinstance(c, ast.AST))
+    return module
 
 
 def _triples() -> list[StateTuple]:

@@ -261,11 +261,13 @@ class Explainer:
         paths = tuple(env)
         paths = intern.setdefault(paths, paths)
         states, values = tuple(verdict.states.values()), tuple(env.values())
-        bare = attrs.evolve(verdict, states={}, env={})
+        v = verdict  # its fields, not the verdict, which holds the two dicts (attrs.evolve costs more)
+        fields = (v.decision, v.status, v.rule, v.chain, v.conflicts, v.undecided, v.unknown_facts)
+        prohibitions, hop = v.prohibitions, v.hop
 
         def build() -> Explanation:
             unpacked = dict(zip(paths, values, strict=True))
-            whole = attrs.evolve(bare, states=dict(zip(rule_ids, states, strict=True)), env=unpacked)
+            whole = Verdict(*fields, dict(zip(rule_ids, states, strict=True)), prohibitions, unpacked, hop)
             return self.explanation(whole, unpacked)
 
         return build
