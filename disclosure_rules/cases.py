@@ -2,9 +2,19 @@
 
 Rules read a few fields and compare dates only with a few boundary dates, so a
 large batch holds few distinct *cases*. A case key is a tuple built from a raw
-request without validating it in full: every declared value as given (lists as
-tuples), except dates that the rules only compare with literal dates, which
-are replaced by the interval between boundary dates they fall in. Two requests
+request without validating it in full: every value the rules read as given
+(lists as sets, so that their order does not matter, as it does not to the
+rules), except dates that the rules only compare with literal dates, which
+are replaced by the interval between boundary dates they fall in.
+
+A value no rule reads (nor any template quotes) is left out of the key: its
+value cannot change the decision, so it must not split the cache. Its
+*validity* can (an invalid request is an error), so the key function checks
+it exactly as validation would (a text's type and length, an enumeration's
+value, a flag's type) and returns ``None`` for anything validation would
+refuse; only values that validation accepts are left out. The request's
+``id`` is never part of the key (it is echoed, not decided on); it must be a
+JSON scalar. Two requests
 with equal keys are either both invalid or both valid with the same decision
 (dates in one interval satisfy exactly the same comparisons), and a decision
 never quotes such a date, only its interval. The property tests check this
@@ -34,7 +44,7 @@ import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .request import parse_date
+from .request import MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
 from .vocabulary import Slot, Vocabulary, fact_tree
 
 KeyFunction = Callable[[Any], "tuple[Any, ...] | None"]
@@ -155,19 +165,30 @@ def _transform(
     indent: int,
     buckets: Mapping[str, DateBuckets],
     index_of_values: Mapping[str, Mapping[str, int]],
+    unread: bool = False,
 ) -> None:
-    """Emit code that checks one raw value cheaply and turns it into its key component, in place."""
+    """Emit code that checks one raw value cheaply and turns it into its key component, in place.
+
+    For a value no rule reads (``unread``), the component is None whatever the value, once it is checked to
+    be one that validation accepts; a value that would need validation proper is kept.
+    """
     kind = slot.type.kind
+    if unread and (refused := _refused(src, slot, v, index_of_values)) is not None:
+        src.emit(indent, f"if {v} is not None and ({refused}): return None")
+        src.emit(indent, f"{v} = None")
+        return
     if (exact := _exact_type(slot, v)) is not None:
         # 1 == True and 0 == False: only a real boolean (or number) may reach the key.
         src.emit(indent, f"if not {exact}: return None")
     elif kind == "text":
         src.emit(indent, f"if {v} is not None and {v}.__class__ is not str: return None")
     elif kind == "set":
-        # A list becomes a tuple to be hashable; a tuple given as such (by a Python caller: validation
-        # refuses it) must not meet that key.
-        src.emit(indent, f"if {v}.__class__ is list: {v} = tuple({v})")
-        src.emit(indent, f"elif {v} is not None and {v}.__class__ is not str: return None")
+        # A list becomes a frozenset: hashable, and the same whatever the order or repeats of its items, as
+        # the rules see it (validation makes it a set). A tuple given as such (by a Python caller:
+        # validation refuses it) must not meet that key, and a single value is a set of one.
+        src.emit(indent, f"if {v}.__class__ is list: {v} = frozenset({v})")
+        src.emit(indent, f"elif {v}.__class__ is str: {v} = frozenset(({v},))")
+        src.emit(indent, f"elif {v} is not None: return None")
     elif kind == "date":
         plan = buckets.get(slot.path)
         if plan is None:
@@ -189,6 +210,31 @@ def _transform(
         src.emit(indent, f"if {v} is not None:")
         src.emit(indent + 1, f"{v} = {index}.get({v})")
         src.emit(indent + 1, f"if {v} is None: return None")
+
+
+def _refused(src: _Source, slot: Slot, v: str, index_of_values: Mapping[str, Mapping[str, int]]) -> str | None:
+    """An expression true when validation would refuse the raw value ``v`` (not null), for the kinds whose
+    check is this cheap and exact; None for the others (sets, dates), whose values stay in the key."""
+    kind = slot.type.kind
+    if kind == "text":
+        return f"{v}.__class__ is not str or len({v}) > {MAX_TEXT_CHARS}"
+    if kind == "enum":
+        index = src.const(index_of_values.get(slot.type.enum or "", {}), "IDX")
+        return f"{v}.__class__ is not str or {v} not in {index}"
+    if kind == "bool":
+        return f"{v}.__class__ is not bool"
+    if kind == "number":
+        # x - x is 0 for a finite number, NaN for infinity and NaN, which validation refuses.
+        return f"({v}.__class__ is not int and {v}.__class__ is not float) or {v} - {v} != 0"
+    return None
+
+
+def unread_paths(vocabulary: Vocabulary, read: Iterable[str]) -> frozenset[str]:
+    """The optional fields and the facts that are not in ``read`` (what the rules read or templates quote):
+    what the key leaves out once checked. A required field is always kept: its absence is an error."""
+    wanted = set(read)
+    optional = [p for p, s in vocabulary.fields.items() if not s.required] + list(vocabulary.facts)
+    return frozenset(p for p in optional if p not in wanted)
 
 
 def _object(
@@ -220,6 +266,7 @@ def _sparse_object(
     buckets: Mapping[str, DateBuckets],
     index_of_values: Mapping[str, Mapping[str, int]],
     counter: str | None,
+    unread: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Emit code reading the dict ``obj`` (known to be a dict) by looping over the keys it has.
 
@@ -245,10 +292,10 @@ def _sparse_object(
         if isinstance(child, dict):
             src.emit(indent + 2, f"if {value} is None: continue")
             src.emit(indent + 2, f"if {value}.__class__ is not dict: return None")
-            inner = _sparse_object(src, child, value, indent + 2, buckets, index_of_values, counter)
+            inner = _sparse_object(src, child, value, indent + 2, buckets, index_of_values, counter, unread)
             src.emit(indent + 2, f"{target} = ({', '.join(inner)},)")
         else:
-            _transform(src, child, value, indent + 2, buckets, index_of_values)
+            _transform(src, child, value, indent + 2, buckets, index_of_values, child.path in unread)
             src.emit(indent + 2, f"{target} = {value}")
     src.emit(indent + 1, "else: return None")
     return list(children.values())
@@ -258,7 +305,10 @@ RecordBatchFunction = Callable[[Iterable[Any], Callable[[Any], Any], Callable[[A
 
 
 def build_record_functions(
-    vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets], columns: Mapping[str, str]
+    vocabulary: Vocabulary,
+    buckets: Mapping[str, DateBuckets],
+    columns: Mapping[str, str],
+    read_paths: Iterable[str] | None = None,
 ) -> tuple[KeyFunction, RecordBatchFunction]:
     """The key of a flat record whose ``columns`` map to request paths, and a batch loop built on it.
 
@@ -277,6 +327,7 @@ def build_record_functions(
     by ``get``, counting what it has.
     """
     src = _Source()
+    index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
     names = list(columns)
     vars_ = {name: src.var() for name in names}
     dense = [f"{vars_[name]} = r[{name!r}]" for name in names]
@@ -286,14 +337,26 @@ def build_record_functions(
     guards: list[str] = []
     parts: list[str] = []
     first_sight: list[str] = []
+    unread = unread_paths(vocabulary, read_paths) if read_paths is not None else frozenset()
+    id_var = "None"
     for name in names:
         v, path = vars_[name], columns[name]
         slot = vocabulary.slot(path)
+        if path == REQUEST_ID:
+            # Echoed, never decided on: not in the key, but it must be one validation accepts.
+            guards.append(f"({v} is None or {src.const(is_request_id, 'IS_ID')}({v}))")
+            id_var = v
+            continue
+        if slot is not None and path in unread and (refused := _refused(src, slot, v, index_of_values)) is not None:
+            guards.append(f"({v} is None or not ({refused}))")
+            continue
         if slot is not None and slot.type.kind == "set":
-            # A list becomes a tuple; anything else but a single string or null (a tuple from a Python
-            # caller, which validation refuses) becomes unhashable, so that it never meets a stored key.
-            normalize.append(f"if {v}.__class__ is list: {v} = tuple({v})")
-            normalize.append(f"elif {v}.__class__ is not str and {v} is not None: {v} = {src.const([], 'UNHASHABLE')}")
+            # A list becomes a frozenset (its order and repeats do not matter); anything else but a single
+            # string or null (a tuple from a Python caller, which validation refuses) becomes unhashable, so
+            # that it never meets a stored key.
+            normalize.append(f"if {v}.__class__ is list: {v} = frozenset({v})")
+            normalize.append(f"elif {v}.__class__ is str: {v} = frozenset(({v},))")
+            normalize.append(f"elif {v} is not None: {v} = {src.const([], 'UNHASHABLE')}")
         if (guard := _exact_type(slot, v)) is not None:
             guards.append(guard)
         plan = buckets.get(path)
@@ -337,7 +400,8 @@ def build_record_functions(
     src.emit(3, f"if {' and '.join(guards) or 'True'}:")
     src.emit(4, f"d = get({key})")
     src.emit(4, "if d is not None:")
-    src.emit(5, "yield d")
+    # A cached decision is shared by its case; a row's id goes on a copy sharing the rest.
+    src.emit(5, f"yield d if {id_var} is None else d.with_id({id_var})")
     src.emit(5, "continue")
     # Whatever the quick path trips on (a list, an object that is not a dict...), the long way validates
     # and reports.
@@ -348,7 +412,7 @@ def build_record_functions(
     return namespace["record_key"], namespace["record_batch"]
 
 
-_BUILTINS = {t.__name__: t for t in (len, dict, list, tuple, str, int, float, bool, Exception)}
+_BUILTINS = {t.__name__: t for t in (len, dict, list, tuple, frozenset, str, int, float, bool, Exception)}
 """All the generated code can reach of Python's builtins."""
 
 
@@ -363,15 +427,23 @@ def _run(src: _Source) -> dict[str, Any]:
 
 
 def build_key_function(
-    vocabulary: Vocabulary, buckets: Mapping[str, DateBuckets], *, counted: bool = False
+    vocabulary: Vocabulary,
+    buckets: Mapping[str, DateBuckets],
+    *,
+    counted: bool = False,
+    read: Iterable[str] | None = None,
 ) -> KeyFunction:
     """The case key of a request (a parsed JSON object), or None where the request must go the long way.
 
     With ``counted``, the function returns ``(key, n)`` instead, ``n`` being how many keys the dicts it
     read have: a caller holding the JSON text can then tell that no object of it repeated a key (see
     :meth:`~disclosure_rules.checker.Rules.check_json`).
+
+    ``read`` lists the paths the rules read or templates quote (None: all of them); the others are checked
+    and left out (see :func:`unread_paths`).
     """
     src = _Source()
+    unread = unread_paths(vocabulary, read) if read is not None else frozenset()
     index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
     tree: dict[str, Any] = dict(vocabulary.fields)
     tree["facts"] = fact_tree(vocabulary.facts)
@@ -382,13 +454,16 @@ def build_key_function(
         src.emit(1, f"{counter} = len(r)")
     fetched_chain = src.var("chain") if vocabulary.hop else None
     # Fetch the top level, including the chain (read below: a list of hops), in one length check.
-    names = list(tree) + (["chain"] if fetched_chain else [])
+    names = list(tree) + (["chain"] if fetched_chain else []) + [REQUEST_ID]
     vars_ = {name: src.var() for name in tree}
     if fetched_chain:
         vars_["chain"] = fetched_chain
+    vars_[REQUEST_ID] = request_id = src.var("rid")
     for name in names:
         src.emit(1, f"{vars_[name]} = r.get({name!r})")
     src.emit(1, f"if len(r) != {len(names)} - ({', '.join(vars_[n] for n in names)},).count(None): return None")
+    # The id is not part of the key, but a request whose id validation refuses must go the long way.
+    src.emit(1, f"if {request_id} is not None and not {src.const(is_request_id, 'IS_ID')}({request_id}): return None")
     parts: list[str] = []
     for name, child in tree.items():
         var = vars_[name]
@@ -396,11 +471,11 @@ def build_key_function(
             # `facts`: a tuple of what the request states, None when it states nothing.
             src.emit(1, f"if {var} is not None:")
             src.emit(2, f"if {var}.__class__ is not dict: return None")
-            inner = _sparse_object(src, child, var, 2, buckets, index_of_values, counter)
+            inner = _sparse_object(src, child, var, 2, buckets, index_of_values, counter, unread)
             src.emit(2, f"{var} = ({', '.join(inner)},)")
             parts.append(var)
         else:
-            _transform(src, child, var, 1, buckets, index_of_values)
+            _transform(src, child, var, 1, buckets, index_of_values, child.path in unread)
             parts.append(var)
     if fetched_chain:
         hops = src.var("hops")

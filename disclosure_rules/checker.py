@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import importlib.resources
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -30,13 +29,13 @@ from .diagnostics import Diagnostic, LoadError
 from .evaluator import decide
 from .explain import Explainer
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict, loads_trusting_keys
-from .loader import load_rulebook, rule_files
 from .model import Rulebook, RulebookInfo
+from .persist import load_cached
 from .records import RecordChecker
-from .request import RequestReader
+from .request import RequestReader, is_request_id
+from .request import request_id as request_id_of
 from .version import __version__
 from .vocabulary import Vocabulary
-from .yamlsource import YamlError, read_source
 
 CACHE_BYTES = 64 * 2**20
 """About how much memory the case cache may take, by default."""
@@ -45,15 +44,18 @@ CACHE_BYTES = 64 * 2**20
 def default_cache_size(book: Rulebook) -> int:
     """How many decisions fit in :data:`CACHE_BYTES`.
 
-    A cached decision holds a trace entry per rule (shared between decisions where they are the same) and
-    a key; about 1 KB plus 64 bytes a rule, measured on the bundled rules (about 3 KB for 37 rules).
+    A cached decision holds its reason, a key and, until its explanation is read, its verdict and
+    environment packed into tuples (see ``Explainer.deferred``); about 1 KB plus 64 bytes a rule, measured on
+    the bundled rules (about 3.9 KB each with tracemalloc, so the default cache stays under about 64 MB).
     """
     return max(1_000, CACHE_BYTES // (1_024 + 64 * len(book.rules)))
 
 
 def bundled_rules_path() -> Path:
     """Where the rules shipped with the package are: inside the wheel, or ``rules/`` of a checkout."""
-    packaged = Path(str(importlib.resources.files("disclosure_rules"))) / "_rules"
+    # The package's own directory (what importlib.resources gives a package on disk, without importing it:
+    # that import is a fifth of a cold start).
+    packaged = Path(__file__).resolve().parent / "_rules"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "rules"
@@ -76,8 +78,10 @@ class Rules:
             quoted,
             [(r.effective.start, r.effective.end) for r in book.rules.values()],
         )
-        self._key = build_key_function(book.vocabulary, self._buckets)
-        self._counted_key = build_key_function(book.vocabulary, self._buckets, counted=True)
+        # What the key keeps: what the rules read and the templates quote (the rest is only checked).
+        self.read_paths = frozenset(reads.paths | quoted)
+        self._key = build_key_function(book.vocabulary, self._buckets, read=self.read_paths)
+        self._counted_key = build_key_function(book.vocabulary, self._buckets, counted=True, read=self.read_paths)
         self._reader = RequestReader(book.vocabulary)
         self._explainer = Explainer(self.compiled, self._describe_date)
         self._cache: dict[Any, Decision] = {}
@@ -108,9 +112,8 @@ class Rules:
             cached = self._cache.get(key) if key is not None else None
         except TypeError:  # an unhashable value: decide it the long way
             key, cached = None, None
-        if cached is not None:
-            return cached
-        return self._decide_and_remember(request, key)
+        decision = cached if cached is not None else self._decide_and_remember(request, key)
+        return _with_id(decision, request)
 
     def check_json(self, text: bytes | str) -> Decision:
         """Decide one request given as JSON text (UTF-8 bytes or a string), parsed strictly (see
@@ -130,7 +133,9 @@ class Rules:
                 if counted is not None and counted[1] == text.count(b":"):
                     key = counted[0]
                     decision = self._cache.get(key)
-                    return decision if decision is not None else self._decide_and_remember(request, key)
+                    if decision is None:
+                        decision = self._decide_and_remember(request, key)
+                    return _with_id(decision, request)
         except (ValueError, TypeError, RecursionError):
             pass  # bad JSON, or an unhashable key: the strict way says what is wrong, or decides
         try:
@@ -150,6 +155,9 @@ class Rules:
                 key, decision = None, None
             if decision is None:
                 decision = self._decide_and_remember(request, key)
+            # Decisions are shared by a case; the id is the request's own, on a copy sharing the rest.
+            if request.__class__ is dict and "id" in request:  # type: ignore[operator]
+                decision = _with_id(decision, request)
             yield decision
 
     def records(self, columns: Mapping[str, str]) -> RecordChecker:
@@ -169,10 +177,15 @@ class Rules:
             check=self.check,
             invalid=self.invalid,
             cache_size=self._cache_size,
+            read=self.read_paths,
         )
 
     def decide_uncached(self, request: object) -> Decision:
         """Validate, evaluate and explain ``request`` without the case cache (what a cache miss does)."""
+        return _with_id(self._decide(request), request)
+
+    def _decide(self, request: object) -> Decision:
+        # The case's decision, without the request's id: what the cache may hold.
         try:
             env, errors = self._reader.read(request)
             if errors:
@@ -213,7 +226,7 @@ class Rules:
         return ("disclosure_rules.Rules", self.info.hash, self._cache_size)
 
     def _decide_and_remember(self, request: object, key: Any) -> Decision:
-        decision = self.decide_uncached(request)
+        decision = self._decide(request)
         if key is not None and decision.status != "error" and self._cache_size:
             cache = self._cache
             if len(cache) >= self._cache_size:
@@ -283,6 +296,14 @@ def _unpickle_rules(files: dict[str, bytes] | None, expected: str, version: str,
     return rules
 
 
+def _with_id(decision: Decision, request: object) -> Decision:
+    """``decision`` for ``request``, carrying its ``id`` (a valid one: an invalid id is an error decision)."""
+    request_id = request_id_of(request)
+    if request_id is None or not is_request_id(request_id):
+        return decision
+    return decision.with_id(request_id)  # type: ignore[arg-type]
+
+
 def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Rules:
     """Load a rule directory (default: the bundled rules) and compile it.
 
@@ -290,14 +311,19 @@ def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Ru
     fit in about 64 MB. When full, the cache starts over.
 
     Raises :class:`~disclosure_rules.diagnostics.LoadError` listing every problem if any file does not load.
+    Rules that loaded are kept, checked, in the user's cache directory, keyed by the files' content (see
+    :mod:`~disclosure_rules.persist`), so the next process reads them at once.
     """
     directory = Path(path) if path is not None else bundled_rules_path()
-    rules = Rules(load_rulebook(directory), cache_size=cache_size)
+    rules = Rules(load_cached(directory, _load_rulebook), cache_size=cache_size)
     if path is None:
         rules._origin = _Origin(None)
     else:
         # Read again for pickling; a file changed since it was loaded shows as a hash that differs, and
-        # then these rules cannot be pickled (their files are no longer known).
+        # then these rules cannot be pickled (their files are no longer known). Imported here, as the loader is.
+        from .loader import rule_files
+        from .yamlsource import YamlError, read_source
+
         try:
             files = {p.name: read_source(p) for p in rule_files(directory)}
         except (OSError, YamlError):
@@ -305,6 +331,13 @@ def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Ru
         if files is not None and _content_hash(files) == rules.info.hash:
             rules._origin = _Origin(files)
     return rules
+
+
+def _load_rulebook(directory: Path) -> Rulebook:
+    # Imported here: the loader brings the YAML reader and pyparsing, which a cached rule set never needs.
+    from .loader import load_rulebook
+
+    return load_rulebook(directory)
 
 
 __all__ = ["LoadError", "Rules", "bundled_rules_path", "load"]

@@ -38,7 +38,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-from . import docsgen, literate, testing
+
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
@@ -56,12 +56,38 @@ from .ledger import (
     verify,
 )
 from .ledger.lines import read_line
-from .loader import rule_files
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
 from .render.text import render_text
 from .request import parse_date
 from .version import __version__
+
+
+class _LazyModule:
+    """A module imported on first attribute access."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    from . import docsgen, literate, testing
+else:
+    # Imported when first used: they bring the YAML reader and pyparsing, which `check` on cached rules
+    # never needs (a cold `check` is mostly imports).
+    docsgen, literate, testing = (_LazyModule(f"{__package__}.{name}") for name in ("docsgen", "literate", "testing"))
+
+
+def rule_files(directory: Path) -> list[Path]:
+    from .loader import rule_files as listed
+
+    return listed(directory)
+
 
 EXIT_PERMIT = 0
 EXIT_BAD_INPUT = 1

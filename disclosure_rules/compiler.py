@@ -261,6 +261,8 @@ class CompiledRulebook:
     reads: Reads
     position: Mapping[str, int]
     """Where each rule was declared, for a stable order."""
+    forbids: tuple[str, ...] = ()
+    """The forbidding rules, in declaration order."""
 
 
 def _units(node: Expr, definitions: Mapping[str, Definition]) -> list[Expr]:
@@ -300,4 +302,5 @@ def compile_rulebook(book: Rulebook) -> CompiledRulebook:
     for rid in book.rules:
         place(rid)
     position = {rid: i for i, rid in enumerate(book.rules)}
-    return CompiledRulebook(book, rules, tuple(order), exceptions, total, position)
+    forbids = tuple(rid for rid, rule in book.rules.items() if rule.kind == "forbid")
+    return CompiledRulebook(book, rules, tuple(order), exceptions, total, position, forbids)

@@ -1,12 +1,21 @@
 """The decision: a frozen value that says permit or deny, why, and under which law.
 
 A :class:`Decision` never holds request-specific data beyond what the rules
-read, so one decision can be shared by every request of the same case.
+read, so one decision can be shared by every request of the same case (the
+request's own ``id`` is attached per request, on a copy that shares the rest).
 Rendering it (text, JSON) lives in :mod:`disclosure_rules.render`.
+
+Decide first, explain on demand: the outcome, status, controlling rule, reason,
+citations and obligations are computed when the request is decided; the
+exception ``chain``, the near-miss routes (``missing``), the ``trace`` and the
+``provenance`` are built from the verdict already reached the first time any of
+them is read, and then kept. A reader cannot tell the difference: equality,
+``repr`` and every renderer see the same values either way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import attrs
@@ -80,23 +89,122 @@ class TraceEntry:
     detail: str
 
 
+RequestId = str | int | float | bool | None
+"""A request's own identifier, as the caller gave it: any JSON scalar. It is echoed, never decided on."""
+
+
 @attrs.frozen
+class Explanation:
+    """The parts of a decision that are built only when read."""
+
+    chain: tuple[Link, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    trace: tuple[TraceEntry, ...] = ()
+    provenance: tuple[HopCheck, ...] = ()
+    """How the holder received the data: the hop into it, decided by the rules, then the hops before it."""
+
+
+class Deferred:
+    """An :class:`Explanation`, built by ``make`` on first use and kept; ``make`` (and what it holds: the
+    verdict and the request's environment) is dropped once it has run."""
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make: Callable[[], Explanation] | Explanation) -> None:
+        self._make: Callable[[], Explanation] | None = None
+        self._value: Explanation | None = None
+        if isinstance(make, Explanation):
+            self._value = make
+        else:
+            self._make = make
+
+    def get(self) -> Explanation:
+        value = self._value
+        if value is None:
+            make = self._make
+            assert make is not None
+            # Two threads may both build it; they build equal values, and either may be kept.
+            value = self._value = make()
+            self._make = None
+        return value
+
+    @property
+    def built(self) -> bool:
+        return self._value is not None
+
+
+_NOTHING = Deferred(Explanation())
+
+
+@attrs.frozen(eq=False)
 class Decision:
     decision: Outcome
     status: Status
     reason: str
     rule: str | None
     citations: tuple[str, ...]
-    chain: tuple[Link, ...]
     obligations: tuple[Obligation, ...]
-    missing: tuple[Missing, ...]
     unknown_facts: tuple[str, ...]
     conflicts: tuple[str, ...]
-    trace: tuple[TraceEntry, ...]
     ruleset: RulebookInfo | None
     errors: tuple[Diagnostic, ...] = ()
-    provenance: tuple[HopCheck, ...] = ()
-    """How the holder received the data: the hop into it, decided by the rules, then the hops before it."""
+    explanation: Deferred = attrs.field(default=_NOTHING, repr=False)
+    """The lazily built chain, missing, trace and provenance; read them through the properties."""
+    id: RequestId = None
+    """The request's ``id``, if it gave one (see :meth:`with_id`)."""
+
+    @property
+    def chain(self) -> tuple[Link, ...]:
+        """The exception path from the general rule down to the controlling rule."""
+        return self.explanation.get().chain
+
+    @property
+    def missing(self) -> tuple[Missing, ...]:
+        """The routes that nearly authorized a denied disclosure, and what each lacked."""
+        return self.explanation.get().missing
+
+    @property
+    def trace(self) -> tuple[TraceEntry, ...]:
+        """What happened to every rule."""
+        return self.explanation.get().trace
+
+    @property
+    def provenance(self) -> tuple[HopCheck, ...]:
+        """How the holder received the data: the hop into it, decided by the rules, then the hops before it."""
+        return self.explanation.get().provenance
+
+    def with_id(self, request_id: RequestId) -> Decision:
+        """This decision for the request whose ``id`` is ``request_id``: a copy sharing everything else,
+        including the explanation (built once for all copies)."""
+        if request_id is None and self.id is None:
+            return self
+        return attrs.evolve(self, id=request_id)
+
+    def _values(self) -> tuple[object, ...]:
+        return (
+            self.decision,
+            self.status,
+            self.reason,
+            self.rule,
+            self.citations,
+            self.obligations,
+            self.unknown_facts,
+            self.conflicts,
+            self.ruleset,
+            self.errors,
+            self.id,
+            self.explanation.get(),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
 
     @property
     def permitted(self) -> bool:

@@ -32,11 +32,13 @@ definite answer given with unknown facts can never be overturned by them.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
+from .codegen import Evaluate, generate
 from .compiler import UNKNOWN, CompiledRulebook
 from .provenance import received_under
 from .vocabulary import RECEIVED_UNDER
@@ -69,8 +71,28 @@ class Verdict:
     """The verdict on the chain's hop into the holder, decided as a disclosure of its own."""
 
 
+_GENERATED: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
+
+
+def _generated(compiled: CompiledRulebook) -> Evaluate:
+    function = _GENERATED.get(compiled)
+    if function is None:
+        function = _GENERATED[compiled] = generate(compiled, RuleState)
+    return function
+
+
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
-    """Every rule's state on this request, exceptions evaluated before the rules they override."""
+    """Every rule's state on this request: by the rule set's generated function (see :mod:`.codegen`), or by
+    the closures for an environment the request reader did not build (one lacking a path it always sets)."""
+    try:
+        return _generated(compiled)(env, day)
+    except KeyError:
+        return evaluate_reference(compiled, env, day)
+
+
+def evaluate_reference(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
+    """Every rule's state on this request by the closures, exceptions evaluated before the rules they
+    override: the reference the generated code is tested against."""
     states: dict[str, RuleState] = {}
     rules = compiled.book.rules
     tests = compiled.rules
@@ -108,7 +130,34 @@ def _or(values: list[State]) -> State:
     return None if None in values else False
 
 
-def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> dict[str, State]:
+_PROHIBITING: weakref.WeakKeyDictionary[CompiledRulebook, dict[tuple[State, ...], dict[str, State]]] = (
+    weakref.WeakKeyDictionary()
+)
+MAX_PROHIBITING_MEMO = 10_000
+
+
+def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> Mapping[str, State]:
+    """For every forbidding rule, whether it prohibits this request (three-valued); see
+    :func:`prohibiting_reference`.
+
+    The answer depends only on whether each forbidding rule applies (the rest is the tree's shape), and a
+    rule set has few forbidding rules, so it is worked out once per combination and remembered. The
+    mapping returned is shared: read it, do not change it.
+    """
+    memo = _PROHIBITING.get(compiled)
+    if memo is None:
+        memo = _PROHIBITING[compiled] = {}
+    forbids = compiled.forbids
+    key = tuple([states[f].applies for f in forbids])
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MAX_PROHIBITING_MEMO:
+            memo.clear()
+        found = memo[key] = prohibiting_reference(compiled, states)
+    return found
+
+
+def prohibiting_reference(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> dict[str, State]:
     """For every forbidding rule, whether it prohibits this request (three-valued).
 
     A general rule prohibits when it applies. A forbidding exception prohibits when it applies and a
@@ -139,18 +188,31 @@ def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> 
     return {rid: prohibits(rid) for rid, rule in rules.items() if rule.kind == "forbid"}
 
 
+Evaluator = Callable[[CompiledRulebook, Mapping[str, Any], datetime.date], Mapping[str, RuleState]]
+
+
 def decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
+    """The verdict on a request's environment, the hop into the holder decided first (see :mod:`.provenance`)."""
+    return _decide(compiled, env, day, evaluate)
+
+
+def decide_reference(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
+    """:func:`decide` by the closures alone, hops included: the reference for differential tests."""
+    return _decide(compiled, env, day, evaluate_reference)
+
+
+def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date, evaluator: Evaluator) -> Verdict:
     hop: Verdict | None = None
     if RECEIVED_UNDER in compiled.book.vocabulary.chain_projections and RECEIVED_UNDER not in env:
-        routes, hop = received_under(compiled, env, decide)
+        routes, hop = received_under(compiled, env, lambda c, e, d: _decide(c, e, d, evaluator))
         env = {**env, RECEIVED_UNDER: routes}
-    verdict = _verdict(compiled, env, day)
+    verdict = _verdict(compiled, env, day, evaluator)
     return verdict if hop is None else attrs.evolve(verdict, hop=hop)
 
 
-def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> Verdict:
-    states = evaluate(compiled, env, day)
-    prohibits = prohibiting(compiled, states)
+def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date, evaluator: Evaluator) -> Verdict:
+    states = evaluator(compiled, env, day)
+    prohibits = prohibiting(compiled, states) if evaluator is evaluate else prohibiting_reference(compiled, states)
     forbid_true = [rid for rid, value in prohibits.items() if value is True]
     forbid_unknown = [rid for rid, value in prohibits.items() if value is None]
     permit_true: list[str] = []
@@ -197,6 +259,8 @@ def _ranked(compiled: CompiledRulebook, candidates: list[str], states: Mapping[s
     the general rule; an order over a permit that did not hold still says more than the general rule (it
     would forbid the disclosure even if the permit's requirements were met), so it ranks next.
     """
+    if len(candidates) == 1:  # nothing to rank: the common case, and the ranking walks the tree
+        return candidates
     position = compiled.position
     return sorted(
         candidates,

@@ -20,7 +20,7 @@ import attrs
 
 from .ast import Not, Ref
 from .compiler import UNKNOWN, CompiledRulebook, Unit
-from .decision import Decision, Failure, HopCheck, Link, Missing, TraceEntry
+from .decision import Decision, Deferred, Explanation, Failure, HopCheck, Link, Missing, TraceEntry
 from .diagnostics import Diagnostic
 from .english import Phraser
 from .evaluator import RuleState, Verdict
@@ -115,6 +115,7 @@ class Explainer:
         self.shared: dict[tuple[str, str, str], TraceEntry] = {}
         # A value in words depends only on its path, type and value; a batch of new cases shows the same few.
         self.shown: dict[tuple[str, type, object], str] = {}
+        self.interned: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- values -------------------------------------------------------------------------------
 
@@ -209,10 +210,10 @@ class Explainer:
         return template.render(lambda path: self.show(path, env))
 
     def decision(self, verdict: Verdict, env: Mapping[str, Any]) -> Decision:
+        """The decision on ``verdict``: what it decides and why now; the chain, `missing`, trace and provenance
+        when first read, from this verdict and environment (see :mod:`~disclosure_rules.decision`)."""
         rules = self.book.rules
-        states = verdict.states
         controlling = rules[verdict.rule] if verdict.rule else None
-        chain = tuple(Link(r, rules[r].kind, rules[r].citation, rules[r].title) for r in verdict.chain)
         citations: list[str] = []
         for rid in [*([verdict.rule] if verdict.rule else []), *verdict.prohibitions, *reversed(verdict.chain)]:
             if rules[rid].citation not in citations:
@@ -235,8 +236,50 @@ class Explainer:
             if controlling and verdict.decision == "permit"
             else ()
         )
+        return Decision(
+            decision=verdict.decision,  # type: ignore[arg-type]
+            status=verdict.status,  # type: ignore[arg-type]
+            reason=reason,
+            rule=verdict.rule,
+            citations=tuple(citations),
+            obligations=obligations,
+            unknown_facts=verdict.unknown_facts,
+            conflicts=verdict.conflicts,
+            ruleset=self.book.info,
+            explanation=Deferred(self.deferred(verdict, env)),
+        )
+
+    def deferred(self, verdict: Verdict, env: Mapping[str, Any]) -> Callable[[], Explanation]:
+        """What builds the explanation later, holding the verdict and environment packed: a cached decision
+        keeps them until read, and two dicts per case would triple the case cache's memory. Their keys are
+        the same few tuples across cases, so each is kept once."""
+        intern = self.interned
+        if len(intern) > MAX_SHARED_ENTRIES:
+            intern.clear()
+        rule_ids = tuple(verdict.states)
+        rule_ids = intern.setdefault(rule_ids, rule_ids)
+        paths = tuple(env)
+        paths = intern.setdefault(paths, paths)
+        states, values = tuple(verdict.states.values()), tuple(env.values())
+        v = verdict  # its fields, not the verdict, which holds the two dicts (attrs.evolve costs more)
+        fields = (v.decision, v.status, v.rule, v.chain, v.conflicts, v.undecided, v.unknown_facts)
+        prohibitions, hop = v.prohibitions, v.hop
+
+        def build() -> Explanation:
+            unpacked = dict(zip(paths, values, strict=True))
+            whole = Verdict(*fields, dict(zip(rule_ids, states, strict=True)), prohibitions, unpacked, hop)
+            return self.explanation(whole, unpacked)
+
+        return build
+
+    def explanation(self, verdict: Verdict, env: Mapping[str, Any]) -> Explanation:
+        """The chain, `missing`, trace and provenance of a decision, from its verdict and environment."""
+        rules = self.book.rules
+        states = verdict.states
+        chain = tuple(Link(r, rules[r].kind, rules[r].citation, rules[r].title) for r in verdict.chain)
         # Which requirements failed, for every rule whose condition did not hold: read by both
-        # `missing` and `trace`, so evaluated once.
+        # `missing` and `trace`, so tested once (the verdict knows only each rule's value, not which of its
+        # requirements failed, and the decision was reached without asking).
         failed: dict[str, list[tuple[_UnitText, bool | None]]] = {
             rid: [(u, v) for u in self.units[rid] if (v := u.unit.test(env)) is not True]
             for rid, state in states.items()
@@ -244,21 +287,7 @@ class Explainer:
         }
         missing = self.missing(verdict, states, failed, env) if verdict.decision == "deny" else ()
         provenance = self.provenance(verdict) if verdict.hop is not None else ()
-        return Decision(
-            decision=verdict.decision,  # type: ignore[arg-type]
-            status=verdict.status,  # type: ignore[arg-type]
-            reason=reason,
-            rule=verdict.rule,
-            citations=tuple(citations),
-            chain=chain,
-            obligations=obligations,
-            missing=missing,
-            unknown_facts=verdict.unknown_facts,
-            conflicts=verdict.conflicts,
-            trace=self.trace(states, failed, env),
-            ruleset=self.book.info,
-            provenance=provenance,
-        )
+        return Explanation(chain, missing, self.trace(states, failed, env), provenance)
 
     def provenance(self, verdict: Verdict) -> tuple[HopCheck, ...]:
         """The hop into the holder as decided, then the hops before it, each with its reason."""
@@ -296,7 +325,7 @@ class Explainer:
             f"The request is invalid: {first.message}{where}{more}; "
             "nothing may be disclosed on a request that cannot be decided."
         )
-        return Decision("deny", "error", reason, None, (), (), (), (), (), (), (), self.book.info, tuple(errors))
+        return Decision("deny", "error", reason, None, (), (), (), (), self.book.info, tuple(errors))
 
     def routes(self, verdict: Verdict, states: Mapping[str, RuleState], env: Mapping[str, Any]) -> list[str]:
         """The permitting rules that could make this denial a permit if they held.

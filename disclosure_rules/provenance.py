@@ -26,6 +26,8 @@ from typing import Any, Protocol
 from .compiler import UNKNOWN, CompiledRulebook
 from .vocabulary import HOPS, RECEIVED_UNDER
 
+EMPTY: frozenset[str] = frozenset()
+
 
 class HopState(Protocol):
     @property
@@ -69,14 +71,14 @@ def received_under(compiled: CompiledRulebook, env: Mapping[str, Any], decide: D
     verdict on the hop into the holder (None if there is none)."""
     hop_env = hop_environment(compiled, env)
     if hop_env is None:
-        return frozenset(), None
+        return EMPTY, None
     verdict = decide(compiled, hop_env, hop_env["date"])
     return _routes(compiled, env, verdict), verdict
 
 
 def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerdict) -> Any:
     if verdict.decision == "deny" and verdict.status != "indeterminate":
-        return frozenset()
+        return EMPTY
     named: str = env[HOPS][-1]["route"]
     rules = compiled.book.rules
     applying = {
@@ -89,4 +91,4 @@ def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerd
         if sure:
             return sure
     # An undecided hop, or one permitted only by another route: unknown while the named route could still apply.
-    return UNKNOWN if any(applies is not False for applies in applying.values()) else frozenset()
+    return UNKNOWN if any(applies is not False for applies in applying.values()) else EMPTY

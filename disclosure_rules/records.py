@@ -37,7 +37,7 @@ import attrs
 from .cases import DateBuckets, build_record_functions
 from .decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
-from .request import json_type_name, member_path
+from .request import REQUEST_ID, json_type_name, member_path
 from .vocabulary import Vocabulary
 
 
@@ -52,8 +52,9 @@ class ColumnsError(DisclosureRulesError, ValueError):
 
 
 def mappable_paths(vocabulary: Vocabulary) -> list[str]:
-    """The request paths a column may give: each field, each fact, and the whole ``chain``."""
-    return [*vocabulary.fields, *vocabulary.facts, *(["chain"] if vocabulary.hop else [])]
+    """The request paths a column may give: each field, each fact, the whole ``chain``, and the request's
+    ``id``."""
+    return [*vocabulary.fields, *vocabulary.facts, *(["chain"] if vocabulary.hop else []), REQUEST_ID]
 
 
 def check_columns(vocabulary: Vocabulary, columns: object) -> list[Diagnostic]:
@@ -113,6 +114,7 @@ class RecordChecker:
         check: Callable[[object], Decision],
         invalid: Callable[[list[Diagnostic]], Decision],
         cache_size: int,
+        read: Iterable[str] | None = None,
     ) -> None:
         errors = check_columns(vocabulary, columns)
         if errors:
@@ -129,12 +131,13 @@ class RecordChecker:
                 request_path = member_path(request_path, part)
             relocations.append((request_path, member_path("$", column)))
         self._relocations = sorted(relocations, key=lambda pair: -len(pair[0]))
-        self._key, self._batch = build_record_functions(vocabulary, buckets, self.columns)
+        self._key, self._batch = build_record_functions(vocabulary, buckets, self.columns, read)
         self._check = check
         self._invalid = invalid
         self._cache: dict[Any, Decision] = {}
         self._canonical: dict[str, str] = {}
         self._cache_size = cache_size
+        self._id_column = next((c for c, target in self.columns.items() if target == REQUEST_ID), None)
 
     def request(self, row: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """The nested request ``row`` stands for, and the problems that keep it from being one."""
@@ -169,7 +172,10 @@ class RecordChecker:
             cached = self._cache.get(key) if key is not None else None
         except Exception:  # whatever the quick key trips on, the long way reports
             cached = None
-        return cached if cached is not None else self._long_way(row)
+        if cached is None:
+            return self._long_way(row)
+        # A cached decision is its case's; the row's id (valid, or the key would have refused it) is its own.
+        return cached if self._id_column is None else cached.with_id(row.get(self._id_column))  # type: ignore[attr-defined]
 
     def check_many(self, rows: Iterable[object]) -> Iterator[Decision]:
         """Decide each record in turn, yielding decisions in order; memory does not grow with the input."""
@@ -191,7 +197,7 @@ class RecordChecker:
         decision = self._check(request)
         if decision.status == "error":
             relocated = sorted(map(self._relocate, decision.errors), key=lambda d: (d.path or "", d.code, d.message))
-            return self._invalid(relocated)
+            return self._invalid(relocated).with_id(decision.id)
         self._remember(row, decision)
         return decision
 
@@ -218,6 +224,7 @@ class RecordChecker:
             self._cache.clear()
             self._canonical.clear()
         canonical = self._canonical
+        decision = decision.with_id(None)  # the cache holds the case's decision; a row's id is its own
         self._cache[tuple(canonical.setdefault(v, v) if v.__class__ is str else v for v in key)] = decision
 
 

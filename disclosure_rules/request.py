@@ -14,6 +14,7 @@ suggestion. Nothing undeclared is ignored: an unknown key or value is an error.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import re
@@ -30,6 +31,12 @@ MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
 MAX_TEXT_CHARS = 10_000
 MAX_ERRORS = 20
+MAX_SHARED_SETS = 10_000
+EMPTY: frozenset[Any] = frozenset()
+"""The one empty set every environment without a chain shares (``frozenset()`` makes a new one each time)."""
+REQUEST_ID = "id"
+"""The top-level key of a request's own identifier: any JSON scalar, echoed in its decision, never decided on."""
+MAX_ID_CHARS = 1_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -91,6 +98,7 @@ class RequestReader:
         self.facts = _FactTree.of(vocabulary.facts)
         self.top_keys = request_keys(vocabulary)
         self.defaults = [(p, s.default) for p, s in vocabulary.facts.items() if s.default is not None]
+        self.sets: dict[frozenset[Any], frozenset[Any]] = {}
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Validate ``request``; return its environment and the problems found (none if valid)."""
@@ -122,6 +130,16 @@ class RequestReader:
                     )
                 continue
             self.value(slot, value, f"$.{name}", env, name, errors)
+        request_id = request.get(REQUEST_ID)
+        if not is_request_id(request_id):
+            errors.append(
+                Diagnostic(
+                    "wrong_type",
+                    f"`id` must be text of at most {MAX_ID_CHARS:,} characters, a number, true/false or null, "
+                    f"not {json_type_name(request_id)}",
+                    path=f"$.{REQUEST_ID}",
+                )
+            )
         facts = request.get("facts")
         if facts is not None:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
@@ -133,11 +151,18 @@ class RequestReader:
         else:
             for path in self.vocabulary.chain_projections:
                 if path != RECEIVED_UNDER:
-                    env[path] = frozenset()
+                    env[path] = EMPTY
             env[HOPS] = ()
         # Sorted by place, so the report does not depend on the order of keys in the request.
         errors.sort(key=lambda d: (d.path or "", d.code, d.message))
         return env, errors[:MAX_ERRORS]
+
+    def shared_set(self, value: frozenset[Any]) -> frozenset[Any]:
+        """One object per distinct set: a cached case keeps its environment, and batches repeat few sets."""
+        shared = self.sets
+        if len(shared) >= MAX_SHARED_SETS:
+            shared.clear()
+        return shared.setdefault(value, value)
 
     def fact_group(
         self, tree: _FactTree, value: object, json_path: str, path: str, env: dict[str, Any], errors: list[Diagnostic]
@@ -265,7 +290,7 @@ class RequestReader:
                 where = json_path if isinstance(value, str) else f"{json_path}[{i}]"
                 ok = self.enum_value(type_.element(), item, where, errors) and ok
             if ok:
-                env[path] = frozenset(items)
+                env[path] = self.shared_set(frozenset(items))
         elif kind == "bool":
             if isinstance(value, bool):
                 env[path] = value
@@ -329,8 +354,24 @@ class RequestReader:
 
 
 def request_keys(vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The top-level keys a request may have: the fields, ``facts``, and ``chain`` if hops are declared."""
-    return (*vocabulary.fields, "facts", *(("chain",) if vocabulary.hop else ()))
+    """The top-level keys a request may have: the fields, ``facts``, ``chain`` if hops are declared, and
+    ``id``."""
+    return (*vocabulary.fields, "facts", *(("chain",) if vocabulary.hop else ()), REQUEST_ID)
+
+
+def is_request_id(value: object) -> bool:
+    """Whether ``value`` may be a request's ``id``: null, true/false, a finite number, or text not too long
+    to echo."""
+    if value is None or value.__class__ is bool or value.__class__ is int:
+        return True
+    if value.__class__ is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    return value.__class__ is str and len(value) <= MAX_ID_CHARS  # type: ignore[arg-type]
+
+
+def request_id(request: object) -> object:
+    """The ``id`` of a request (None if it has none, or is not an object)."""
+    return request.get(REQUEST_ID) if isinstance(request, dict) else None
 
 
 def parse_date(value: object) -> datetime.date | None:
@@ -345,6 +386,18 @@ def parse_date(value: object) -> datetime.date | None:
 
 def member_path(parent: str, key: object) -> str:
     """The JSON path of ``parent``'s member ``key``: ``$.facts`` or ``$["a key"]``."""
+    if key.__class__ is str and parent.__class__ is str:
+        # Every valid request asks for the same few paths; a bounded memo spares the regular expression.
+        return _member_path(parent, key)  # type: ignore[arg-type]
+    return _member_path_of(parent, key)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _member_path(parent: str, key: str) -> str:
+    return _member_path_of(parent, key)
+
+
+def _member_path_of(parent: str, key: object) -> str:
     text = str(key)
     if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", text):
         return f"{parent}.{text}"

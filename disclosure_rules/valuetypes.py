@@ -7,6 +7,7 @@ enumeration, or ``set of`` an enumeration.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import attrs
@@ -26,7 +27,7 @@ class Type:
 
     def element(self) -> Type:
         """The type of one member of a set (a set of ``agency`` has members of type ``agency``)."""
-        return Type("enum", self.enum) if self.kind == "set" else self
+        return _enum_type(self.enum) if self.kind == "set" else self
 
     def set_of(self) -> Type:
         return Type("set", self.enum) if self.kind == "enum" else self
@@ -37,6 +38,12 @@ class Type:
         if self.kind == "set":
             return f"set of {self.enum}"
         return self.kind
+
+
+@functools.lru_cache(maxsize=1_024)
+def _enum_type(enum: str | None) -> Type:
+    # One shared value per enumeration: validation asks for a set's member type once per value it reads.
+    return Type("enum", enum)
 
 
 BOOL = Type("bool")

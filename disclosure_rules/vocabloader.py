@@ -20,7 +20,7 @@ from .yamlsource import YMap, YNode, YScalar
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PATH_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-RESERVED_FIELDS = ("facts", "chain")
+RESERVED_FIELDS = ("facts", "chain", "id")
 
 
 class VocabularyBuilder:
@@ -189,7 +189,7 @@ class VocabularyBuilder:
                 "bad_name",
                 f"`{key}` cannot name a {what}",
                 key_node.position,
-                help="`facts`, `chain` and the hop key `received_under` are reserved"
+                help="`facts`, `chain`, `id` and the hop key `received_under` are reserved"
                 if reserved
                 else "use letters, digits and `_` (and `.` between parts of a fact's name)",
             )

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Compiled rule sets are cached in a directory of this run's own, never the user's (and the tests exercise it).
+os.environ.setdefault("DISCLOSURE_RULES_CACHE_DIR", tempfile.mkdtemp(prefix="disclosure-rules-cache-"))
 
 import disclosure_rules
 from disclosure_rules import Rules

@@ -432,13 +432,15 @@ def test_the_examples_validate_against_the_request_schema(bundled: Rules) -> Non
 def test_rendered_decisions_validate_against_the_decision_schema(bundled: Rules) -> None:
     decision_schema = schema.decision_schema()
     jsonschema.Draft202012Validator.check_schema(decision_schema)
-    assert set(decision_schema["properties"]) == {"line", *DOCUMENT_KEYS}
+    assert set(decision_schema["properties"]) == {"line", "id", *DOCUMENT_KEYS}
     validator = jsonschema.Draft202012Validator(decision_schema)
     requests = [
         example("irs-ice-address-request.json"),
         example("irs-ice-address-request-signed-by-assistant-director.json"),
         example("invalid-undeclared-fact.json"),
         {**example("irs-ice-address-request.json"), "facts": {}},
+        {**example("irs-ice-address-request.json"), "id": "case-17"},
+        {**example("irs-ice-address-request.json"), "id": 17.5},
     ]
     statuses = set()
     for request in requests:
@@ -466,7 +468,11 @@ def test_the_request_schema_follows_the_vocabulary(mini_dir: Path) -> None:
         "chain": [{"from": "IRS", "to": "SSA"}],
     }
     assert not list(validator.iter_errors(good))
+    for request_id in ("case-17", 17, 1.5, True, None):
+        assert not list(validator.iter_errors({**good, "id": request_id}))
     for bad in (
+        {**good, "id": [1]},
+        {**good, "id": "x" * 1_001},
         {**good, "date": "7 Aug 2025"},
         {**good, "element": "adress"},
         {**good, "extra": 1},

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from disclosure_rules import Rules
+from disclosure_rules import Rules, evaluator
 
 from .conftest import mini_request
 
@@ -221,6 +221,8 @@ def test_an_evaluation_error_denies(layered: Rules, monkeypatch: pytest.MonkeyPa
         raise ZeroDivisionError("boom")
 
     monkeypatch.setitem(layered.compiled.rules, "route", attrs.evolve(layered.compiled.rules["route"], test=broken))
+    # The generated evaluator does not call the closures; make it fail the same way.
+    monkeypatch.setattr(evaluator, "evaluate", lambda compiled, env, day: broken(env))
     d = layered.decide_uncached(signed())
     assert (d.decision, d.status) == ("deny", "error")
     assert d.errors[0].code == "evaluation_error"

@@ -8,6 +8,7 @@ given, and two hashes: the previous record's, and its own, ``sha256(prev_hash ||
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -44,6 +45,17 @@ class Entry(NamedTuple):
     decision: Decision
     request_id: str | None = None
     subject: str | None = None
+
+
+def _request_id(entry: Entry) -> str | None:
+    """The id recorded beside a decision: the envelope's, else the request's own ``id`` (which its decision
+    echoes), numbers and true/false written as JSON."""
+    if entry.request_id is not None:
+        return entry.request_id
+    echoed = entry.decision.id
+    if echoed is None or isinstance(echoed, str):
+        return echoed
+    return json.dumps(echoed)
 
 
 @attrs.frozen
@@ -139,11 +151,11 @@ class Ledger:
                     recorded_at=now,
                     request_hex=req.hex,
                     decision_hex=dec.hex,
-                    request_id=entry.request_id,
+                    request_id=_request_id(entry),
                     subject=entry.subject,
                 )
                 digest = chain_hash(prev, body)
-                rows.append((seq, decision_id, now, req.sha, dec.sha, entry.request_id, entry.subject, prev, digest))
+                rows.append((seq, decision_id, now, req.sha, dec.sha, _request_id(entry), entry.subject, prev, digest))
                 prev = digest
             self.store.execute_many(
                 "INSERT INTO records (seq, decision_id, recorded_at, request_sha, decision_sha, request_id, subject, "

@@ -26,8 +26,10 @@ DOCUMENT_KEYS = (
 
 
 def decision_document(decision: Decision, *, trace: bool = True) -> dict[str, Any]:
-    """The decision as plain JSON data; keys always appear, in this order (``trace`` only if asked)."""
-    doc: dict[str, Any] = {
+    """The decision as plain JSON data; keys always appear, in this order (``trace`` only if asked), after the
+    request's ``id`` if it gave one."""
+    doc: dict[str, Any] = {} if decision.id is None else {"id": decision.id}
+    doc |= {
         "decision": decision.decision,
         "status": decision.status,
         "reason": decision.reason,

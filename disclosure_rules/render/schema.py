@@ -14,7 +14,7 @@ import json
 from typing import Any, get_args
 
 from ..decision import STATUSES, TraceResult
-from ..request import MAX_CHAIN_HOPS, MAX_SET_ITEMS, MAX_TEXT_CHARS, request_keys
+from ..request import MAX_CHAIN_HOPS, MAX_ID_CHARS, MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, request_keys
 from ..valuetypes import Type
 from ..vocabulary import Slot, Vocabulary, fact_tree
 from .json import DOCUMENT_KEYS
@@ -78,6 +78,10 @@ def request_schema(vocabulary: Vocabulary) -> dict[str, Any]:
             "maxItems": MAX_CHAIN_HOPS,
             "items": hop,
         }
+    properties[REQUEST_ID] = {
+        "description": "The request's own identifier, echoed in its decision; it never decides anything.",
+        "anyOf": [{"type": "string", "maxLength": MAX_ID_CHARS}, {"type": ["number", "boolean", "null"]}],
+    }
     return {
         "$schema": DRAFT,
         "title": "disclosure-rules request",
@@ -122,6 +126,10 @@ def decision_schema() -> dict[str, Any]:
             "type": "integer",
             "minimum": 1,
             "description": "Only in JSON Lines mode, on the record of a line that could not be decided.",
+        },
+        "id": {
+            "type": ["string", "number", "boolean"],
+            "description": "The request's own `id`, echoed; only when the request gave one.",
         },
         "decision": {"enum": ["permit", "deny"]},
         "status": {"enum": list(STATUSES)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 from ..decision import Decision
@@ -21,6 +22,9 @@ def _wrap(text: str, indent: str = "  ", first: str | None = None) -> list[str]:
 
 def render_text(decision: Decision, *, trace: bool = False) -> str:
     lines = [f"{decision.decision.upper()} ({decision.status.replace('_', ' ')})"]
+    if decision.id is not None:
+        # Unwrapped: an id is matched against the caller's own, character for character.
+        lines.append("Request id: " + json.dumps(decision.id, ensure_ascii=False))
     if decision.rule:
         cite = decision.citations[0] if decision.citations else ""
         lines += _wrap(f"{decision.rule} — {cite}", first="Rule: ", indent="  ")
