@@ -9,6 +9,7 @@ Exit codes (also in ``docs/cli.md``):
 3     the rules did not load
 4     wrong command-line usage
 5     a scenario test failed (``disclosure-rules test``)
+6     ``analyze``: a finding the rules do not declare intended (``--can``: never); ``diff``: changes
 70    an internal error (a bug: please report it)
 ====  =====================================================================
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import docsgen, testing
+from .analysis import cli as analysis_cli
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError
@@ -122,6 +124,9 @@ def _parser() -> _Parser:
         help="a scenario file or directory for the worked examples; repeatable (default: the rules' tests/)",
     )
     docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
+    # -- analysis: `analyze` and `diff` (disclosure_rules/analysis/cli.py) --
+    analysis_cli.add_commands(commands)
+    # -- end analysis --
     return parser
 
 
@@ -144,6 +149,8 @@ def main(
             return _test(args, out, err)
         if args.command == "docs":
             return _docs(args, out, err)
+        if args.command in ("analyze", "diff"):  # analysis
+            return _analysis(args, out)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except UsageError as exc:
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
@@ -163,6 +170,21 @@ def main(
     except Exception as exc:
         err.write(f"disclosure-rules: internal error: {type(exc).__name__}: {exc} (please report this)\n")
         return EXIT_INTERNAL
+
+
+# -- analysis ------------------------------------------------------------------------------
+
+
+def _analysis(args: argparse.Namespace, out: IO[str]) -> int:
+    try:
+        text, code = analysis_cli.run(args)
+    except analysis_cli.AnalysisUsageError as exc:
+        raise UsageError(str(exc)) from None
+    out.write(text)
+    return code
+
+
+# -- end analysis ---------------------------------------------------------------------------
 
 
 def _load(args: argparse.Namespace) -> Rules:

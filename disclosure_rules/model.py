@@ -88,6 +88,25 @@ class Definition:
     position: Position | None = _pos()
 
 
+# -- analysis: declared intended findings (docs/analysis.md) ----------------------------------
+ANALYSIS_CHECKS: tuple[str, ...] = ("reach", "conflict", "vacuous", "unknowns", "errors")
+
+
+@attrs.frozen
+class Intended:
+    """A finding of ``disclosure-rules analyze`` that the rule's author declares intended, and why."""
+
+    check: str
+    why: str
+    other: str | None = None
+    """For a conflict: the other rule (``with:`` in the rule file)."""
+    path: str | None = None
+    """For ``vacuous`` or ``unknowns``: the path concerned; for ``reach``: a condition part, as written."""
+
+
+# -- end analysis ---------------------------------------------------------------------------
+
+
 @attrs.frozen
 class Rule:
     id: str
@@ -106,6 +125,7 @@ class Rule:
     grants: str | None = None
     """For a permit, the legal route (a value of the chain hop's ``route``) a disclosure it permits is made
     under: how a later hop of the data is told to have been lawful (see :mod:`~disclosure_rules.provenance`)."""
+    intended: tuple[Intended, ...] = ()
 
 
 @attrs.frozen

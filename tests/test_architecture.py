@@ -36,6 +36,7 @@ STAGE = {
     "explain": 7,
     "records": 7.5,
     "checker": 8,
+    "analysis": 8.5,
     "render": 9,
     "testing": 9,
     "docsgen": 9.5,
