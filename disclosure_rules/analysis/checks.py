@@ -70,7 +70,7 @@ def _state_judge(oracle: Oracle, rid: str, attribute: str) -> Callable[[Assignme
         value = getattr(verdict.states[rid], attribute)
         if value is True:
             return FOUND
-        if value is False:
+        if value is False or oracle.cannot_hold(rid, assignment):
             return PRUNE
         return _refine(oracle, verdict, assignment, closure)
 
@@ -84,10 +84,10 @@ def _refine(oracle: Oracle, verdict: object, assignment: Assignment, focus: Sequ
     assert isinstance(verdict, Verdict)
     open_focus = oracle.open_rules(verdict, assignment, focus)
     if open_focus:
-        return split([oracle.paths_of(open_focus[:1]), oracle.paths_of(open_focus)], open_focus)
+        return split([oracle.paths_of(open_focus[:1], assignment), oracle.paths_of(open_focus, assignment)], open_focus)
     open_any = oracle.open_rules(verdict, assignment, oracle.ids)
     if open_any:
-        return split([oracle.paths_of(open_any)], open_any)
+        return split([oracle.paths_of(open_any, assignment)], open_any)
     return PRUNE
 
 
@@ -136,7 +136,7 @@ def _pair_judge(oracle: Oracle, a: str, b: str) -> Callable[[Assignment], Step]:
     def judge(assignment: Assignment) -> Step:
         verdict = oracle.verdict(assignment)
         first, second = verdict.states[a].applies, verdict.states[b].applies
-        if first is False or second is False:
+        if first is False or second is False or oracle.cannot_hold(a, assignment) or oracle.cannot_hold(b, assignment):
             return PRUNE
         if first is True and second is True:
             return FOUND
@@ -229,7 +229,7 @@ def _vacuous_judge(oracle: Oracle, rid: str, path: str) -> Callable[[Assignment]
         without = verdict.states[rid].holds
         if without is True:
             return PRUNE
-        pending = [p for p in oracle.reads[rid] if p not in assignment]
+        pending = oracle.pending(rid, assignment)
         if with_empty is True and (without is False or not pending):
             return FOUND
         if not pending:

@@ -12,8 +12,9 @@ from typing import Any
 from ..ast import And, Compare, Expr, Not, Or, Ref
 from ..compiler import Compiler, Pred, Unit
 from ..unparse import unparse
-from .domain import ABSENT, Assignment
-from .oracle import EvaluationFailed, Oracle, env_of
+from ..vocabulary import RECEIVED_UNDER
+from .domain import ABSENT, Assignment, expand
+from .oracle import EvaluationFailed, Oracle
 from .report import Finding
 from .search import FOUND, PRUNE, Step, explore, split
 from .witness import reader_env, redecide, request_of
@@ -21,10 +22,22 @@ from .witness import reader_env, redecide, request_of
 State = bool | None
 
 
-def _value(unit: Unit, assignment: Assignment) -> tuple[State, bool]:
+def _pending(oracle: Oracle, unit: Unit, assignment: Assignment) -> list[str]:
+    """The unchosen paths that could settle the unit (the chain's, for a chain projection)."""
+    out = [q for p in unit.reads.paths for q in expand(p, oracle.hop_keys) if q not in assignment]
+    if not out and RECEIVED_UNDER in unit.reads.paths:
+        out = oracle.received_pending(assignment)
+    return out
+
+
+def _could_be(oracle: Oracle, unit: Unit, assignment: Assignment, want: bool) -> bool:
+    return RECEIVED_UNDER not in unit.reads.paths or oracle.could_be(unit.test, assignment, want)
+
+
+def _value(oracle: Oracle, unit: Unit, assignment: Assignment) -> tuple[State, bool]:
     """The unit's value, and whether it is settled (definite, or unknown with every path it reads chosen)."""
-    value = unit.test(env_of(assignment))
-    return value, value is not None or all(p in assignment for p in unit.reads.paths)
+    value = unit.test(oracle.env(assignment))
+    return value, value is not None or not _pending(oracle, unit, assignment)
 
 
 def _kleene_and(values: Sequence[State]) -> State:
@@ -33,35 +46,35 @@ def _kleene_and(values: Sequence[State]) -> State:
     return True if all(v is True for v in values) else None
 
 
-def _unit_judge(unit: Unit, wanted: bool, rid: str) -> Callable[[Assignment], Step]:
+def _unit_judge(oracle: Oracle, unit: Unit, wanted: bool, rid: str) -> Callable[[Assignment], Step]:
     def judge(assignment: Assignment) -> Step:
-        value, settled = _value(unit, assignment)
+        value, settled = _value(oracle, unit, assignment)
         if value is wanted:
             return FOUND
-        if settled:
+        if settled or not _could_be(oracle, unit, assignment, wanted):
             return PRUNE
-        return split([[p for p in unit.reads.paths if p not in assignment]], (rid,))
+        return split([_pending(oracle, unit, assignment)], (rid,))
 
     return judge
 
 
-def _redundant_judge(units: Sequence[Unit], index: int, rid: str) -> Callable[[Assignment], Step]:
+def _redundant_judge(oracle: Oracle, units: Sequence[Unit], index: int, rid: str) -> Callable[[Assignment], Step]:
     """Found where dropping part ``index`` would change whether the rule holds."""
     unit = units[index]
     others = [u for i, u in enumerate(units) if i != index]
 
     def judge(assignment: Assignment) -> Step:
-        value, settled = _value(unit, assignment)
-        rest = [_value(u, assignment) for u in others]
+        value, settled = _value(oracle, unit, assignment)
+        rest = [_value(oracle, u, assignment) for u in others]
         together = _kleene_and([v for v, _ in rest])
         rest_settled = all(s for _, s in rest)
-        if together is False or value is True:
+        if together is False or value is True or not all(_could_be(oracle, u, assignment, True) for u in others):
             return PRUNE
         if settled and rest_settled and (together is True or value is False):
             return FOUND
         if settled and together is True:
             return FOUND
-        pending = [p for u in (unit, *others) for p in u.reads.paths if p not in assignment]
+        pending = [p for u in (unit, *others) for p in _pending(oracle, u, assignment)]
         return split([pending], (rid,)) if pending else PRUNE
 
     return judge
@@ -75,7 +88,7 @@ def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
         part = unparse(unit.node)
         never: list[str] = []
         for wanted in (True, False):
-            if next(explore(space, {}, _unit_judge(unit, wanted, rid), first=True), None) is None:
+            if next(explore(space, {}, _unit_judge(oracle, unit, wanted, rid), first=True), None) is None:
                 never.append("true" if wanted else "false")
         if never:
             kind = f"always_{'false' if never[0] == 'true' else 'true'}" if len(never) == 1 else "never_known"
@@ -93,7 +106,7 @@ def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
             continue
         if len(units) < 2:
             continue
-        if next(explore(space, {}, _redundant_judge(units, index, rid), first=True), None) is None:
+        if next(explore(space, {}, _redundant_judge(oracle, units, index, rid), first=True), None) is None:
             yield _part_finding(
                 oracle,
                 rid,
@@ -111,7 +124,7 @@ def _part_finding(
 ) -> Finding:
     # A part that is never true (or never false) has no request to show; the witness is a request on which
     # the part is evaluated, with the value the finding claims for it.
-    leaf = next(explore(oracle.space, {}, _unit_judge(unit, kind == "always_true", rid), first=True), None)
+    leaf = next(explore(oracle.space, {}, _unit_judge(oracle, unit, kind == "always_true", rid), first=True), None)
     request = request_of(oracle.space, leaf.assignment) if leaf is not None else None
     confirmed = True
     decided = ""
@@ -141,6 +154,10 @@ def _comparisons(node: Expr, definitions: Any, seen: set[str]) -> Iterator[Compa
 
 def _samples(oracle: Oracle, path: str) -> list[Any]:
     """A value of every class of ``path``, and the extremes of its type."""
+    projection = oracle.space.projections.get(path)
+    if projection is not None:
+        # A chain projection is a set of its key's values, any of which a hop may give.
+        return [frozenset(), *(frozenset([v]) for v in projection.values), frozenset(projection.values)]
     info = oracle.space.paths[path]
     values = [c.value for c in oracle.space.choices(path, {}, oracle.ids) if c.value is not ABSENT]
     if info.kind == "set":
@@ -189,7 +206,7 @@ def _raising(oracle: Oracle, rid: str, node: Compare, values: dict[str, Any], ex
         except EvaluationFailed:
             return FOUND
         open_rules = oracle.open_rules(verdict, assignment, oracle.ids)
-        return split([oracle.paths_of(open_rules)], open_rules) if open_rules else PRUNE
+        return split([oracle.paths_of(open_rules, assignment)], open_rules) if open_rules else PRUNE
 
     leaf = next(explore(oracle.space, values, judge, first=True), None)
     part = unparse(node)

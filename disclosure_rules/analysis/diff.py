@@ -11,18 +11,17 @@ moves; each group is one region, described by the values its fields take and the
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from ..checker import Rules
-from ..evaluator import Verdict
+from ..evaluator import Verdict, prohibiting
 from ..model import Rule, Rulebook
-from .domain import ABSENT, Assignment, Space, json_value
+from .domain import ABSENT, Assignment, Space, json_value, order_paths
 from .oracle import Oracle, Outcome
 from .report import Region, describe_outcome
-from .states import StateSearch
 from .witness import redecide, request_of
 
 
@@ -32,6 +31,11 @@ class Side:
     day: datetime.date | None
     """The date this side is asked about (a date diff), or None (the request's own date)."""
     changed: tuple[str, ...]
+
+    @property
+    def near(self) -> frozenset[str]:
+        """The changed rules and every rule they are exceptions to, at any depth."""
+        return frozenset(self.changed) | {a for c in self.changed for a in self.oracle.ancestors(c)}
 
     def assignment(self, assignment: Assignment) -> Assignment:
         return assignment if self.day is None else {**assignment, "date": self.day}
@@ -51,7 +55,7 @@ def diff_dates(rules: Rules, before: datetime.date, after: datetime.date) -> lis
 def diff_rules(old: Rules, new: Rules) -> list[Region]:
     old_oracle = Oracle(old)
     space = Space(new)
-    space.add_tests("old:", old_oracle.space.tests)
+    space.add_tests("old:", old_oracle.space)
     new_oracle = Oracle(new, space)
     changed_old, changed_new = _changed(old.book, new.book)
     return _regions(space, Side(old_oracle, None, changed_old), Side(new_oracle, None, changed_new), {})
@@ -98,33 +102,93 @@ def _key(book: Rulebook, rule: Rule) -> tuple[Any, ...]:
 
 
 def _regions(space: Space, left: Side, right: Side, start: Assignment) -> list[Region]:
-    same_book = left.oracle is right.oracle
-    prefixes = ("", "") if same_book else ("old:", "")
-
-    def evaluate(assignment: Assignment) -> tuple[Verdict, ...]:
+    def evaluate(assignment: Assignment) -> tuple[Verdict, Verdict]:
         return (
             left.oracle.verdict(left.assignment(assignment)),
             right.oracle.verdict(right.assignment(assignment)),
         )
 
-    def unchanged(verdicts: tuple[Verdict, ...]) -> bool:
+    def unchanged(verdicts: tuple[Verdict, Verdict]) -> bool:
         lv, rv = verdicts
-        return all(lv.states[c].holds is False for c in left.changed) and all(
+        if all(lv.states[c].holds is False for c in left.changed) and all(
             rv.states[c].holds is False for c in right.changed
-        )
+        ):
+            return True
+        return left.oracle is right.oracle and _settled_alike(left.oracle, left.changed, lv, rv)
 
-    search = StateSearch(space, (left.oracle, right.oracle), evaluate, prefixes)
-    scope = frozenset([*(prefixes[0] + r for r in left.oracle.ids), *right.oracle.ids])
     groups: dict[tuple[Outcome, Outcome], list[tuple[Assignment, Assignment]]] = {}
-    for choices, classes in search.run(start, scope, unchanged).values():
-        assignment = {**start, **choices}
-        lv, rv = evaluate(assignment)
+    for assignment, classes, (lv, rv) in _leaves(space, left, right, start, evaluate, unchanged):
         move = (left.oracle.outcome(lv), right.oracle.outcome(rv))
         if move[0] != move[1]:
             groups.setdefault(move, []).append((assignment, classes))
     book = right.oracle.book
     regions = [_region(space, book, left, right, move, nodes) for move, nodes in groups.items()]
     return sorted(regions, key=lambda r: (-r.cells, r.description))
+
+
+def _settled_alike(oracle: Oracle, changed: Sequence[str], before: Verdict, after: Verdict) -> bool:
+    """Whether one rule book's outcomes on two dates are equal below this partial request whatever the
+    paths left: only the changed rules differ between the two (their window), and each has settled its
+    effect alike on both sides. A changed rule acts on the outcome only through its own ``applies`` (a
+    permit), its ``prohibits`` (a forbid), the ``applies`` of the rules it is an exception to, and its
+    ``holds`` where it ranks an exception to it; when each of those is definite and equal on both dates, it
+    stays so (Kleene monotonicity), and every other rule reads the same request the same way."""
+    rules = oracle.book.rules
+    prohibits = (prohibiting(oracle.compiled, before.states), prohibiting(oracle.compiled, after.states))
+    for rid in changed:
+        rule = rules[rid]
+        b, a = before.states[rid], after.states[rid]
+        if rule.kind == "permit" and (b.applies is None or b.applies != a.applies):
+            return False
+        if rule.kind == "forbid" and (prohibits[0][rid] is None or prohibits[0][rid] != prohibits[1][rid]):
+            return False
+        for parent in rule.exception_to:
+            pb, pa = before.states[parent].applies, after.states[parent].applies
+            if pb is None or pb != pa:
+                return False
+        if oracle.exceptions[rid] and (b.holds is None or b.holds != a.holds):
+            return False
+    return True
+
+
+def _leaves(
+    space: Space,
+    left: Side,
+    right: Side,
+    start: Assignment,
+    evaluate: Callable[[Assignment], tuple[Verdict, Verdict]],
+    unchanged: Callable[[tuple[Verdict, Verdict]], bool],
+) -> Iterator[tuple[Assignment, Assignment, tuple[Verdict, Verdict]]]:
+    """Partial requests below which both outcomes are settled (the same for every way of choosing the
+    paths left), with the classes their choices stand for; a branch where no changed rule can hold is cut."""
+    stack: list[tuple[Assignment, Assignment]] = [(start, {})]
+    while stack:
+        assignment, classes = stack.pop()
+        verdicts = evaluate(assignment)
+        if unchanged(verdicts):
+            continue
+        old = left.oracle.unsettled(verdicts[0], left.assignment(assignment))
+        new = right.oracle.unsettled(verdicts[1], right.assignment(assignment))
+        if not old and not new:
+            yield assignment, classes, verdicts
+            continue
+        paths = [
+            *left.oracle.paths_of(old, left.assignment(assignment)),
+            *right.oracle.paths_of(new, right.assignment(assignment)),
+        ]
+        # The changed rules and the rules they are exceptions to first: once they are settled alike on both
+        # sides, the branch is cut (see _settled_alike).
+        near = [
+            *left.oracle.paths_of([r for r in old if r in left.near], left.assignment(assignment)),
+            *right.oracle.paths_of([r for r in new if r in right.near], right.assignment(assignment)),
+        ]
+        path = order_paths(space, [near, paths], assignment)
+        if path is None:  # pragma: no cover - an undecided rule always has a path to choose
+            continue
+        # The space knows the old rule book's rules by a prefix (see Space.add_tests).
+        prefix = "" if left.oracle is right.oracle else "old:"
+        for choice in reversed(space.choices(path, assignment, [*(prefix + r for r in old), *new])):
+            stack.append(({**assignment, path: choice.value, **choice.also}, {**classes, path: choice.stands_for}))
 
 
 def _region(
@@ -200,7 +264,3 @@ def _confirm(side: Side, witness: Mapping[str, Any], expected: Outcome) -> bool:
         return False
     outcome: Outcome = side.oracle.outcome(verdict)
     return outcome == expected and (decision.decision, decision.status) == expected[:2]
-
-
-def verdicts(side: Side, assignment: Assignment) -> Verdict:
-    return side.oracle.verdict(side.assignment(assignment))

@@ -26,7 +26,8 @@ from ..ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
 from ..cases import ONE_DAY, DateBuckets, plan_buckets
 from ..checker import Rules
 from ..request import RequestReader
-from ..vocabulary import Slot, Vocabulary
+from ..valuetypes import Type
+from ..vocabulary import RECEIVED_UNDER, Slot, Vocabulary
 
 
 class _Absent:
@@ -43,12 +44,36 @@ Assignment = Mapping[str, Any]
 """Path -> value (or :data:`ABSENT`); a path not in it is not yet chosen by the search."""
 
 
+CHAIN = "chain"
+"""How many hops the request's chain has: 0 (none) or 1. The search's bound on chains: a chain of at most one
+hop (docs/analysis.md); the hop's keys are the paths ``chain[0].from`` and so on."""
+
+HOP = "chain[0]."
+
+
+def hop_path(key: str) -> str:
+    return HOP + key
+
+
+def expand(path: str, hop_keys: Iterable[str]) -> tuple[str, ...]:
+    """The paths the search chooses that decide a condition path: a chain projection is decided by the
+    chain's length and its hop's key; the derived ``chain.received_under`` by the whole hop (and, through the
+    hop's own decision, by what the rules read: see :meth:`~.oracle.Oracle.pending`)."""
+    if path == RECEIVED_UNDER:
+        return (CHAIN, *(hop_path(k) for k in hop_keys))
+    if path.startswith("chain."):
+        return (CHAIN, hop_path(path[len("chain.") :]))
+    return (path,)
+
+
 @attrs.frozen
 class Choice:
     """One branch of a split: the value put in the request, and the class of values it stands for."""
 
     value: Any
     stands_for: frozenset[Any] | None = None
+    also: Mapping[str, Any] = attrs.field(factory=dict)
+    """Other paths this choice settles with it (no chain: the hop's keys have no value)."""
 
 
 @attrs.frozen
@@ -60,7 +85,6 @@ class PathInfo:
     """The enumeration's values, for an enumeration or a set of one."""
     may_be_absent: bool = False
     allow_empty: bool = True
-    is_chain: bool = False
 
 
 @attrs.frozen
@@ -131,13 +155,23 @@ class Space:
         self.all_tests = Tests({}, {})
         for tests in self.tests.values():
             self.all_tests = _merge(self.all_tests, tests)
+        self.derived_readers = frozenset(
+            rid for rid, compiled in rules.compiled.rules.items() if RECEIVED_UNDER in compiled.reads.paths
+        )
         self.paths: dict[str, PathInfo] = {}
         reader = RequestReader(self.vocabulary)
         for path, slot in [*self.vocabulary.fields.items(), *self.vocabulary.facts.items()]:
             self.paths[path] = self._info(path, slot, reader)
+        self.projections: dict[str, PathInfo] = {}
         for path, slot in self.vocabulary.chain_projections.items():
             values = tuple(self.vocabulary.enums[slot.type.enum].values) if slot.type.enum else ()
-            self.paths[path] = PathInfo(path, slot, "set", values, may_be_absent=False, is_chain=True)
+            self.projections[path] = PathInfo(path, slot, "set", values)
+        if self.vocabulary.hop:
+            length = Slot(CHAIN, Type("number"), "the number of hops in the chain")
+            self.paths[CHAIN] = PathInfo(CHAIN, length, "hops")
+            for key, slot in self.vocabulary.hop.items():
+                values = tuple(self.vocabulary.enums[slot.type.enum].values) if slot.type.enum else ()
+                self.paths[hop_path(key)] = PathInfo(hop_path(key), slot, slot.type.kind, values)
         reads = rules.compiled.reads
         quoted: set[str] = set()
         self.buckets: dict[str, DateBuckets] = plan_buckets(
@@ -148,12 +182,13 @@ class Space:
             [(r.effective.start, r.effective.end) for r in book.rules.values()],
         )
 
-    def add_tests(self, prefix: str, tests: Mapping[str, Tests]) -> None:
+    def add_tests(self, prefix: str, other: Space) -> None:
         """Make the classes of values follow another rule book's tests too (its rule ids prefixed), for a
         diff of two rule books over one vocabulary."""
-        for rid, found in tests.items():
+        for rid, found in other.tests.items():
             self.tests[prefix + rid] = found
             self.all_tests = _merge(self.all_tests, found)
+        self.derived_readers |= {prefix + rid for rid in other.derived_readers}
 
     # -- building --------------------------------------------------------------------------
 
@@ -187,6 +222,10 @@ class Space:
         can tell apart, and :data:`ABSENT` where a request may leave it out."""
         info = self.paths[path]
         tests = self._tests_for(rule_ids)
+        if path == CHAIN:
+            return self._chain_choices()
+        if path.startswith(HOP):
+            return self._hop_choices(path, info, assignment)
         if path == "date" or info.kind == "date":
             out = self._date_choices(path)
         elif info.kind == "enum":
@@ -204,13 +243,59 @@ class Space:
         return out
 
     def _tests_for(self, rule_ids: Iterable[str]) -> Tests:
+        """The tests of ``rule_ids``; every rule's if one of them reads ``chain.received_under``, since the
+        hop is decided by all the rules (with the request's holder as its recipient)."""
         out = Tests({}, {})
         for rid in rule_ids:
-            out = _merge(out, self.tests[rid])
+            if rid in self.derived_readers:
+                return self.all_tests
+            out = _merge(out, self.tests.get(rid, Tests({}, {})))
         return out
 
     def _scalar_literals(self, path: str, tests: Tests) -> set[Any]:
         return {v for s in self.all_tests.literals.get(path, ()) for v in s}
+
+    def _chain_choices(self) -> list[Choice]:
+        """No chain (every hop key settled with it), or one hop."""
+        none = {hop_path(k): ABSENT for k in self.vocabulary.hop}
+        return [Choice(0, also=none), Choice(1)]
+
+    def _hop_choices(self, path: str, info: PathInfo, assignment: Assignment) -> list[Choice]:
+        """A hop's key: its date is read as a request's date (the hop is decided on it); its agencies stand for
+        the hop's holder and recipient as well as for the chain's projections, so they are split as finely as
+        any of those, and apart from the other end of the hop and from the request's holder (the hop must
+        reach it); its route apart from every route a rule tests or grants."""
+        key = path[len(HOP) :]
+        if info.kind == "date":
+            return self._date_choices("date")
+        if info.kind != "enum":  # pragma: no cover - the bundled hop keys are enumerations and a date
+            return [Choice(_any_value(self.vocabulary, info.slot))]
+        found = set(self.all_tests.literals.get(f"chain.{key}", ()))
+        if key == "route":
+            found.update(self._grant_classes(info.values))
+            found.update(self.all_tests.literals.get(RECEIVED_UNDER, ()))
+        else:
+            found.update(self._distinctions("holder", self.all_tests, {}))
+            found.update(self._distinctions("recipient", self.all_tests, {}))
+            for other in ("holder", hop_path("from"), hop_path("to")):
+                value = assignment.get(other)
+                if other != path and isinstance(value, str):
+                    found.add(frozenset([value]))
+        ordered = sorted(found, key=lambda d: sorted(map(str, d)))
+        classes: dict[tuple[bool, ...], list[str]] = {}
+        for value in info.values:
+            classes.setdefault(tuple(value in d for d in ordered), []).append(value)
+        return [Choice(min(c, key=info.values.index), frozenset(c)) for c in classes.values()]
+
+    def _grant_classes(self, routes: Sequence[str]) -> set[frozenset[Any]]:
+        """For each route a permit grants, the routes a hop may name to be matched by it (itself, and a
+        paragraph it is a subparagraph of: see :mod:`~disclosure_rules.provenance`)."""
+        out: set[frozenset[Any]] = set()
+        for rule in self.rules.book.rules.values():
+            if rule.grants is not None:
+                granted = rule.grants
+                out.add(frozenset(r for r in routes if granted == r or granted.startswith(r + "(")))
+        return out
 
     def _date_choices(self, path: str) -> list[Choice]:
         plan = self.buckets.get(path)
@@ -258,24 +343,15 @@ class Space:
         out: list[Choice] = []
         for combo in itertools.product(*options):
             value = frozenset().union(*combo)
-            if not value and not (info.allow_empty or info.is_chain):
-                continue
-            if info.is_chain and not self._chain_consistent(path, bool(value), assignment):
+            if not value and not info.allow_empty:
                 continue
             out.append(Choice(value))
         return out
 
-    def _chain_consistent(self, path: str, nonempty: bool, assignment: Assignment) -> bool:
-        """Every hop gives every key, so the chain's projections are all empty or all non-empty."""
-        for other, info in self.paths.items():
-            if info.is_chain and other != path and other in assignment and bool(assignment[other]) != nonempty:
-                return False
-        return True
-
     def branching(self, path: str) -> int:
         """A rough count of branches, to split first on the paths that fan out least."""
         info = self.paths[path]
-        if info.kind == "bool":
+        if info.kind in ("bool", "hops"):
             return 2 + info.may_be_absent
         if info.kind == "enum":
             return 4 + info.may_be_absent
@@ -348,5 +424,16 @@ def order_paths(space: Space, groups: Sequence[Iterable[str]], assignment: Assig
             if path not in assignment and path in space.paths:
                 counts[path] = counts.get(path, 0) + 1
         if counts:
-            return min(counts, key=lambda p: (-counts[p], space.branching(p), p))
+            return _prerequisite(min(counts, key=lambda p: (-counts[p], space.branching(p), p)), assignment)
     return None
+
+
+def _prerequisite(path: str, assignment: Assignment) -> str:
+    """A hop's key is chosen once the chain has a hop, and after the holder it must reach (so that its
+    classes can tell the holder apart)."""
+    if path.startswith(HOP):
+        if CHAIN not in assignment:
+            return CHAIN
+        if "holder" not in assignment:
+            return "holder"
+    return path

@@ -111,7 +111,7 @@ def _permit_judge(oracle: Oracle, deciding: set[str]) -> Any:
         verdict = oracle.verdict(assignment)
         if verdict.decision == "permit":
             return FOUND
-        live = [p for p in permits if verdict.states[p].applies is not False]
+        live = [p for p in permits if verdict.states[p].applies is not False and not oracle.cannot_hold(p, assignment)]
         if verdict.status == "prohibited" or not live:
             deciding.add(verdict.rule or "(no rule authorizes it)")
             return PRUNE
@@ -139,4 +139,4 @@ def _split_or_prune(oracle: Oracle, verdict: Any, assignment: Assignment, focus:
     if not open_all:
         deciding.add(verdict.rule or "(no rule authorizes it)")
         return PRUNE
-    return split([oracle.paths_of(open_all)], open_all)
+    return split([oracle.paths_of(open_all, assignment)], open_all)

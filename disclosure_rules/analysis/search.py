@@ -98,7 +98,9 @@ class Search:
             if path is None:
                 continue
             for choice in reversed(self.space.choices(path, assignment, step.rules)):
-                stack.append(({**assignment, path: choice.value}, {**classes, path: choice.stands_for}, ancestors))
+                stack.append(
+                    ({**assignment, path: choice.value, **choice.also}, {**classes, path: choice.stands_for}, ancestors)
+                )
 
 
 def explore(

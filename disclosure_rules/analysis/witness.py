@@ -2,8 +2,8 @@
 
 A leaf chooses only the paths the search split on; every other path may take any value without changing
 the answer (that is what the search proved). A witness fills them the plainest way: a required field gets a
-value, every other path is left out (unknown, or its presumption). The chain is built from its projections,
-one hop per value, each hop given every key.
+value, every other path is left out (unknown, or its presumption). The chain has the hop the search chose, if
+any, each key given.
 """
 
 from __future__ import annotations
@@ -16,42 +16,37 @@ from ..checker import Rules
 from ..decision import Decision
 from ..evaluator import Verdict, decide
 from ..request import RequestReader
-from .domain import ABSENT, Assignment, Space, json_value, put
+from .domain import ABSENT, CHAIN, HOP, Assignment, Space, hop_path, json_value, put
 
 
 def request_of(space: Space, assignment: Assignment) -> dict[str, Any]:
     """A complete request for the leaf ``assignment``."""
     request = space.base_request()
     for path, value in assignment.items():
-        if value is ABSENT or path.startswith("chain."):
+        if value is ABSENT or path == CHAIN or path.startswith(HOP):
             continue
         put(request, path, json_value(value))
-    chain = _chain(space, assignment, request)
-    if chain:
-        request["chain"] = chain
+    if assignment.get(CHAIN) == 1:
+        request["chain"] = [_hop(space, assignment, request)]
     return request
 
 
-def _chain(space: Space, assignment: Assignment, request: Mapping[str, Any]) -> list[dict[str, Any]]:
-    projections = {p[len("chain.") :]: sorted(v, key=str) for p, v in assignment.items() if p.startswith("chain.")}
-    if not any(projections.values()):
-        return []
-    hop_slots = space.vocabulary.hop
-    for key, slot in hop_slots.items():
-        if not projections.get(key):
-            info = space.paths.get(f"chain.{key}")
-            if info is not None and info.values:
-                projections[key] = [info.values[0]]
+def _hop(space: Space, assignment: Assignment, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The chain's one hop, every key given: a key the search did not choose gets a plain value (the search
+    proved any value does)."""
+    hop: dict[str, Any] = {}
+    for key, slot in space.vocabulary.hop.items():
+        value = assignment.get(hop_path(key), ABSENT)
+        if value is ABSENT:
+            info = space.paths[hop_path(key)]
+            if info.values:
+                value = info.values[0]
             elif slot.type.kind == "date":
-                projections[key] = [request.get("date", "2025-01-01")]
+                value = request.get("date", "2025-01-01")
             else:
-                projections[key] = [_plain(slot.type.kind)]
-    count = max(len(v) for v in projections.values())
-    hops = [{key: projections[key][i % len(projections[key])] for key in hop_slots} for i in range(count)]
-    # Hops read best in order when the last one reaches the holder.
-    holder = request.get("holder")
-    hops.sort(key=lambda hop: hop.get("to") == holder)
-    return hops
+                value = _plain(slot.type.kind)
+        hop[key] = json_value(value)
+    return hop
 
 
 def _plain(kind: str) -> Any:
