@@ -81,7 +81,8 @@ def _analyze(args: argparse.Namespace) -> tuple[str, int]:
         if args.format == "json":
             return json.dumps(answer.to_json(), indent=2, ensure_ascii=False) + "\n", code
         if not answer.possible:
-            text = f"{answer.question}: never (the search covered every request of the slice)\n"
+            text = f"{answer.question}: never (the search covered every request of the slice"
+            text += ", over chains of at most one hop)\n"
             text += f"decided by: {', '.join(answer.deciding_rules)}\n"
             return text, code
         text = f"{answer.question}: yes\nwitness: {json.dumps(answer.witness, sort_keys=True)}\n"
