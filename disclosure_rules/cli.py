@@ -9,7 +9,8 @@ Exit codes (also in ``docs/cli.md``):
 3     the rules did not load
 4     wrong command-line usage
 5     a scenario test failed (``disclosure-rules test``)
-6     the rules load, but a clause of the law is unmapped or a condition part has no law (``validate``)
+6     the rules load, but a check found something: ``validate`` (a clause unmapped, or a condition part
+      with no law), ``analyze`` (a finding not declared intended; ``--can``: never), ``diff`` (changes)
 7     the ledger could not be opened, read or written: nothing was printed as recorded that was not
 8     the ledger is not intact (``disclosure-rules ledger verify``)
 71    a worker process of ``check --jobs`` died: decisions were written for the lines before it only
@@ -270,6 +271,11 @@ def _parser(output: Output | None = None) -> _Parser:
     docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
     _add_ledger_command(commands)
     _add_validate(commands)
+    # -- analysis: `analyze` and `diff` (disclosure_rules/analysis/cli.py) --
+    from .analysis import cli as analysis_cli
+
+    analysis_cli.add_commands(commands)
+    # -- end analysis --
     return parser
 
 
@@ -313,6 +319,8 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
             return _ledger_command(args, out, err)
         if args.command == "validate":
             return _validate(args, out, err)
+        if args.command in ("analyze", "diff"):  # analysis
+            return _analysis(args, out)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except _ParserExit as exc:  # --help or --version, written
         return exc.status
@@ -341,6 +349,23 @@ def _discard_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+# -- analysis ------------------------------------------------------------------------------
+
+
+def _analysis(args: argparse.Namespace, out: Output) -> int:
+    from .analysis import cli as analysis_cli
+
+    try:
+        text, code = analysis_cli.run(args)
+    except analysis_cli.AnalysisUsageError as exc:
+        raise UsageError(str(exc)) from None
+    out.write(text)
+    return code
+
+
+# -- end analysis ---------------------------------------------------------------------------
 
 
 def _load(args: argparse.Namespace) -> Rules:

@@ -26,14 +26,16 @@ from typing import TypeVar
 import attrs
 
 from .ast import And, Compare, Expr, Not, Or, Value
-from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
+from .diagnostics import Diagnostic, LoadError, Position, did_you_mean, did_you_mean_or_list
 from .grammar import ConditionSyntaxError, parse_condition
 from .literate import unit_texts
 from .model import (
+    ANALYSIS_CHECKS,
     CONFIDENCE_LEVELS,
     Clause,
     Definition,
     Effective,
+    Intended,
     Note,
     Obligation,
     Rule,
@@ -206,6 +208,39 @@ def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
         else:
             sink.add("wrong_type", "a note must be text or a mapping with `text`", item.position)
     return tuple(out)
+
+
+# -- analysis: `intended:` declarations of a rule (docs/analysis.md) --------------------------
+
+
+def _intended(r: MappingReader, sink: DiagnosticSink) -> tuple[Intended, ...]:
+    """``intended: [{check: conflict, with: other-rule, why: ...}]``: findings the author means."""
+    node = r.sequence("intended")
+    if node is None:
+        return ()
+    out: list[Intended] = []
+    for item in node.items:
+        if not isinstance(item, YMap):
+            sink.add("wrong_type", "an `intended` entry must be a mapping with `check` and `why`", item.position)
+            continue
+        ir = MappingReader(item, "an `intended` entry", sink)
+        ir.only("check", "with", "path", "why")
+        check = ir.text("check", required=True)
+        why = ir.text("why", required=True)
+        if check is not None and check not in ANALYSIS_CHECKS:
+            sink.add(
+                "unknown_value",
+                f"`{check}` is not a check of `disclosure-rules analyze`",
+                item.items["check"].position,
+                help=did_you_mean_or_list(check, ANALYSIS_CHECKS),
+            )
+            continue
+        if check and why:
+            out.append(Intended(check, why, ir.text("with"), ir.text("path")))
+    return tuple(out)
+
+
+# -- end analysis ---------------------------------------------------------------------------
 
 
 # -- whole directory ------------------------------------------------------------------------
@@ -474,6 +509,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 "notes",
                 "grants",
                 "statute",
+                "intended",
             )
             title = r.text("title", required=True)
             kind = r.text("kind", required=True)
@@ -516,6 +552,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                     wanted.append(oid)
             notes = _notes(r, sink)
             grants = _grants(r, kind, vocabulary, what, sink)
+            intended = _intended(r, sink)
             built = condition(parts, what)
             clauses = statute(r, built[0] if built else None, what)
             if kind == "forbid" and wanted:
@@ -543,6 +580,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 id_pos,
                 grants,
                 clauses,
+                intended,
             )
             ids.append(rid)
         rulesets.append(

@@ -107,6 +107,25 @@ class Definition:
     statute: tuple[Clause, ...] = ()
 
 
+# -- analysis: declared intended findings (docs/analysis.md) ----------------------------------
+ANALYSIS_CHECKS: tuple[str, ...] = ("reach", "conflict", "vacuous", "unknowns", "errors")
+
+
+@attrs.frozen
+class Intended:
+    """A finding of ``disclosure-rules analyze`` that the rule's author declares intended, and why."""
+
+    check: str
+    why: str
+    other: str | None = None
+    """For a conflict: the other rule (``with:`` in the rule file)."""
+    path: str | None = None
+    """For ``vacuous`` or ``unknowns``: the path concerned; for ``reach``: a condition part, as written."""
+
+
+# -- end analysis ---------------------------------------------------------------------------
+
+
 @attrs.frozen
 class Rule:
     id: str
@@ -127,6 +146,7 @@ class Rule:
     under: how a later hop of the data is told to have been lawful (see :mod:`~disclosure_rules.provenance`)."""
     statute: tuple[Clause, ...] = ()
     """The law the rule encodes, clause by clause, each mapped to the parts of the condition that carry it."""
+    intended: tuple[Intended, ...] = ()
 
 
 @attrs.frozen

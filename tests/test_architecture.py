@@ -39,6 +39,7 @@ STAGE = {
     "explain": 7,
     "records": 7.5,
     "checker": 8,
+    "analysis": 8.5,
     "render": 9,
     "testing": 9,
     "ledger": 9.3,

@@ -237,7 +237,8 @@ def test_a_megabyte_of_unknown_keys_is_refused_quickly_not_searched_one_by_one()
     request["facts"].update({f"k{i}": 1 for i in range(60_000)})
     started = time.process_time()
     (error,) = RULES.check_json(json.dumps(request)).errors
-    assert time.process_time() - started < 0.5
+    # Refused at the count: about 0.07 s of processor time, where searching each key takes over 1.5 s.
+    assert time.process_time() - started < 1.0
     assert (error.code, error.message) == ("too_large", "the request has more than 10,000 keys")
 
 

@@ -1,0 +1,337 @@
+"""The checks of ``disclosure-rules analyze``, each a complete search with a witness per finding.
+
+* ``reach``: a rule that never applies (its condition never holds, or its exceptions always defeat it);
+  a part of a condition that is never true, never false, or never changes whether the rule holds.
+* ``conflict``: a permit and a forbid, not exceptions one of the other, that both apply to one request;
+  two permits with different obligations that both apply.
+* ``vacuous``: a permit that holds with an empty list where it does not hold with the list left out
+  (the empty list passes a test a real value would have to pass).
+* ``unknowns``: a permit that applies while a path its own condition reads is left out.
+* ``errors``: a well-typed request on which evaluating a rule raises.
+
+Each judge asks the evaluator (:class:`~.oracle.Oracle`) and never evaluates a rule itself; condition parts
+are evaluated by the predicates the compiler built for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from ..checker import Rules
+from ..model import Rule
+from .conditions import unit_findings
+from .domain import ABSENT, Assignment
+from .oracle import EvaluationFailed, Oracle
+from .report import Finding
+from .search import FOUND, PRUNE, Budget, Leaf, Step, explore, split
+from .witness import redecide, request_of
+
+CHECKS: tuple[str, ...] = ("reach", "conflict", "vacuous", "unknowns", "errors")
+
+
+def analyze(rules: Rules, checks: Iterable[str] = CHECKS) -> list[Finding]:
+    """Run ``checks`` on ``rules``; every finding carries a witness decided again, and ``intended`` set when
+    the rules declare it."""
+    oracle = Oracle(rules)
+    wanted = tuple(checks)
+    findings: list[Finding] = []
+    runners: dict[str, Callable[[Oracle], Iterator[Finding]]] = {
+        "reach": _reach,
+        "conflict": _conflicts,
+        "vacuous": _vacuous,
+        "unknowns": _unknowns,
+        "errors": _errors,
+    }
+    for name in CHECKS:
+        if name not in wanted:
+            continue
+        try:
+            findings.extend(runners[name](oracle))
+        except EvaluationFailed as failed:
+            findings.append(_error_finding(oracle, failed))
+    return [_declared(oracle, f) for f in findings]
+
+
+def first_leaf(oracle: Oracle, start: Assignment, judge: Callable[[Assignment], Step]) -> Leaf | None:
+    return next(explore(oracle.space, start, judge, first=True), None)
+
+
+# -- reach ----------------------------------------------------------------------------------------
+
+
+def _state_judge(oracle: Oracle, rid: str, attribute: str) -> Callable[[Assignment], Step]:
+    """Found where ``rid`` holds (or applies), pruned where it cannot."""
+    closure = oracle.closure(rid) if attribute == "applies" else (rid,)
+
+    def judge(assignment: Assignment) -> Step:
+        verdict = oracle.verdict(assignment)
+        value = getattr(verdict.states[rid], attribute)
+        if value is True:
+            return FOUND
+        if value is False or oracle.cannot_hold(rid, assignment):
+            return PRUNE
+        return _refine(oracle, verdict, assignment, closure)
+
+    return judge
+
+
+def _refine(oracle: Oracle, verdict: object, assignment: Assignment, focus: Sequence[str]) -> Step:
+    """Split on what the undecided rules of ``focus`` read, else on any undecided rule; prune when none is."""
+    from ..evaluator import Verdict
+
+    assert isinstance(verdict, Verdict)
+    open_focus = oracle.open_rules(verdict, assignment, focus)
+    if open_focus:
+        return split([oracle.paths_of(open_focus[:1], assignment), oracle.paths_of(open_focus, assignment)], open_focus)
+    open_any = oracle.open_rules(verdict, assignment, oracle.ids)
+    if open_any:
+        return split([oracle.paths_of(open_any, assignment)], open_any)
+    return PRUNE
+
+
+def _reach(oracle: Oracle) -> Iterator[Finding]:
+    for rid, rule in oracle.book.rules.items():
+        applies = first_leaf(oracle, {}, _state_judge(oracle, rid, "applies"))
+        if applies is not None:
+            yield from unit_findings(oracle, rid)
+            continue
+        holds = first_leaf(oracle, {}, _state_judge(oracle, rid, "holds"))
+        if holds is None:
+            yield Finding(
+                "reach",
+                "unreachable",
+                (rid,),
+                f"{_name(rule)} never applies: no request makes its condition hold"
+                + (f" {rule.effective.describe()}" if not rule.effective.always else "")
+                + ".",
+                None,
+                "",
+                True,
+            )
+            yield from unit_findings(oracle, rid)
+            continue
+        yield _confirmed(
+            oracle,
+            Finding(
+                "reach",
+                "always_defeated",
+                (rid, *oracle.exceptions[rid]),
+                f"{_name(rule)} never applies: wherever it holds, an exception to it applies.",
+                request_of(oracle.space, holds.assignment),
+                "",
+                False,
+            ),
+            lambda v, r=rid: v.states[r].holds is True and v.states[r].applies is not True,
+        )
+
+
+# -- conflict -------------------------------------------------------------------------------------
+
+
+def _pair_judge(oracle: Oracle, a: str, b: str) -> Callable[[Assignment], Step]:
+    focus = tuple(dict.fromkeys([*oracle.closure(a), *oracle.closure(b)]))
+
+    def judge(assignment: Assignment) -> Step:
+        verdict = oracle.verdict(assignment)
+        first, second = verdict.states[a].applies, verdict.states[b].applies
+        if first is False or second is False or oracle.cannot_hold(a, assignment) or oracle.cannot_hold(b, assignment):
+            return PRUNE
+        if first is True and second is True:
+            return FOUND
+        return _refine(oracle, verdict, assignment, focus)
+
+    return judge
+
+
+def _may_overlap(x: Rule, y: Rule) -> bool:
+    ex, ey = x.effective, y.effective
+    return not (
+        (ex.end is not None and ey.start is not None and ex.end < ey.start)
+        or (ey.end is not None and ex.start is not None and ey.end < ex.start)
+    )
+
+
+def _conflicts(oracle: Oracle) -> Iterator[Finding]:
+    rules = oracle.book.rules
+    permits = [r for r in rules.values() if r.kind == "permit"]
+    forbids = [r for r in rules.values() if r.kind == "forbid"]
+    pairs = [(f, p, "permit_forbid") for f in forbids for p in permits]
+    pairs += [
+        (p, q, "permit_permit")
+        for p, q in itertools.combinations(permits, 2)
+        if set(p.obligations) != set(q.obligations)
+    ]
+    for x, y, kind in pairs:
+        if oracle.related(x.id, y.id) or not _may_overlap(x, y):
+            continue
+        leaf = first_leaf(oracle, {}, _pair_judge(oracle, x.id, y.id))
+        if leaf is None:
+            continue
+        if kind == "permit_forbid":
+            message = (
+                f"{_name(y)} and {_name(x)} both apply to one request, and neither is an exception to the other; "
+                "the forbid decides, but the author should know."
+            )
+        else:
+            message = (
+                f"{_name(x)} and {_name(y)} both permit one request, with different obligations "
+                f"({', '.join(x.obligations) or 'none'} / {', '.join(y.obligations) or 'none'}); only the "
+                "controlling rule's obligations are reported."
+            )
+        yield _confirmed(
+            oracle,
+            Finding("conflict", kind, (x.id, y.id), message, request_of(oracle.space, leaf.assignment), "", False),
+            lambda v, a=x.id, b=y.id: v.states[a].applies is True and v.states[b].applies is True,
+        )
+
+
+# -- vacuous grants -------------------------------------------------------------------------------
+
+
+def _vacuous(oracle: Oracle) -> Iterator[Finding]:
+    space = oracle.space
+    for rid, rule in oracle.book.rules.items():
+        if rule.kind != "permit":
+            continue
+        for path in oracle.reads[rid]:
+            info = space.paths.get(path)
+            if info is None or info.kind != "set" or not info.may_be_absent or not info.allow_empty:
+                continue
+            leaf = first_leaf(oracle, {path: frozenset()}, _vacuous_judge(oracle, rid, path))
+            if leaf is None:
+                continue
+            yield _confirmed(
+                oracle,
+                Finding(
+                    "vacuous",
+                    "empty_set",
+                    (rid,),
+                    f"{_name(rule)} holds when `{path}` is an empty list, and not when it is left out: the "
+                    "empty list passes a test that a real value would have to pass.",
+                    request_of(space, leaf.assignment),
+                    "",
+                    False,
+                    path=path,
+                ),
+                lambda v, r=rid: v.states[r].holds is True,
+            )
+
+
+def _vacuous_judge(oracle: Oracle, rid: str, path: str) -> Callable[[Assignment], Step]:
+    def judge(assignment: Assignment) -> Step:
+        with_empty = oracle.verdict(assignment).states[rid].holds
+        if with_empty is False:
+            return PRUNE
+        left_out = {**assignment, path: ABSENT}
+        verdict = oracle.verdict(left_out)
+        without = verdict.states[rid].holds
+        if without is True:
+            return PRUNE
+        pending = oracle.pending(rid, assignment)
+        if with_empty is True and (without is False or not pending):
+            return FOUND
+        if not pending:
+            return PRUNE
+        return split([pending], [rid])
+
+    return judge
+
+
+# -- unknowns -------------------------------------------------------------------------------------
+
+
+def _unknowns(oracle: Oracle) -> Iterator[Finding]:
+    space = oracle.space
+    for rid, rule in oracle.book.rules.items():
+        if rule.kind != "permit":
+            continue
+        for path in oracle.reads[rid]:
+            info = space.paths.get(path)
+            if info is None or not info.may_be_absent:
+                continue
+            leaf = first_leaf(oracle, {path: ABSENT}, _state_judge(oracle, rid, "applies"))
+            if leaf is None:
+                continue
+            yield _confirmed(
+                oracle,
+                Finding(
+                    "unknowns",
+                    "unknown_fact",
+                    (rid,),
+                    f"{_name(rule)} applies to a request that leaves out `{path}`, which its condition reads.",
+                    request_of(space, leaf.assignment),
+                    "",
+                    False,
+                    path=path,
+                ),
+                lambda v, r=rid: v.states[r].applies is True,
+            )
+
+
+# -- never errors ---------------------------------------------------------------------------------
+
+
+def _errors(oracle: Oracle) -> Iterator[Finding]:
+    """Every rule is evaluated on a request for each class of values of each path it reads, one path at a
+    time from a base request, and the rule's condition parts on each class of their paths together: a
+    comparison raises or not by the types of its operands, which these cover (see docs/analysis.md)."""
+    from .conditions import sweep_errors
+
+    yield from sweep_errors(oracle)
+
+
+def _error_finding(oracle: Oracle, failed: EvaluationFailed) -> Finding:
+    request = request_of(oracle.space, failed.assignment)
+    decision, _verdict = redecide(oracle.rules, request)
+    return Finding(
+        "errors",
+        "evaluation_error",
+        (),
+        f"Evaluating the rules raised {failed.error} on a valid request.",
+        request,
+        f"{decision.decision} ({decision.status})",
+        decision.status == "error",
+    )
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _name(rule: Rule) -> str:
+    return f"`{rule.id}` ({rule.citation.split(', No.')[0]})"
+
+
+def _confirmed(oracle: Oracle, finding: Finding, test: Callable[..., bool]) -> Finding:
+    """The finding with its witness decided again, by the checker and by the evaluator."""
+    assert finding.witness is not None
+    decision, verdict = redecide(oracle.rules, finding.witness)
+    decided = f"{decision.decision} ({decision.status})" + (f" by {decision.rule}" if decision.rule else "")
+    ok = verdict is not None and decision.status != "error" and bool(test(verdict))
+    return _evolve(finding, decided=decided, confirmed=ok)
+
+
+def _evolve(finding: Finding, **changes: Any) -> Finding:
+    import attrs
+
+    return attrs.evolve(finding, **changes)
+
+
+def _declared(oracle: Oracle, finding: Finding) -> Finding:
+    for rid in finding.rules:
+        rule = oracle.book.rules.get(rid)
+        if rule is None:
+            continue
+        for entry in rule.intended:
+            if entry.check != finding.check:
+                continue
+            if entry.other is not None and entry.other not in finding.rules:
+                continue
+            if entry.path is not None and entry.path not in (finding.path, finding.part):
+                continue
+            return _evolve(finding, intended=entry.why)
+    return finding
+
+
+__all__ = ["CHECKS", "Budget", "analyze", "first_leaf"]

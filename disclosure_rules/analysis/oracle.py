@@ -1,0 +1,286 @@
+"""The evaluator, used as a black box on partial requests.
+
+The analysis never re-implements the semantics: it asks :func:`~disclosure_rules.evaluator.decide` and
+reads the verdict and each rule's state. What it adds is bookkeeping: which paths each rule reads (from the
+compiler), and whether a rule whose state is unknown is unknown only because the search has not chosen
+some path yet (then the search splits) or because the request itself leaves a fact out (then the state is
+the answer).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ..checker import Rules
+from ..compiler import UNKNOWN
+from ..evaluator import Verdict, decide
+from ..model import Rule
+from ..provenance import received_under
+from ..vocabulary import HOPS, RECEIVED_UNDER
+from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
+
+_HOP_REPLACED = frozenset({"holder", "recipient", "date"})
+"""Paths a hop's own decision does not take from the request: the hop's ends and date stand for them."""
+
+_MEMO_LIMIT = 200_000
+
+Outcome = tuple[str, str, str | None, tuple[str, ...]]
+"""What a diff compares: decision, status, controlling rule, and the obligations that come with it."""
+
+
+@attrs.frozen
+class EvaluationFailed(Exception):
+    """The evaluator raised on a request: a never-errors finding, with the assignment that caused it."""
+
+    assignment: Mapping[str, Any]
+    error: str
+
+
+class Oracle:
+    """One rule book's evaluator, with what each rule reads."""
+
+    def __init__(self, rules: Rules, space: Space | None = None) -> None:
+        self.rules = rules
+        self.compiled = rules.compiled
+        self.book = rules.book
+        self.space = space or Space(rules)
+        keys = tuple(self.book.vocabulary.hop)
+        self.hop_keys = keys
+        self.derives = RECEIVED_UNDER in self.book.vocabulary.chain_projections
+        self.reads: dict[str, tuple[str, ...]] = {
+            rid: tuple(sorted({q for p in compiled.reads.paths | {"date"} for q in expand(p, keys)}))
+            for rid, compiled in self.compiled.rules.items()
+        }
+        """What each rule reads, as paths the search chooses (a chain projection as the chain and its hop)."""
+        self.reads_received = frozenset(
+            rid for rid, compiled in self.compiled.rules.items() if RECEIVED_UNDER in compiled.reads.paths
+        )
+        self.exceptions = self.compiled.exceptions
+        self._received: dict[Any, tuple[Any, tuple[str, ...], frozenset[str]]] = {}
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self.book.rules)
+
+    def rule(self, rid: str) -> Rule:
+        return self.book.rules[rid]
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def verdict(self, assignment: Assignment, day: datetime.date | None = None) -> Verdict:
+        when = day if day is not None else assignment["date"]
+        try:
+            env = self.env(assignment)
+            env["date"] = when
+            return decide(self.compiled, env, when)
+        except Exception as exc:
+            raise EvaluationFailed(dict(assignment), f"{type(exc).__name__}: {exc}") from exc
+
+    def env(self, assignment: Assignment) -> dict[str, Any]:
+        """The environment the evaluator reads: every chosen path but those left out, and the chain as the
+        request reader builds it (its hops and projections); ``chain.received_under`` as the evaluator
+        derives it where that is settled whatever the unchosen paths are, else unknown."""
+        env = {p: v for p, v in assignment.items() if v is not ABSENT and p != CHAIN and not p.startswith(HOP)}
+        if CHAIN not in self.space.paths:
+            return env
+        length = assignment.get(CHAIN)
+        projections = [p for p in self.book.vocabulary.chain_projections if p != RECEIVED_UNDER]
+        if length == 0:
+            env.update({p: frozenset() for p in projections})
+            env[HOPS] = ()
+        elif length == 1:
+            hop = {k: assignment[hop_path(k)] for k in self.hop_keys if hop_path(k) in assignment}
+            env.update({f"chain.{k}": frozenset([v]) for k, v in hop.items() if f"chain.{k}" in projections})
+            if len(hop) == len(self.hop_keys):
+                env[HOPS] = (hop,)
+        if self.derives:
+            env[RECEIVED_UNDER] = self._routes(assignment, env)[0] if HOPS in env else UNKNOWN
+        return env
+
+    def _routes(self, assignment: Assignment, env: dict[str, Any]) -> tuple[Any, tuple[str, ...], frozenset[str]]:
+        """``chain.received_under`` (UNKNOWN unless settled), the unchosen paths that would settle it, and the
+        routes it may still come to hold (those of granting permits that apply or still may)."""
+        key = frozenset((p, v) for p, v in assignment.items() if p not in ("date", "recipient"))
+        known = self._received.get(key)
+        if known is not None:
+            return known
+        routes, hop = received_under(self.compiled, env, decide)
+        pending: tuple[str, ...] = ()
+        possible: frozenset[str] = routes if isinstance(routes, frozenset) else frozenset()
+        if hop is not None:
+            undecided = self._hop_open(hop, assignment)
+            pending = self._hop_pending(undecided, assignment)
+            if pending and not self._settled_routes(hop, assignment):
+                routes = UNKNOWN
+                possible = self._possible(hop, assignment, undecided)
+            else:
+                pending = ()
+        if len(self._received) > _MEMO_LIMIT:
+            self._received.clear()
+        self._received[key] = (routes, pending, possible)
+        return routes, pending, possible
+
+    def _possible(self, hop: Verdict, assignment: Assignment, undecided: list[str]) -> frozenset[str]:
+        """The routes of granting permits that apply to the hop, or may once the unchosen paths are chosen
+        (unknown, and it or an exception to it at any depth still undecided)."""
+        out: set[str] = set()
+        for rid in self._granting(assignment[hop_path("route")]):
+            applies = hop.states[rid].applies
+            if applies is True or (applies is None and any(r in undecided for r in self.closure(rid))):
+                out.add(str(self.book.rules[rid].grants))
+        return frozenset(out)
+
+    def _hop_pending(self, undecided: list[str], assignment: Assignment) -> tuple[str, ...]:
+        """What the hop's undecided rules read, those of the permits that grant the route it names (and their
+        exceptions) first: they settle the routes soonest (a granting permit that fails leaves none)."""
+        focus = {r for g in self._granting(assignment[hop_path("route")]) for r in self.closure(g)}
+        first = [rid for rid in undecided if rid in focus] or undecided
+        return tuple(sorted({p for rid in first for p in self._hop_reads(rid, assignment)}))
+
+    def _granting(self, named: str) -> list[str]:
+        """The permits a hop naming ``named`` is matched by (see :mod:`~disclosure_rules.provenance`)."""
+        return [
+            rid
+            for rid, rule in self.book.rules.items()
+            if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
+        ]
+
+    def _hop_reads(self, rid: str, assignment: Assignment) -> list[str]:
+        paths = self.compiled.rules[rid].reads.paths
+        return [p for p in paths if p not in _HOP_REPLACED and not p.startswith("chain.") and p not in assignment]
+
+    def _hop_open(self, hop: Verdict, assignment: Assignment) -> list[str]:
+        return [rid for rid in self.ids if hop.states[rid].holds is None and self._hop_reads(rid, assignment)]
+
+    def _settled_routes(self, hop: Verdict, assignment: Assignment) -> bool:
+        """Whether the routes the hop gives stay the same whatever the unchosen paths turn out to be (Kleene
+        monotonicity: a definite state stays; see :func:`~disclosure_rules.provenance.received_under`)."""
+        if hop.decision == "deny" and hop.status != "indeterminate":
+            return True
+        values = [hop.states[rid].applies for rid in self._granting(assignment[hop_path("route")])]
+        if all(v is False for v in values):
+            return True
+        return hop.decision == "permit" and None not in values
+
+    def pending(self, rid: str, assignment: Assignment) -> list[str]:
+        """The unchosen paths that could settle ``rid``: those it reads, and, if it reads the derived
+        ``chain.received_under``, those the hop's own undecided rules read."""
+        out = [p for p in self.reads[rid] if p not in assignment]
+        if not out and rid in self.reads_received:
+            out = self.received_pending(assignment)
+        return out
+
+    def cannot_hold(self, rid: str, assignment: Assignment) -> bool:
+        """Whether ``rid`` can no longer hold below ``assignment`` because of what the hop can give (see
+        :meth:`could_be`): lets a search for a request where it holds stop before deciding the hop."""
+        if rid not in self.reads_received:
+            return False
+        return not self.could_be(self.compiled.rules[rid].test, assignment, True)
+
+    def could_be(self, test: Callable[[Mapping[str, Any]], bool | None], assignment: Assignment, want: bool) -> bool:
+        """Whether a test reading the derived ``chain.received_under`` may still come out ``want`` below
+        ``assignment``, once the hop's route is chosen. The hop can only give a set of the routes its
+        matching permits grant (those that apply or still may), or leave it unknown; if the test is
+        ``not want`` with each such set, then with the routes unknown it is that or unknown (Kleene
+        monotonicity), never ``want``."""
+        if assignment.get(CHAIN) != 1 or not isinstance(assignment.get(hop_path("route")), str):
+            return True
+        env = self.env(assignment)
+        if HOPS in env:
+            if env[RECEIVED_UNDER] is not UNKNOWN:
+                return True  # settled: the test sees the routes already
+            granted = sorted(self._routes(assignment, env)[2])
+        else:
+            granted = sorted({str(self.book.rules[g].grants) for g in self._granting(assignment[hop_path("route")])})
+        env.setdefault("date", assignment.get("date"))
+        for size in range(len(granted) + 1):
+            for routes in itertools.combinations(granted, size):
+                if test({**env, RECEIVED_UNDER: frozenset(routes)}) is not (not want):
+                    return True
+        return False
+
+    def received_pending(self, assignment: Assignment) -> list[str]:
+        if assignment.get(CHAIN) != 1 or any(hop_path(k) not in assignment for k in self.hop_keys):
+            return []
+        return list(self._routes(assignment, self.env(assignment))[1])
+
+    def outcome(self, verdict: Verdict) -> Outcome:
+        obligations = self.rule(verdict.rule).obligations if verdict.rule and verdict.decision == "permit" else ()
+        return (verdict.decision, verdict.status, verdict.rule, tuple(obligations))
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def closure(self, rid: str) -> tuple[str, ...]:
+        """``rid`` and every rule that is an exception to it, to an exception of it, and so on."""
+        out: list[str] = []
+        pending = [rid]
+        while pending:
+            current = pending.pop()
+            if current in out:
+                continue
+            out.append(current)
+            pending.extend(self.exceptions.get(current, ()))
+        return tuple(out)
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether one rule is an exception (at any depth) to the other."""
+        return b in self.closure(a) or a in self.closure(b)
+
+    def open_rules(self, verdict: Verdict, assignment: Assignment, among: Iterable[str]) -> list[str]:
+        """The rules of ``among`` whose state the search has yet to settle: unknown, and reading a path
+        not yet chosen. (A rule unknown only because the request leaves a fact out is settled.)"""
+        return [rid for rid in among if verdict.states[rid].holds is None and self.pending(rid, assignment)]
+
+    def unsettled(self, verdict: Verdict, assignment: Assignment) -> list[str]:
+        """The undecided rules whose settling could still change the outcome of ``verdict`` (decision,
+        status, controlling rule, obligations) below ``assignment``; none when the outcome is the same for
+        every way of choosing the paths left (a definite state stays, by Kleene monotonicity).
+
+        A rule's ``applies`` may still move when it is unknown and it, or an exception to it at any depth,
+        is undecided. A prohibition or no authority moves only with a forbid (a false ``prohibits`` is
+        settled), and the controlling forbid's rank with the rules above it; a permit only with a permit (the
+        forbids are all settled false) and the rules above it; an indeterminate answer with either."""
+        states = verdict.states
+        undecided = {r for r in self.ids if states[r].holds is None and self.pending(r, assignment)}
+        if not undecided:
+            return []
+        moving: dict[str, bool] = {}
+
+        def moves(rid: str) -> bool:
+            if rid not in moving:
+                moving[rid] = states[rid].applies is None and (
+                    rid in undecided or any(moves(e) for e in self.exceptions[rid])
+                )
+            return moving[rid]
+
+        kinds = {"prohibited": ("forbid",), "no_authority": ("forbid",), "permitted": ("permit",)}
+        wanted = kinds.get(verdict.status, ("permit", "forbid"))
+        out = {o for r in self.ids if self.book.rules[r].kind in wanted and moves(r) for o in self.closure(r)}
+        if verdict.status in ("prohibited", "permitted"):
+            # The controlling rule is ranked by the rules above the candidates that hold.
+            out |= {a for r in self.ids if self.book.rules[r].kind in wanted for a in self.ancestors(r)}
+        return sorted(out & undecided)
+
+    def ancestors(self, rid: str) -> set[str]:
+        """The rules ``rid`` is an exception to, at any depth."""
+        out: set[str] = set()
+        pending = list(self.book.rules[rid].exception_to)
+        while pending:
+            current = pending.pop()
+            if current not in out:
+                out.add(current)
+                pending.extend(self.book.rules[current].exception_to)
+        return out
+
+    def paths_of(self, rule_ids: Iterable[str], assignment: Assignment) -> list[str]:
+        """The unchosen paths ``rule_ids`` depend on, one entry per rule that reads each (so a count says
+        how many)."""
+        return [p for rid in rule_ids for p in self.pending(rid, assignment)]
+
+    def settled(self, verdict: Verdict, assignment: Assignment) -> bool:
+        return not self.open_rules(verdict, assignment, self.ids)
