@@ -27,10 +27,14 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+import attrs
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
 from . import docsgen, literate, testing
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
-from .diagnostics import Diagnostic, LoadError
+from .diagnostics import Diagnostic, LoadError, did_you_mean
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
 from .ledger import (
     Entry,
@@ -56,6 +60,7 @@ from .ledger.lines import read_line
 from .loader import rule_files
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
+from .render.terminal import Progress, batch_summary, text_width
 from .render.text import render_text
 from .request import parse_date
 from .version import __version__
@@ -155,7 +160,7 @@ class _Parser(argparse.ArgumentParser):
         self.output = output
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(message + _suggestion(self, message))
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if message and self.output is not None and file in (None, sys.stdout):
@@ -169,9 +174,55 @@ class _Parser(argparse.ArgumentParser):
         raise _ParserExit(status)
 
 
+def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
+    """A did-you-mean for a mistyped command (``chek``) or option (``--tracee``), added to argparse's message."""
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        hint = did_you_mean(choice.group(1), re.findall(r"'?([\w-]+)'?", choice.group(2)))
+        return f" ({hint})" if hint else ""
+    unknown = re.search(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        options = sorted(_option_strings(parser))
+        for word in unknown.group(1).split():
+            hint = did_you_mean(word.split("=")[0], options) if word.startswith("--") else None
+            if hint:
+                return f" ({hint})"
+    return ""
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option of ``parser`` and of its commands: argparse reports an unknown option from the top."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(option for option in action.option_strings if option.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
+
+
+EXIT_CODES_HELP = """exit codes:
+  0   permitted (every request); test: every scenario passed; other commands: done
+  1   bad input: a request that is not valid JSON or not valid for the vocabulary
+  2   denied (at least one request)
+  3   the rules did not load
+  4   wrong command-line usage
+  5   a scenario test failed (test)
+  6   validate found a gap between the rules and the law they quote
+  7   the ledger could not be opened, read or written
+  8   the ledger is not intact (ledger verify)
+  74  the output could not be written (a closed pipe, a full disk)
+  70  an internal error (a bug: please report it)
+"""
+
+
 def _parser(output: Output | None = None) -> _Parser:
     parser = _Parser(
-        prog="disclosure-rules", description="Decide whether a disclosure of data is lawful, and why.", output=output
+        prog="disclosure-rules",
+        description="Decide whether a disclosure of data is lawful, and why.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        output=output,
     )
     parser.add_argument("--version", action="version", version=f"disclosure-rules {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -183,7 +234,7 @@ def _parser(output: Output | None = None) -> _Parser:
         description="Decide one request (a JSON file, or - for stdin) or, with --jsonl, "
         "a JSON Lines stream of requests, one decision per line.",
     )
-    check.add_argument("request", nargs="?", help="a JSON request file, or - for standard input")
+    check.add_argument("requests", nargs="*", metavar="REQUEST", help="JSON request files, or - for standard input")
     check.add_argument("--jsonl", metavar="FILE", help="a JSON Lines file of requests, or - for standard input")
     check.add_argument("--rules", metavar="DIR", help="a rule directory (default: the bundled rules)")
     check.add_argument(
@@ -386,10 +437,16 @@ def _exit_code(decision: Decision) -> int:
 
 
 def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors) -> int:
-    if args.jsonl and args.request:
-        raise UsageError("give either a request file or --jsonl, not both")
-    if not args.jsonl and not args.request:
+    if args.jsonl and args.requests:
+        raise UsageError("give either request files or --jsonl, not both")
+    if not args.jsonl and not args.requests:
         raise UsageError("give a request file (or - for standard input), or --jsonl FILE")
+    if args.requests.count("-") > 1:
+        raise UsageError("standard input (`-`) can be read once: give it once")
+    recorded = args.ledger or args.subject is not None or args.request_id is not None
+    if recorded and len(args.requests) > 1:
+        raise UsageError("with --ledger, give one request file, or a JSON Lines stream with --jsonl")
+    args.request = args.requests[0] if args.requests else None
     rules = _load(args)
     check_object: Callable[[object], Decision] = rules.check
     check_line: Callable[[bytes], Decision] = rules.check_json
@@ -399,23 +456,88 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors)
             return EXIT_BAD_INPUT
         check_object = records.check
         check_line = _row_reader(rules, records)
-    if args.ledger or args.subject is not None or args.request_id is not None:
+    if recorded:
         return _check_recorded(rules, check_object, args, stdin, out, err)
     if args.jsonl:
         return _check_stream(rules, check_line, args, stdin, out, err)
-    fmt = args.format or "text"
+    if len(args.requests) > 1:
+        return _check_files(rules, check_object, args, stdin, out, err)
     name = "<stdin>" if args.request == "-" else args.request
+    decision = _decide_file(rules, check_object, args.request, stdin, err)
+    if decision is None:
+        return EXIT_BAD_INPUT
+    return _emit_single(decision, args.format or "text", args.trace, out, err, name)
+
+
+def _decide_file(
+    rules: Rules, check_object: Callable[[object], Decision], path: str, stdin: IO[bytes], err: Errors
+) -> Decision | None:
+    """The decision on the request in ``path`` (an error decision if it is not valid JSON); None, the reason
+    written, if the file cannot be read."""
+    name = "<stdin>" if path == "-" else path
     try:
-        raw = _read_request(args.request, stdin)
-        request = loads_strict(raw, name)
-    except JsonInputError as exc:
-        decision = rules.invalid([exc.diagnostic])
-        return _emit_single(decision, fmt, args.trace, out, err, name)
+        raw = _read_request(path, stdin)
+    except IsADirectoryError:
+        err.write(
+            f"{name}: error[io]: this is a directory, not a request file: give a JSON file in it, "
+            "or a JSON Lines file with --jsonl\n"
+        )
+        return None
     except OSError as exc:
         err.write(f"{name}: error[io]: cannot read the request: {exc.strerror or exc}\n")
+        return None
+    try:
+        return check_object(loads_strict(raw, name))
+    except JsonInputError as exc:
+        return rules.invalid([_json_lines_hint(exc.diagnostic, raw)])
+
+
+def _json_lines_hint(diagnostic: Diagnostic, raw: bytes) -> Diagnostic:
+    """A file of one JSON document per line, given as one request, fails as "extra data" on its second line:
+    say what it is."""
+    first, _, rest = raw.partition(b"\n")
+    if diagnostic.code != "json_syntax" or "extra data" not in diagnostic.message or not rest.strip():
+        return diagnostic
+    try:
+        loads_strict(first)
+    except JsonInputError:
+        return diagnostic
+    return attrs.evolve(diagnostic, help="this looks like JSON Lines (one request per line): give it with --jsonl")
+
+
+def _check_files(
+    rules: Rules,
+    check_object: Callable[[object], Decision],
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: Output,
+    err: Errors,
+) -> int:
+    """Several request files: each decided in turn; JSON output is one line per file, naming it."""
+    fmt = args.format or "text"
+    started = time.monotonic()
+    bad = denied = 0
+    for number, path in enumerate(args.requests):
+        name = "<stdin>" if path == "-" else path
+        decision = _decide_file(rules, check_object, path, stdin, err)
+        if decision is None or decision.status == "error":
+            bad += 1
+            for error in decision.errors if decision is not None else ():
+                err.write(f"{name}: {error}\n")
+            if decision is None:
+                continue
+        elif decision.decision != "permit":
+            denied += 1
+        if fmt == "json":
+            text = render_json(decision, trace=args.trace, indent=None)
+            out.write('{"file":' + json.dumps(name, ensure_ascii=False) + "," + text[1:] + "\n")
+        else:
+            rendered = render_text(decision, trace=args.trace, width=text_width(out.stream))
+            out.write(("\n" if number else "") + f"{name}: {rendered}")
+    err.write(batch_summary(len(args.requests), denied, bad, time.monotonic() - started) + "\n")
+    if bad:
         return EXIT_BAD_INPUT
-    decision = check_object(request)
-    return _emit_single(decision, fmt, args.trace, out, err, name)
+    return EXIT_DENY if denied else EXIT_PERMIT
 
 
 def _records(rules: Rules, path: str, err: Errors) -> RecordChecker | None:
@@ -451,7 +573,10 @@ def _emit_single(decision: Decision, fmt: str, trace: bool, out: Output, err: Er
         if fmt == "json":
             out.write(render_json(decision, trace=trace) + "\n")
         return EXIT_BAD_INPUT
-    out.write(render_json(decision) + "\n" if fmt == "json" else render_text(decision, trace=trace))
+    if fmt == "json":
+        out.write(render_json(decision, trace=trace) + "\n")
+    else:
+        out.write(render_text(decision, trace=trace, width=text_width(out.stream)))
     return _exit_code(decision)
 
 
@@ -533,8 +658,11 @@ def _decide_stream(
     # distinct line once. Bounded, and only short lines, so memory stays flat.
     by_line: dict[bytes, Decision] = {}
     number = 0
+    started = time.monotonic()
+    progress = Progress(err.stream, stream if from_file else None)
     try:
         for number, line in enumerate(_lines(stream, MAX_REQUEST_BYTES), start=1):
+            progress.update(number)
             if line is None:
                 decision = rules.invalid(
                     [Diagnostic("too_large", f"the line is longer than {MAX_REQUEST_BYTES:,} bytes", path="$")]
@@ -542,7 +670,7 @@ def _decide_stream(
             elif (known := by_line.get(line)) is not None:
                 decision = known
             else:
-                decision = check_line(line)
+                decision = _placed_in_file(rules, check_line(line), number)
                 if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
                     if len(by_line) >= LINE_CACHE_SIZE:
                         by_line.clear()  # start over: O(1), where evicting the oldest entry is not
@@ -551,6 +679,7 @@ def _decide_stream(
                 recorder.add(line, decision)
             if decision.status == "error":
                 bad += 1
+                progress.clear()
                 for error in decision.errors:
                     err.write(f"{name}:{number}: {error}\n")
                 pending.append(encode(_error_line(decision, number, fmt, args.trace)))
@@ -572,15 +701,38 @@ def _decide_stream(
         if recorder is not None:
             recorder.commit()
         out.write_encoded(joiner.join(pending))
+        progress.clear()
         err.write(f"{name}:{number + 1}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
+        err.write(batch_summary(number, denied, bad, time.monotonic() - started) + "\n")
         return EXIT_BAD_INPUT
     if recorder is not None:
         recorder.commit()
     out.write_encoded(joiner.join(pending))
     out.flush()
+    progress.clear()
+    err.write(batch_summary(number, denied, bad, time.monotonic() - started) + "\n")
     if bad:
         return EXIT_BAD_INPUT
     return EXIT_DENY if denied else EXIT_PERMIT
+
+
+_SYNTAX_PLACE = re.compile(r"^1:(\d+): ")
+
+
+def _placed_in_file(rules: Rules, decision: Decision, number: int) -> Decision:
+    """A JSON syntax error's place, which the parser counts within the line (``1:7``), as a place in the file
+    the line is ``number`` of: ``line 2, column 7``."""
+    if decision.status != "error" or not any(e.code == "json_syntax" for e in decision.errors):
+        return decision
+    placed = []
+    for error in decision.errors:
+        found = _SYNTAX_PLACE.match(error.message) if error.code == "json_syntax" else None
+        if found:
+            error = attrs.evolve(
+                error, message=f"line {number}, column {found.group(1)}: {error.message[found.end() :]}"
+            )
+        placed.append(error)
+    return rules.invalid(placed)
 
 
 def _record_line(decision: Decision, fmt: str, trace: bool) -> str:
