@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +40,7 @@ import attrs
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-from . import docsgen, literate, testing
+from . import docsgen, fmt, literate, testing
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError, did_you_mean
@@ -60,10 +61,11 @@ from .ledger.lines import read_line
 from .loader import rule_files
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
-from .render.terminal import Progress, batch_summary, text_width
+from .render.terminal import Progress, batch_summary, source_excerpt, text_width
 from .render.text import render_text
 from .request import parse_date
 from .version import __version__
+from .yamlsource import MAX_FILE_BYTES, YamlError, is_yaml_name, read_source
 
 EXIT_PERMIT = 0
 EXIT_BAD_INPUT = 1
@@ -291,6 +293,7 @@ def _parser(output: Output | None = None) -> _Parser:
     docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
     _add_ledger_command(commands)
     _add_validate(commands)
+    _add_fmt(commands)
     return parser
 
 
@@ -334,6 +337,8 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
             return _ledger_command(args, out, err)
         if args.command == "validate":
             return _validate(args, out, err)
+        if args.command == "fmt":
+            return _fmt(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except _ParserExit as exc:  # --help or --version, written
         return exc.status
@@ -341,8 +346,7 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
         return EXIT_USAGE
     except LoadError as exc:
-        for diagnostic in exc.diagnostics:
-            err.write(f"{diagnostic}\n")
+        _write_diagnostics(exc.diagnostics, err)
         err.write(
             f"disclosure-rules: the rules did not load ({len(exc.diagnostics)} error"
             f"{'s' if len(exc.diagnostics) != 1 else ''})\n"
@@ -351,6 +355,34 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
     except LedgerError as exc:
         err.write(f"disclosure-rules: ledger error: {exc}\n")
         return EXIT_LEDGER
+
+
+def _write_diagnostics(diagnostics: Sequence[Diagnostic], err: Errors) -> None:
+    """Each problem in a rule or scenario file, with the source line it points at and a caret under the place."""
+    lines: dict[str, list[str] | None] = {}
+    for diagnostic in diagnostics:
+        err.write(f"{diagnostic}\n")
+        where = diagnostic.position
+        if where is None:
+            continue
+        if where.file not in lines:
+            lines[where.file] = _source_lines(where.file)
+        source = lines[where.file]
+        if source is not None and 1 <= where.line <= len(source):
+            err.write(source_excerpt(source[where.line - 1], where.column, where.line) + "\n")
+
+
+def _source_lines(path: str) -> list[str] | None:
+    """A source file's lines for the excerpts under its errors; None if it cannot be read now (the error
+    itself still names the place). Only a regular file is opened: a FIFO named as a rule file would block the
+    open forever, and a device could be read without end."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode) or os.stat(path).st_size > MAX_FILE_BYTES:
+            return None
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(MAX_FILE_BYTES).splitlines()
+    except (OSError, ValueError):
+        return None
 
 
 def _discard_stdout() -> None:
@@ -392,8 +424,7 @@ def _test(args: argparse.Namespace, out: Output, err: Errors) -> int:
     try:
         suites = testing.load_suites(paths)
     except testing.ScenarioError as exc:
-        for diagnostic in exc.diagnostics:
-            err.write(f"{diagnostic}\n")
+        _write_diagnostics(exc.diagnostics, err)
         return EXIT_BAD_INPUT
     if not suites:
         err.write("disclosure-rules: no scenario files found (a scenario file starts with `scenarios:`)\n")
@@ -415,8 +446,7 @@ def _docs(args: argparse.Namespace, out: Output, err: Errors) -> int:
     try:
         _site, written = docsgen.generate(args.out, args.rules, tests=args.tests, day=day)
     except testing.ScenarioError as exc:
-        for diagnostic in exc.diagnostics:
-            err.write(f"{diagnostic}\n")
+        _write_diagnostics(exc.diagnostics, err)
         return EXIT_BAD_INPUT
     except docsgen.DocsError as exc:
         raise UsageError(str(exc)) from None
@@ -936,3 +966,75 @@ def _validate(args: argparse.Namespace, out: Output, err: Errors) -> int:
 
 
 # -- end of validate ---------------------------------------------------------------------------------------------
+
+
+# -- fmt: the canonical layout of rule, vocabulary and scenario files (issue 13) -------------------------------
+
+
+def _add_fmt(commands: Any) -> None:
+    command = commands.add_parser(
+        "fmt",
+        help="rewrite rule, vocabulary and scenario files in their canonical layout, keeping every comment",
+        description="Rewrite YAML files (PATHS: files, or directories searched for *.yaml and *.yml) in their "
+        "canonical layout: line endings, trailing white space, blank lines, the final newline. Comments, quoting, "
+        "key order and indentation are kept, and a file is rewritten only if it still means the same.",
+    )
+    command.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    command.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 and name each file that is not canonical"
+    )
+
+
+def _yaml_files(paths: Sequence[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if is_yaml_name(p) and p.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def _fmt(args: argparse.Namespace, out: Output, err: Errors) -> int:
+    files = _yaml_files(args.paths)
+    if not files:
+        raise UsageError("no YAML files found in " + ", ".join(f"`{p}`" for p in args.paths))
+    changed = bad = 0
+    for path in files:
+        try:  # read_source refuses a FIFO, a device or a huge file before opening it, as the loader does
+            text = read_source(path).decode("utf-8")
+        except YamlError as exc:
+            _write_diagnostics([exc.diagnostic], err)
+            bad += 1
+            continue
+        except UnicodeDecodeError as exc:
+            err.write(f"{path}: error[encoding]: the file is not UTF-8 (byte {exc.start})\n")
+            bad += 1
+            continue
+        result = fmt.format_text(str(path), text)
+        if result.text is None:
+            assert result.problem is not None
+            _write_diagnostics([result.problem], err)
+            bad += 1
+        elif result.text != text:
+            changed += 1
+            if args.check:
+                err.write(f"{path}: not in the canonical layout (run `disclosure-rules fmt {path}`)\n")
+            else:
+                _rewrite(path, result.text)
+    verb = "would change" if args.check else "changed"
+    count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+    out.write(f"{count}: {changed} {verb}, {len(files) - changed - bad} already canonical\n")
+    return EXIT_BAD_INPUT if bad or (args.check and changed) else EXIT_PERMIT
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temporary file and a rename: an interrupted run leaves the old
+    file or the new one, never half of it."""
+    temporary = path.with_name(f".{path.name}.fmt-tmp")
+    temporary.write_bytes(text.encode("utf-8"))
+    os.replace(temporary, path)
+
+
+# -- end of fmt ---------------------------------------------------------------------------------------------------

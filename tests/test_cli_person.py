@@ -134,3 +134,22 @@ def test_help_lists_the_exit_codes() -> None:
     code, out, _ = run("--help")
     assert code == 0
     assert "exit codes:" in out and "74  the output could not be written" in out
+
+
+def test_a_rule_error_shows_the_source_line_and_a_caret(tmp_path: Path) -> None:
+    import shutil
+
+    from .conftest import ROOT
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    path = rules / "irc-6103.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("facts.request.signed_by in", "facts.request.signd_by in", 1))
+    code, _, err = run("validate", str(rules))
+    assert code == 3
+    head, source, caret = err.splitlines()[:3]
+    number = int(head.split(":")[1])
+    column = int(head.split(":")[2])
+    assert source == f"{number} | {path.read_text().splitlines()[number - 1]}"
+    assert caret.index("^") == len(f"{number} | ") + column - 1

@@ -89,3 +89,12 @@ def batch_summary(total: int, denied: int, errors: int, seconds: float) -> str:
         f"disclosure-rules: {total:,} request{'s' if total != 1 else ''} in {seconds:.2f} s: "
         f"{permitted:,} permitted, {denied:,} denied, {errors:,} error{'s' if errors != 1 else ''}"
     )
+
+
+def source_excerpt(line: str, column: int, number: int) -> str:
+    """The offending source line under an error, with a caret at ``column`` (counted from 1, as the error
+    names it): the author sees the mistake without opening the file."""
+    text = line.rstrip("\r\n").expandtabs(1)
+    gutter = f"{number} | "
+    caret = " " * (len(gutter) - 2) + "| " + " " * max(0, min(column, len(text) + 1) - 1) + "^"
+    return f"{gutter}{text}\n{caret}"
