@@ -31,10 +31,15 @@ import csv
 import io
 import json
 import os
+import re
+import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+import attrs
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -42,7 +47,7 @@ if TYPE_CHECKING:
 
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
-from .diagnostics import Diagnostic, LoadError
+from .diagnostics import Diagnostic, LoadError, did_you_mean
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
 from .ledger import (
     Entry,
@@ -59,9 +64,11 @@ from .ledger import (
 from .ledger.lines import read_line
 from .records import ColumnsError, RecordChecker
 from .render.json import render_json
+from .render.terminal import Progress, batch_summary, source_excerpt, text_width
 from .render.text import render_text
 from .request import parse_date
 from .version import __version__
+from .yamlsource import MAX_FILE_BYTES, YamlError, is_yaml_name, read_source
 
 
 class _LazyModule:
@@ -185,7 +192,7 @@ class _Parser(argparse.ArgumentParser):
         self.output = output
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(message + _suggestion(self, message))
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if message and self.output is not None and file in (None, sys.stdout):
@@ -199,9 +206,55 @@ class _Parser(argparse.ArgumentParser):
         raise _ParserExit(status)
 
 
+def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
+    """A did-you-mean for a mistyped command (``chek``) or option (``--tracee``), added to argparse's message."""
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        hint = did_you_mean(choice.group(1), re.findall(r"'?([\w-]+)'?", choice.group(2)))
+        return f" ({hint})" if hint else ""
+    unknown = re.search(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        options = sorted(_option_strings(parser))
+        for word in unknown.group(1).split():
+            hint = did_you_mean(word.split("=")[0], options) if word.startswith("--") else None
+            if hint:
+                return f" ({hint})"
+    return ""
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option of ``parser`` and of its commands: argparse reports an unknown option from the top."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(option for option in action.option_strings if option.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
+
+
+EXIT_CODES_HELP = """exit codes:
+  0   permitted (every request); test: every scenario passed; other commands: done
+  1   bad input: a request that is not valid JSON or not valid for the vocabulary
+  2   denied (at least one request)
+  3   the rules did not load
+  4   wrong command-line usage
+  5   a scenario test failed (test)
+  6   validate found a gap between the rules and the law they quote
+  7   the ledger could not be opened, read or written
+  8   the ledger is not intact (ledger verify)
+  74  the output could not be written (a closed pipe, a full disk)
+  70  an internal error (a bug: please report it)
+"""
+
+
 def _parser(output: Output | None = None) -> _Parser:
     parser = _Parser(
-        prog="disclosure-rules", description="Decide whether a disclosure of data is lawful, and why.", output=output
+        prog="disclosure-rules",
+        description="Decide whether a disclosure of data is lawful, and why.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        output=output,
     )
     parser.add_argument("--version", action="version", version=f"disclosure-rules {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -213,7 +266,7 @@ def _parser(output: Output | None = None) -> _Parser:
         description="Decide one request (a JSON file, or - for stdin) or, with --jsonl, "
         "a JSON Lines stream of requests, one decision per line.",
     )
-    check.add_argument("request", nargs="?", help="a JSON request file, or - for standard input")
+    check.add_argument("requests", nargs="*", metavar="REQUEST", help="JSON request files, or - for standard input")
     check.add_argument("--jsonl", metavar="FILE", help="a JSON Lines file of requests, or - for standard input")
     check.add_argument("--rules", metavar="DIR", help="a rule directory (default: the bundled rules)")
     check.add_argument(
@@ -276,6 +329,7 @@ def _parser(output: Output | None = None) -> _Parser:
 
     analysis_cli.add_commands(commands)
     # -- end analysis --
+    _add_fmt(commands)
     return parser
 
 
@@ -321,6 +375,8 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
             return _validate(args, out, err)
         if args.command in ("analyze", "diff"):  # analysis
             return _analysis(args, out)
+        if args.command == "fmt":
+            return _fmt(args, out, err)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except _ParserExit as exc:  # --help or --version, written
         return exc.status
@@ -328,8 +384,7 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
         err.write(f"disclosure-rules: error: {exc}\n(see `disclosure-rules --help`)\n")
         return EXIT_USAGE
     except LoadError as exc:
-        for diagnostic in exc.diagnostics:
-            err.write(f"{diagnostic}\n")
+        _write_diagnostics(exc.diagnostics, err)
         err.write(
             f"disclosure-rules: the rules did not load ({len(exc.diagnostics)} error"
             f"{'s' if len(exc.diagnostics) != 1 else ''})\n"
@@ -338,6 +393,34 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
     except LedgerError as exc:
         err.write(f"disclosure-rules: ledger error: {exc}\n")
         return EXIT_LEDGER
+
+
+def _write_diagnostics(diagnostics: Sequence[Diagnostic], err: Errors) -> None:
+    """Each problem in a rule or scenario file, with the source line it points at and a caret under the place."""
+    lines: dict[str, list[str] | None] = {}
+    for diagnostic in diagnostics:
+        err.write(f"{diagnostic}\n")
+        where = diagnostic.position
+        if where is None:
+            continue
+        if where.file not in lines:
+            lines[where.file] = _source_lines(where.file)
+        source = lines[where.file]
+        if source is not None and 1 <= where.line <= len(source):
+            err.write(source_excerpt(source[where.line - 1], where.column, where.line) + "\n")
+
+
+def _source_lines(path: str) -> list[str] | None:
+    """A source file's lines for the excerpts under its errors; None if it cannot be read now (the error
+    itself still names the place). Only a regular file is opened: a FIFO named as a rule file would block the
+    open forever, and a device could be read without end."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode) or os.stat(path).st_size > MAX_FILE_BYTES:
+            return None
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(MAX_FILE_BYTES).splitlines()
+    except (OSError, ValueError):
+        return None
 
 
 def _discard_stdout() -> None:
@@ -396,8 +479,7 @@ def _test(args: argparse.Namespace, out: Output, err: Errors) -> int:
     try:
         suites = testing.load_suites(paths)
     except testing.ScenarioError as exc:
-        for diagnostic in exc.diagnostics:
-            err.write(f"{diagnostic}\n")
+        _write_diagnostics(exc.diagnostics, err)
         return EXIT_BAD_INPUT
     if not suites:
         err.write("disclosure-rules: no scenario files found (a scenario file starts with `scenarios:`)\n")
@@ -419,8 +501,7 @@ def _docs(args: argparse.Namespace, out: Output, err: Errors) -> int:
     try:
         _site, written = docsgen.generate(args.out, args.rules, tests=args.tests, day=day)
     except testing.ScenarioError as exc:
-        for diagnostic in exc.diagnostics:
-            err.write(f"{diagnostic}\n")
+        _write_diagnostics(exc.diagnostics, err)
         return EXIT_BAD_INPUT
     except docsgen.DocsError as exc:
         raise UsageError(str(exc)) from None
@@ -441,10 +522,16 @@ def _exit_code(decision: Decision) -> int:
 
 
 def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors) -> int:
-    if args.jsonl and args.request:
-        raise UsageError("give either a request file or --jsonl, not both")
-    if not args.jsonl and not args.request and args.input is None:
+    if args.jsonl and args.requests:
+        raise UsageError("give either request files or --jsonl, not both")
+    if not args.jsonl and not args.requests and args.input is None:
         raise UsageError("give a request file (or - for standard input), or --jsonl FILE")
+    if args.requests.count("-") > 1:
+        raise UsageError("standard input (`-`) can be read once: give it once")
+    recorded = args.ledger or args.subject is not None or args.request_id is not None
+    if recorded and len(args.requests) > 1:
+        raise UsageError("with --ledger, give one request file, or a JSON Lines stream with --jsonl")
+    args.request = args.requests[0] if args.requests else None
     rules = _load(args)
     check_object: Callable[[object], Decision] = rules.check
     check_line: Callable[[bytes], Decision] = rules.check_json
@@ -458,23 +545,88 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors)
     _check_batch_usage(args)
     if args.input is not None:
         return _check_table(rules, records, args, out, err)
-    if args.ledger or args.subject is not None or args.request_id is not None:
+    if recorded:
         return _check_recorded(rules, check_object, args, stdin, out, err)
     if args.jsonl:
         return _check_stream(rules, check_line, args, stdin, out, err)
-    fmt = args.format or "text"
+    if len(args.requests) > 1:
+        return _check_files(rules, check_object, args, stdin, out, err)
     name = "<stdin>" if args.request == "-" else args.request
+    decision = _decide_file(rules, check_object, args.request, stdin, err)
+    if decision is None:
+        return EXIT_BAD_INPUT
+    return _emit_single(decision, args.format or "text", args.trace, out, err, name)
+
+
+def _decide_file(
+    rules: Rules, check_object: Callable[[object], Decision], path: str, stdin: IO[bytes], err: Errors
+) -> Decision | None:
+    """The decision on the request in ``path`` (an error decision if it is not valid JSON); None, the reason
+    written, if the file cannot be read."""
+    name = "<stdin>" if path == "-" else path
     try:
-        raw = _read_request(args.request, stdin)
-        request = loads_strict(raw, name)
-    except JsonInputError as exc:
-        decision = rules.invalid([exc.diagnostic])
-        return _emit_single(decision, fmt, args.trace, out, err, name)
+        raw = _read_request(path, stdin)
+    except IsADirectoryError:
+        err.write(
+            f"{name}: error[io]: this is a directory, not a request file: give a JSON file in it, "
+            "or a JSON Lines file with --jsonl\n"
+        )
+        return None
     except OSError as exc:
         err.write(f"{name}: error[io]: cannot read the request: {exc.strerror or exc}\n")
+        return None
+    try:
+        return check_object(loads_strict(raw, name))
+    except JsonInputError as exc:
+        return rules.invalid([_json_lines_hint(exc.diagnostic, raw)])
+
+
+def _json_lines_hint(diagnostic: Diagnostic, raw: bytes) -> Diagnostic:
+    """A file of one JSON document per line, given as one request, fails as "extra data" on its second line:
+    say what it is."""
+    first, _, rest = raw.partition(b"\n")
+    if diagnostic.code != "json_syntax" or "extra data" not in diagnostic.message or not rest.strip():
+        return diagnostic
+    try:
+        loads_strict(first)
+    except JsonInputError:
+        return diagnostic
+    return attrs.evolve(diagnostic, help="this looks like JSON Lines (one request per line): give it with --jsonl")
+
+
+def _check_files(
+    rules: Rules,
+    check_object: Callable[[object], Decision],
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: Output,
+    err: Errors,
+) -> int:
+    """Several request files: each decided in turn; JSON output is one line per file, naming it."""
+    fmt = args.format or "text"
+    started = time.monotonic()
+    bad = denied = 0
+    for number, path in enumerate(args.requests):
+        name = "<stdin>" if path == "-" else path
+        decision = _decide_file(rules, check_object, path, stdin, err)
+        if decision is None or decision.status == "error":
+            bad += 1
+            for error in decision.errors if decision is not None else ():
+                err.write(f"{name}: {error}\n")
+            if decision is None:
+                continue
+        elif decision.decision != "permit":
+            denied += 1
+        if fmt == "json":
+            text = render_json(decision, trace=args.trace, indent=None)
+            out.write('{"file":' + json.dumps(name, ensure_ascii=False) + "," + text[1:] + "\n")
+        else:
+            rendered = render_text(decision, trace=args.trace, width=text_width(out.stream))
+            out.write(("\n" if number else "") + f"{name}: {rendered}")
+    err.write(batch_summary(len(args.requests), denied, bad, time.monotonic() - started) + "\n")
+    if bad:
         return EXIT_BAD_INPUT
-    decision = check_object(request)
-    return _emit_single(decision, fmt, args.trace, out, err, name)
+    return EXIT_DENY if denied else EXIT_PERMIT
 
 
 def _records(rules: Rules, path: str, err: Errors) -> RecordChecker | None:
@@ -510,7 +662,10 @@ def _emit_single(decision: Decision, fmt: str, trace: bool, out: Output, err: Er
         if fmt == "json":
             out.write(render_json(decision, trace=trace) + "\n")
         return EXIT_BAD_INPUT
-    out.write(render_json(decision) + "\n" if fmt == "json" else render_text(decision, trace=trace))
+    if fmt == "json":
+        out.write(render_json(decision, trace=trace) + "\n")
+    else:
+        out.write(render_text(decision, trace=trace, width=text_width(out.stream)))
     return _exit_code(decision)
 
 
@@ -576,6 +731,7 @@ def _decide_stream(
     recorder: LineRecorder | None = None,
     lines: Iterable[bytes | None] | None = None,
     first_line: int = 1,
+    tally: dict[str, int] | None = None,
 ) -> int:
     """One record per line of ``stream``, in order; the exit code of the whole (see the module docstring).
 
@@ -596,9 +752,12 @@ def _decide_stream(
     # distinct line once. Bounded, and only short lines, so memory stays flat.
     by_line: dict[bytes, Decision] = {}
     number = first_line - 1
+    started = time.monotonic()
+    progress = Progress(err.stream, stream if from_file and lines is None else None)
     try:
         source = lines if lines is not None else _lines(stream, MAX_REQUEST_BYTES)  # lines: a --jobs chunk
         for number, line in enumerate(source, start=first_line):
+            progress.update(number)
             if line is None:
                 decision = rules.invalid(
                     [Diagnostic("too_large", f"the line is longer than {MAX_REQUEST_BYTES:,} bytes", path="$")]
@@ -606,7 +765,7 @@ def _decide_stream(
             elif (known := by_line.get(line)) is not None:
                 decision = known
             else:
-                decision = check_line(line)
+                decision = _placed_in_file(rules, check_line(line), number)
                 if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
                     if len(by_line) >= LINE_CACHE_SIZE:
                         by_line.clear()  # start over: O(1), where evicting the oldest entry is not
@@ -615,6 +774,7 @@ def _decide_stream(
                 recorder.add(line, decision)
             if decision.status == "error":
                 bad += 1
+                progress.clear()
                 for error in decision.errors:
                     err.write(f"{name}:{number}: {error}\n")
                 pending.append(encode(_error_line(decision, number, fmt, args.trace)))
@@ -636,15 +796,46 @@ def _decide_stream(
         if recorder is not None:
             recorder.commit()
         out.write_encoded(joiner.join(pending))
+        progress.clear()
         err.write(f"{name}:{number + 1}: error[io]: cannot read the requests: {exc.strerror or exc}\n")
+        _end_of_batch(err, tally, number - first_line + 1, denied, bad, started)
         return EXIT_BAD_INPUT
     if recorder is not None:
         recorder.commit()
     out.write_encoded(joiner.join(pending))
     out.flush()
+    progress.clear()
+    _end_of_batch(err, tally, number - first_line + 1, denied, bad, started)
     if bad:
         return EXIT_BAD_INPUT
     return EXIT_DENY if denied else EXIT_PERMIT
+
+
+def _end_of_batch(err: Errors, tally: dict[str, int] | None, total: int, denied: int, bad: int, started: float) -> None:
+    """The one-line summary of a batch; a --jobs chunk only counts, and the parent sums the chunks and says it."""
+    if tally is None:
+        err.write(batch_summary(total, denied, bad, time.monotonic() - started) + "\n")
+    else:
+        tally.update(total=total, denied=denied, bad=bad)
+
+
+_SYNTAX_PLACE = re.compile(r"^1:(\d+): ")
+
+
+def _placed_in_file(rules: Rules, decision: Decision, number: int) -> Decision:
+    """A JSON syntax error's place, which the parser counts within the line (``1:7``), as a place in the file
+    the line is ``number`` of: ``line 2, column 7``."""
+    if decision.status != "error" or not any(e.code == "json_syntax" for e in decision.errors):
+        return decision
+    placed = []
+    for error in decision.errors:
+        found = _SYNTAX_PLACE.match(error.message) if error.code == "json_syntax" else None
+        if found:
+            error = attrs.evolve(
+                error, message=f"line {number}, column {found.group(1)}: {error.message[found.end() :]}"
+            )
+        placed.append(error)
+    return rules.invalid(placed)
 
 
 def _record_line(decision: Decision, fmt: str, trace: bool) -> str:
@@ -914,15 +1105,26 @@ def _job_setup(state: tuple[Rules, dict[str, str] | None, argparse.Namespace, st
     if columns is not None:
         check_line = _row_reader(rules, rules.records(columns))
 
-    def decide(chunk: tuple[int, list[bytes | None]]) -> tuple[bytes, str, int]:
+    def decide(chunk: tuple[int, list[bytes | None]]) -> tuple[bytes, str, int, dict[str, int]]:
         first, lines = chunk
         buffer = io.BytesIO()
         messages = io.StringIO()
         out = Output(io.TextIOWrapper(buffer, encoding="utf-8"))
+        tally: dict[str, int] = {}
         code = _decide_stream(
-            rules, check_line, args, io.BytesIO(), True, name, out, Errors(messages), lines=lines, first_line=first
+            rules,
+            check_line,
+            args,
+            io.BytesIO(),
+            True,
+            name,
+            out,
+            Errors(messages),
+            lines=lines,
+            first_line=first,
+            tally=tally,
         )
-        return buffer.getvalue(), messages.getvalue(), code
+        return buffer.getvalue(), messages.getvalue(), code, tally
 
     return decide
 
@@ -949,14 +1151,19 @@ def _decide_stream_jobs(
     state = (rules, columns, args, name)
     bad = denied = False
     written = 0
+    totals = {"total": 0, "denied": 0, "bad": 0}
+    started = time.monotonic()
     try:
-        for data, messages, code in ordered_map(chunked(lines(), JOBS_CHUNK_LINES), _job_setup, state, jobs=args.jobs):
+        chunks = ordered_map(chunked(lines(), JOBS_CHUNK_LINES), _job_setup, state, jobs=args.jobs)
+        for data, messages, code, tally in chunks:
             if messages:
                 err.write(messages)
             out.write_encoded(data if out.binary is not None else data.decode("utf-8"))
             written += data.count(b"\n")
             bad = bad or code == EXIT_BAD_INPUT
             denied = denied or code == EXIT_DENY
+            for key, value in tally.items():
+                totals[key] += value
     except WorkerDied as exc:
         err.write(
             f"disclosure-rules: error: {exc}; decisions were written for the first {written:,} lines only "
@@ -970,8 +1177,8 @@ def _decide_stream_jobs(
     if read_error:
         number, error = read_error[0]
         err.write(f"{name}:{number}: error[io]: cannot read the requests: {error.strerror or error}\n")
-        return EXIT_BAD_INPUT
-    if bad:
+    err.write(batch_summary(totals["total"], totals["denied"], totals["bad"], time.monotonic() - started) + "\n")
+    if bad or read_error:
         return EXIT_BAD_INPUT
     return EXIT_DENY if denied else EXIT_PERMIT
 
@@ -1038,3 +1245,77 @@ def _records_columns(rules: Rules, args: argparse.Namespace) -> Mapping[str, str
 
 
 # -- end of batches ------------------------------------------------------------------------------------------------
+
+
+# -- fmt: the canonical layout of rule, vocabulary and scenario files (issue 13) -------------------------------
+
+
+def _add_fmt(commands: Any) -> None:
+    command = commands.add_parser(
+        "fmt",
+        help="rewrite rule, vocabulary and scenario files in their canonical layout, keeping every comment",
+        description="Rewrite YAML files (PATHS: files, or directories searched for *.yaml and *.yml) in their "
+        "canonical layout: line endings, trailing white space, blank lines, the final newline. Comments, quoting, "
+        "key order and indentation are kept, and a file is rewritten only if it still means the same.",
+    )
+    command.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    command.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 and name each file that is not canonical"
+    )
+
+
+def _yaml_files(paths: Sequence[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if is_yaml_name(p) and p.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def _fmt(args: argparse.Namespace, out: Output, err: Errors) -> int:
+    files = _yaml_files(args.paths)
+    if not files:
+        raise UsageError("no YAML files found in " + ", ".join(f"`{p}`" for p in args.paths))
+    changed = bad = 0
+    for path in files:
+        try:  # read_source refuses a FIFO, a device or a huge file before opening it, as the loader does
+            text = read_source(path).decode("utf-8")
+        except YamlError as exc:
+            _write_diagnostics([exc.diagnostic], err)
+            bad += 1
+            continue
+        except UnicodeDecodeError as exc:
+            err.write(f"{path}: error[encoding]: the file is not UTF-8 (byte {exc.start})\n")
+            bad += 1
+            continue
+        from . import fmt  # imported where used, as the other commands' modules are
+
+        result = fmt.format_text(str(path), text)
+        if result.text is None:
+            assert result.problem is not None
+            _write_diagnostics([result.problem], err)
+            bad += 1
+        elif result.text != text:
+            changed += 1
+            if args.check:
+                err.write(f"{path}: not in the canonical layout (run `disclosure-rules fmt {path}`)\n")
+            else:
+                _rewrite(path, result.text)
+    verb = "would change" if args.check else "changed"
+    count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+    out.write(f"{count}: {changed} {verb}, {len(files) - changed - bad} already canonical\n")
+    return EXIT_BAD_INPUT if bad or (args.check and changed) else EXIT_PERMIT
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temporary file and a rename: an interrupted run leaves the old
+    file or the new one, never half of it."""
+    temporary = path.with_name(f".{path.name}.fmt-tmp")
+    temporary.write_bytes(text.encode("utf-8"))
+    os.replace(temporary, path)
+
+
+# -- end of fmt ---------------------------------------------------------------------------------------------------

@@ -89,8 +89,13 @@ class LoadError(DisclosureRulesError):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A help line proposing the closest known name, if one is close enough."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    """A help line proposing the closest known name, if one is close enough; a name that differs only in case
+    (`ice` for `ICE`) first, since difflib scores case differences as much as any other letter."""
+    names = list(candidates)
+    same = [name for name in names if name.casefold() == word.casefold()]
+    if same:
+        return f"did you mean `{same[0]}`? case matters"
+    matches = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
     return f"did you mean `{matches[0]}`?" if matches else None
 
 

@@ -214,7 +214,7 @@ def build(
     ]
     for rs in book.rulesets:
         pages[writer.link.ruleset(rs.name)] = writer.ruleset(rs)
-        entries: list[NavEntry] = [{"About this rule set": writer.link.ruleset(rs.name)}]
+        entries: list[NavEntry] = [{f"Rule set {rs.name}": writer.link.ruleset(rs.name)}]
         shorts = [short_citation(book.rules[rid].citation) for rid in rs.rules]
         for rid, short in zip(rs.rules, shorts, strict=True):
             pages[writer.link.rule(rid)] = writer.rule(rid)

@@ -312,9 +312,7 @@ class RequestReader:
         elif kind == "date":
             day = parse_date(value)
             if day is None:
-                errors.append(
-                    Diagnostic("bad_date", f"{_found(value)} is not a date written YYYY-MM-DD", path=json_path)
-                )
+                errors.append(Diagnostic("bad_date", _not_a_date(value), path=json_path))
             else:
                 env[path] = day
         elif kind == "text":
@@ -382,6 +380,21 @@ def parse_date(value: object) -> datetime.date | None:
         return datetime.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _not_a_date(value: object) -> str:
+    """Why ``value`` is not a date: a well-formed `2025-13-45` is told apart from text that is no date at all,
+    since its writer needs to check the day, not the format."""
+    if isinstance(value, str) and _DATE.match(value):
+        year, month, day = (int(part) for part in value.split("-"))
+        if not 1 <= month <= 12:
+            why = f"there is no month {month}"
+        elif year < 1:
+            why = "there is no year 0"
+        else:
+            why = f"month {month} of {year} has no day {day}"
+        return f"`{value}` is written YYYY-MM-DD but is not a day of the calendar: {why}"
+    return f"{_found(value)} is not a date written YYYY-MM-DD"
 
 
 def member_path(parent: str, key: object) -> str:

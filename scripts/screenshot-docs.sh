@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the documentation site and photograph two of its pages with headless Chromium, so a person can look
-# at what readers see: the § 6103(i)(2) rule page and the overview matrix.
+# at what readers see: the § 6103(i)(2) rule page, the overview matrix, the vocabulary and a rule set, at a
+# desktop's width and a phone's.
 #
 #   scripts/screenshot-docs.sh [OUT_DIR]          (default OUT_DIR: /tmp/disclosure-rules-screens)
 #
@@ -50,3 +51,11 @@ shoot rule-irc-6103-i-2 generated/rules/irc-6103-i-2/ "$window"
 shoot rule-irc-6103-i-2-full generated/rules/irc-6103-i-2/ 1280,6000
 shoot matrix generated/matrix/ "$window"
 shoot matrix-full generated/matrix/ 1280,6000
+# A phone's width (390 CSS pixels, as an iPhone 12 to 15), for the pages with the widest content.
+phone="${PHONE:-390,1600}"
+shoot phone-rule-irc-6103-i-2 generated/rules/irc-6103-i-2/ "$phone"
+shoot phone-matrix generated/matrix/ "$phone"
+shoot phone-vocabulary generated/vocabulary/ "$phone"
+shoot vocabulary generated/vocabulary/ "$window"
+shoot ruleset generated/rulesets/irc-6103/ "$window"
+shoot home "" "$window"

@@ -16,6 +16,7 @@ STAGE = {
     "template": 0,
     "version": 0,
     "yamlsource": 1,
+    "fmt": 1,
     "ast": 1,
     "vocabulary": 1,
     "jsontext": 1,

@@ -31,6 +31,12 @@ def test_permit_prints_the_reason_rule_and_citation() -> None:
     assert err == ""
 
 
+def test_trace_is_in_the_one_request_json_only_when_asked_for() -> None:
+    request = str(EXAMPLES / "irs-ice-address-request.json")
+    assert "trace" not in json.loads(run("check", "--format", "json", request)[1])
+    assert json.loads(run("check", "--format", "json", "--trace", request)[1])["trace"]
+
+
 def test_deny_after_the_injunction_exits_2() -> None:
     code, out, _ = run("check", str(EXAMPLES / "irs-ice-address-request-after-injunction.json"))
     assert code == EXIT_DENY
@@ -55,7 +61,6 @@ def test_json_format_prints_the_decision_document() -> None:
         "unknown_facts",
         "conflicts",
         "provenance",
-        "trace",
         "errors",
         "ruleset",
     ]

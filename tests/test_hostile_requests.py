@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import disclosure_rules
 from disclosure_rules import Decision, Rules
-from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, main
+from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, _placed_in_file, main
 from disclosure_rules.jsontext import JsonInputError, loads_strict
 from disclosure_rules.render.json import render_json
 
@@ -57,7 +57,8 @@ def cli_stream(lines: list[bytes]) -> tuple[int, list[dict[str, Any]]]:
 
 
 def record(decision: Decision, line: int) -> dict[str, Any]:
-    """The record the stream writes for ``decision`` on line ``line``."""
+    """The record the stream writes for ``decision`` on line ``line`` (a syntax error placed in the file)."""
+    decision = _placed_in_file(RULES, decision, line)
     doc: dict[str, Any] = json.loads(render_json(decision, trace=False, indent=None))
     return {"line": line, **doc} if decision.status == "error" else doc
 
@@ -154,7 +155,7 @@ def test_the_single_request_command_decides_as_the_uncached_path(rnd: random.Ran
     line = hostile.json_line(request, rnd)
     want = strict(line, "<stdin>")
     code, out, err = cli(["check", "-", "--format", "json"], line)
-    assert json.loads(out) == json.loads(render_json(want, trace=want.status != "error"))
+    assert json.loads(out) == json.loads(render_json(want, trace=False))
     assert code == documented_exit([want])
     assert "internal error" not in err
 
@@ -180,7 +181,8 @@ def test_blank_line_bom_and_huge_integer_messages(line: bytes, code: str, messag
     assert (error.code, error.message) == (code, message)
     assert "set_int_max_str_digits" not in str(error)
     _code, records = cli_stream([b"{}", line])
-    assert records[1]["line"] == 2 and records[1]["errors"][0]["message"] == message
+    placed = message.replace("1:1: ", "line 2, column 1: ")
+    assert records[1]["line"] == 2 and records[1]["errors"][0]["message"] == placed
 
 
 # -- flat records: a row is decided as the request its columns make ---------------------------------

@@ -3,14 +3,18 @@
 The parent hands out at most ``in_flight`` chunks at a time and holds the results that are early until
 their turn, so memory is bounded by ``in_flight`` chunks however long the input is. A worker that dies (killed,
 out of memory) is noticed while waiting and raised as :class:`WorkerDied`: its chunk is never silently missing.
+
+Each worker sends its results back on a pipe of its own. A shared queue would not do: a worker killed in the
+middle of writing a result leaves half a message in the pipe, and a reader waiting for the rest would wait
+forever while the other workers keep the pipe open. On a pipe of its own, a dead writer is an end of file.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -43,11 +47,11 @@ class _Task(Generic[S, T, R]):
         self.state = state
 
 
-def _worker(task: _Task[Any, Any, Any], inbox: Any, outbox: Any) -> None:
+def _worker(task: _Task[Any, Any, Any], inbox: Any, outbox: Connection) -> None:
     try:
         work = task.setup(task.state)
     except BaseException:
-        outbox.put((-1, False, traceback.format_exc()))
+        outbox.send((-1, False, traceback.format_exc()))
         return
     while True:
         item = inbox.get()
@@ -55,9 +59,10 @@ def _worker(task: _Task[Any, Any, Any], inbox: Any, outbox: Any) -> None:
             return
         seq, chunk = item
         try:
-            outbox.put((seq, True, work(chunk)))
+            result = (seq, True, work(chunk))
         except BaseException:
-            outbox.put((seq, False, traceback.format_exc()))
+            result = (seq, False, traceback.format_exc())
+        outbox.send(result)
 
 
 def _context() -> Any:
@@ -84,12 +89,17 @@ def ordered_map(
     limit = in_flight if in_flight is not None else 2 * jobs + 2
     context = _context()
     inbox = context.Queue()
-    outbox = context.Queue()
-    workers = [
-        context.Process(target=_worker, args=(_Task(setup, state), inbox, outbox), daemon=True) for _ in range(jobs)
-    ]
-    for process in workers:
+    readers: dict[Connection, Any] = {}
+    workers = []
+    for _ in range(jobs):
+        # One pipe at a time, its writing end closed here once the worker holds it: a worker forked later
+        # must not inherit it, or the pipe would not end when its own worker dies.
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(_Task(setup, state), inbox, sender), daemon=True)
         process.start()
+        sender.close()
+        readers[receiver] = process
+        workers.append(process)
     done: dict[int, R] = {}
     sent = 0
     given = 0
@@ -97,17 +107,22 @@ def ordered_map(
     exhausted = False
 
     def receive() -> None:
-        while True:
+        ready = wait(list(readers), timeout=POLL_SECONDS)
+        for receiver in ready:
+            assert isinstance(receiver, Connection)
             try:
-                seq, ok, value = outbox.get(timeout=POLL_SECONDS)
-                break
-            except queue.Empty:
-                for process in workers:
-                    if process.exitcode is not None:
-                        raise WorkerDied(process.pid, process.exitcode) from None
-        if not ok:
-            raise WorkerFailed(value)
-        done[seq] = value
+                seq, ok, value = receiver.recv()
+            except (EOFError, OSError):  # the worker died, perhaps half way through a message
+                process = readers[receiver]
+                process.join(timeout=5)
+                raise WorkerDied(process.pid, process.exitcode) from None
+            if not ok:
+                raise WorkerFailed(value)
+            done[seq] = value
+        if not ready:
+            for process in workers:
+                if process.exitcode is not None:
+                    raise WorkerDied(process.pid, process.exitcode)
 
     try:
         while True:
@@ -135,9 +150,9 @@ def ordered_map(
                 process.terminate()
                 process.join(timeout=5)
         inbox.close()
-        outbox.close()
         inbox.cancel_join_thread()
-        outbox.cancel_join_thread()
+        for receiver in readers:
+            receiver.close()
 
 
 def chunked(items: Iterable[T], size: int, start: int = 1) -> Iterator[tuple[int, list[T]]]:

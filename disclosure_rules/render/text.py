@@ -3,24 +3,46 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from typing import Protocol
 
 from ..decision import Decision
 
 WIDTH = 100
 
-
-def _wrap(text: str, indent: str = "  ", first: str | None = None) -> list[str]:
-    return textwrap.wrap(
-        text,
-        WIDTH,
-        initial_indent=first if first is not None else indent,
-        subsequent_indent=indent,
-        break_on_hyphens=False,
-    ) or [indent.rstrip()]
+_GLUE = "\u00a0"
+"""A no-break space: textwrap breaks only at its own white space (not this one), so a word joined to the next
+by it stays on the same line. Put back as a plain space once the text is wrapped."""
+_BOUND = re.compile(r"(§§?|\b\d+ U\.S\.C\.|\b\d+ C\.F\.R\.|U\.S\.C\.|C\.F\.R\.) ")
+"""A citation's sign or title and the number after it: "§ 6103(i)(2)" read as "§" at the end of one line and
+"6103(i)(2)" at the start of the next is two half-citations."""
 
 
-def render_text(decision: Decision, *, trace: bool = False) -> str:
+class _Wrap(Protocol):
+    def __call__(self, text: str, indent: str = "  ", first: str | None = None) -> list[str]: ...
+
+
+def _wrapper(width: int | None) -> _Wrap:
+    """Wrap to ``width`` columns, or not at all (None: output that is not a terminal, read by a program or
+    a pager that wraps it itself)."""
+
+    def wrap(text: str, indent: str = "  ", first: str | None = None) -> list[str]:
+        first = first if first is not None else indent
+        if width is None:
+            return [first + text] if text else [indent.rstrip()]
+        glued = _BOUND.sub(lambda m: m.group(1).replace(" ", _GLUE) + _GLUE, text)
+        lines = textwrap.wrap(glued, width, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False) or [
+            indent.rstrip()
+        ]
+        return [line.replace(_GLUE, " ") for line in lines]
+
+    return wrap
+
+
+def render_text(decision: Decision, *, trace: bool = False, width: int | None = WIDTH) -> str:
+    """The decision for a person; lines wrapped to ``width`` columns (None: one line per item)."""
+    _wrap = _wrapper(width)
     lines = [f"{decision.decision.upper()} ({decision.status.replace('_', ' ')})"]
     if decision.id is not None:
         # Unwrapped: an id is matched against the caller's own, character for character.
