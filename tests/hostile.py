@@ -18,6 +18,8 @@ from typing import Any
 from disclosure_rules import Rules
 from disclosure_rules.vocabulary import Slot, Vocabulary
 
+from .test_properties import twin
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 RULES_DIR = ROOT / "rules"
@@ -83,17 +85,6 @@ def valid_value(slot: Slot, vocabulary: Vocabulary, rnd: random.Random) -> Any:
     if kind == "number":
         return rnd.choice([rnd.randint(-5, 5), rnd.random() * 10])
     return rnd.choice(["", "a note", "ü", "x" * 50])
-
-
-def twin(value: Any) -> Any:
-    """A value equal to ``value`` in Python but not of its JSON type (``1 == True``, a tuple for a list)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return bool(value) if value in (0, 1) else float(value)
-    if isinstance(value, list):
-        return tuple(value)
-    return value
 
 
 def _objects(request: Any, vocabulary: Vocabulary) -> list[tuple[dict[str, Any], list[str]]]:
