@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE))
 
 import engine_disclosure_rules  # noqa: E402
 import gen_mission_requests  # noqa: E402
+import gen_new_cases  # noqa: E402
 
 import disclosure_rules  # noqa: E402
 
@@ -194,25 +195,10 @@ def cli_rows(args: argparse.Namespace, rows: list[tuple[str, str]], distinct: bo
 
 def new_case_rows(args: argparse.Namespace, rows: list[tuple[str, str]], n: int = 100_000) -> None:
     """A stream where nearly every line is a new case: the slow path every time, and the memory bound."""
-    import random
 
     rules = disclosure_rules.load()
-    vocabulary = rules.vocabulary
-    values = {name: list(vocabulary.enums[name].values) for name in ("element", "agency", "purpose", "official")}
-    base = json.loads((ROOT / "examples" / "irs-ice-address-request.json").read_text())
-    rnd = random.Random(20251121)
     data = args.work / f"new-cases-{n}.jsonl"
-    with open(data, "w", encoding="utf-8") as out:
-        for _ in range(n):
-            request = json.loads(json.dumps(base))
-            request.update(
-                element=rnd.choice(values["element"]),
-                recipient=rnd.choice(values["agency"]),
-                purpose=rnd.choice(values["purpose"]),
-                date=f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
-            )
-            request["facts"]["request"]["signed_by"] = rnd.choice(values["official"])
-            out.write(json.dumps(request) + "\n")
+    gen_new_cases.write_new_cases(data, n, 20251121, rules.vocabulary)
     cli = [sys.executable, "-m", "disclosure_rules", "check", "--jsonl", str(data)]
     _, elapsed, rss = run_cli(cli, os.devnull)
     rows.append(
