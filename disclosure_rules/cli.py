@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
-from .diagnostics import Diagnostic, LoadError, did_you_mean
+from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
 from .ledger import (
     Entry,
@@ -765,7 +765,7 @@ def _decide_stream(
             elif (known := by_line.get(line)) is not None:
                 decision = known
             else:
-                decision = _placed_in_file(rules, check_line(line), number)
+                decision = _placed_in_file(rules, check_line(line), number, name)
                 if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
                     if len(by_line) >= LINE_CACHE_SIZE:
                         by_line.clear()  # start over: O(1), where evicting the oldest entry is not
@@ -776,7 +776,7 @@ def _decide_stream(
                 bad += 1
                 progress.clear()
                 for error in decision.errors:
-                    err.write(f"{name}:{number}: {error}\n")
+                    err.write(line_message(name, number, error) + "\n")
                 pending.append(encode(_error_line(decision, number, fmt, args.trace)))
             else:
                 if decision.decision != "permit":
@@ -822,20 +822,28 @@ def _end_of_batch(err: Errors, tally: dict[str, int] | None, total: int, denied:
 _SYNTAX_PLACE = re.compile(r"^1:(\d+): ")
 
 
-def _placed_in_file(rules: Rules, decision: Decision, number: int) -> Decision:
+def _placed_in_file(rules: Rules, decision: Decision, number: int, name: str) -> Decision:
     """A JSON syntax error's place, which the parser counts within the line (``1:7``), as a place in the file
-    the line is ``number`` of: ``line 2, column 7``."""
+    the line is ``number`` of: line ``number``, column 7 (a line is one request, so its columns are the
+    file's)."""
     if decision.status != "error" or not any(e.code == "json_syntax" for e in decision.errors):
         return decision
     placed = []
     for error in decision.errors:
         found = _SYNTAX_PLACE.match(error.message) if error.code == "json_syntax" else None
         if found:
-            error = attrs.evolve(
-                error, message=f"line {number}, column {found.group(1)}: {error.message[found.end() :]}"
-            )
+            where = Position(name, number, int(found.group(1)))
+            error = attrs.evolve(error, message=error.message[found.end() :], position=where)
         placed.append(error)
     return rules.invalid(placed)
+
+
+def line_message(name: str, number: int, error: Diagnostic) -> str:
+    """An error on line ``number`` of a JSON Lines stream: ``FILE:LINE:COLUMN: $.path: error[code]: ...``, the
+    column where the parser knows one, then the JSON path within the line's request."""
+    column = error.position.column if error.position is not None else None
+    where = f"{name}:{number}:{column}" if column is not None else f"{name}:{number}"
+    return f"{where}: {attrs.evolve(error, position=None)}"
 
 
 def _record_line(decision: Decision, fmt: str, trace: bool) -> str:

@@ -142,7 +142,7 @@ def test_jsonl_streams_one_decision_per_line_and_keeps_going() -> None:
     assert lines[1]["line"] == 2 and lines[3]["line"] == 4
     assert "trace" not in lines[0]
     assert code == EXIT_BAD_INPUT
-    assert "<stdin>:2: $: error[json_syntax]" in err
+    assert "<stdin>:2:2: $: error[json_syntax]" in err
 
 
 def test_jsonl_exit_codes_and_text_format() -> None:

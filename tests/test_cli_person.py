@@ -90,8 +90,26 @@ def test_a_json_lines_syntax_error_names_the_files_line_and_the_column_in_it(tmp
     assert code == EXIT_BAD_INPUT
     record = json.loads(out.splitlines()[1])
     assert record["line"] == 2
-    assert record["errors"][0]["message"] == "line 2, column 10: expecting value"
-    assert "requests.jsonl:2: $: error[json_syntax]: line 2, column 10: expecting value" in err
+    assert record["errors"][0] == {
+        "code": "json_syntax",
+        "message": "expecting value",
+        "file": str(path),
+        "line": 2,
+        "column": 10,
+        "path": "$",
+    }
+    assert f"{path}:2:10: $: error[json_syntax]: expecting value\n" in err
+
+
+def test_a_json_lines_error_without_a_column_keeps_the_line_and_the_json_path(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    request = json.loads(PERMIT.read_text())
+    lines = [json.dumps(request), "  {", json.dumps({**request, "recipient": "ice"})]
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = run("check", "--jsonl", str(path))
+    assert code == EXIT_BAD_INPUT
+    assert f"{path}:2:4: $: error[json_syntax]: expecting property name enclosed in double quotes" in err
+    assert f"{path}:3: $.recipient: error[unknown_value]: `ice` is not a value of `agency`" in err
 
 
 def test_a_batch_ends_with_a_summary_on_standard_error(tmp_path: Path) -> None:
