@@ -308,8 +308,9 @@ def _parser(output: Output | None = None) -> _Parser:
         output=output,
         help="write the rule documentation: Markdown pages and JSON schemas",
         description="Write Markdown pages for every rule set and rule, the vocabulary and the overview matrix, and "
-        "the JSON schemas of the request and the decision, all generated from the rules (default: the bundled "
-        "rules), with worked examples decided by the engine on the scenario tests.",
+        "the JSON schemas (of the request, the decision, and rule, vocabulary and scenario files), all generated "
+        "from the rules (default: the bundled rules), with worked examples decided by the engine on the scenario "
+        "tests.",
     )
     docs.add_argument(
         "--out", metavar="DIR", required=True, help="the output directory: new, or one this command wrote before"
@@ -330,6 +331,7 @@ def _parser(output: Output | None = None) -> _Parser:
     analysis_cli.add_commands(commands)
     # -- end analysis --
     _add_fmt(commands)
+    _add_schema(commands)
     return parser
 
 
@@ -377,6 +379,8 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
             return _analysis(args, out)
         if args.command == "fmt":
             return _fmt(args, out, err)
+        if args.command == "schema":
+            return _schema(args, out)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except _ParserExit as exc:  # --help or --version, written
         return exc.status
@@ -1327,3 +1331,38 @@ def _rewrite(path: Path, text: str) -> None:
 
 
 # -- end of fmt ---------------------------------------------------------------------------------------------------
+
+
+# -- schema: what editors read (issue 13) ----------------------------------------------
+
+SCHEMA_NAMES = ("rule-file", "ruleset", "vocabulary", "scenarios", "request", "decision")
+
+
+def _add_schema(commands: Any) -> None:
+    command = commands.add_parser(
+        "schema",
+        help="print a JSON Schema: of rule, vocabulary or scenario files (for editors), or of requests and decisions",
+        description="Print a JSON Schema to standard output: rule-file (a vocabulary or a rule set, as a rule "
+        "directory holds them), ruleset, vocabulary or scenarios, for editors that run yaml-language-server; "
+        "request (under the vocabulary of --rules) or decision.",
+    )
+    command.add_argument("name", choices=SCHEMA_NAMES, metavar="NAME", help=", ".join(SCHEMA_NAMES))
+    command.add_argument("--rules", metavar="DIR", help="with request: a rule directory (default: the bundled rules)")
+
+
+def _schema(args: argparse.Namespace, out: Output) -> int:
+    from . import fileschema
+    from .render import schema
+
+    if args.rules and args.name != "request":
+        raise UsageError("`--rules` goes with `schema request`: the other schemas are the same for every rule set")
+    if args.name == "request":
+        out.write(schema.dumps(schema.request_schema(_load(args).vocabulary)))
+    elif args.name == "decision":
+        out.write(schema.dumps(schema.decision_schema()))
+    else:
+        out.write(fileschema.dumps(fileschema.FILE_SCHEMAS[args.name]()))
+    return EXIT_PERMIT
+
+
+# -- end of schema ---------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from . import literate, testing
+from . import fileschema, literate, testing
 from .checker import Rules, bundled_rules_path, load
 from .compiler import Compiler
 from .diagnostics import DisclosureRulesError
@@ -149,11 +149,27 @@ def clause_tests(rules: Rules, suites: Iterable[testing.Suite]) -> dict[str, Cla
     return {rid: ClauseTests(tuple(held[rid]), tuple(tuple(a) for a in alone[rid])) for rid in quoting}
 
 
-def schemas_page(request_schema: str, decision_schema: str, docs_prefix: str | None = None) -> str:
+AUTHOR_SCHEMAS = (
+    ("rule-file", "any file of a rule directory: a vocabulary if it has a `vocabulary` key, else a rule set", None),
+    ("ruleset", "a rule-set file (`ruleset:`): its rules, definitions and obligations", None),
+    ("vocabulary", "a vocabulary file (`vocabulary:`): value lists, groups, fields, facts and chain keys", None),
+    ("scenarios", "a scenario file (`scenarios:`): requests and the decisions the law requires", None),
+)
+"""The schemas of the files authors write, as the schemas page lists them (their text: fileschema.py)."""
+
+
+def schemas_page(schemas: Mapping[str, str], docs_prefix: str | None = None) -> str:
+    """The page that lists every JSON schema, says how editors use them, and shows them folded."""
+
+    def pointer(page: str, text: str) -> str:
+        return f" (see [{text}]({docs_prefix}{page}))" if docs_prefix is not None else ""
+
     lines = [
         "# JSON schemas",
         "",
-        "Both schemas are generated with these pages, so they always match the rules and the engine.",
+        "Every schema is generated with these pages, so it always matches the rules, the loader and the engine.",
+        "",
+        "## Requests and decisions",
         "",
         "- [`request.schema.json`](request.schema.json): what a request may contain under this vocabulary: "
         "each field, the facts nested under `facts`, the `chain` of earlier disclosures; values of value "
@@ -161,15 +177,64 @@ def schemas_page(request_schema: str, decision_schema: str, docs_prefix: str | N
         "cannot (an impossible date such as 2025-02-30).",
         "- [`decision.schema.json`](decision.schema.json): the decision document printed by "
         "`disclosure-rules check --format json` and, one per line, by `--jsonl`. `trace` is present unless it "
-        "was turned off; `line` appears only on the record of a JSON Lines input line that could not be read.",
+        "was turned off; `line` appears only on the record of a JSON Lines input line that could not be read"
+        f"{pointer('formats.md', 'the request and the decision')}.",
+        "",
+        "## Rule, vocabulary and scenario files",
+        "",
+        "The files authors write, in JSON Schema draft-07 (the draft YAML language servers implement). Each "
+        "mapping allows exactly the keys the loader reads, so a misspelt key is flagged where it is typed"
+        f"{pointer('language.md', 'the rule language')}:",
         "",
         *(
-            [f"See [the request and the decision]({docs_prefix}formats.md) for what each part means.", ""]
-            if docs_prefix is not None
-            else []
+            f"- [`{name}.schema.json`]({name}.schema.json): {what}{pointer(page, 'the format') if page else ''}."
+            for name, what, page in AUTHOR_SCHEMAS
         ),
-        *details("request.schema.json", request_schema),
-        *details("decision.schema.json", decision_schema),
+        "",
+        "A schema sees one file at a time, so the loader still checks what it cannot: names that refer to "
+        "another file (an `exception_to`, a value list named as a type), the grammar of conditions, and a date "
+        "written in quotes, which the loader refuses and an editor reads as the same text. "
+        "`disclosure-rules validate` and `disclosure-rules test` report those.",
+        "",
+        "### In an editor",
+        "",
+        "VS Code's YAML extension (Red Hat's) and the other editors that run "
+        "[yaml-language-server](https://github.com/redhat-developer/yaml-language-server) check a file "
+        "against its schema as it is typed, complete keys and values, and show each key's description. Save "
+        "the schemas where the files can reach them, from this site or from the command line, which needs "
+        "no site:",
+        "",
+        "```sh",
+        "mkdir -p schemas",
+        "disclosure-rules schema rule-file > schemas/rule-file.schema.json",
+        "disclosure-rules schema scenarios > schemas/scenarios.schema.json",
+        "```",
+        "",
+        "Then either name the schema in a comment on the first line of a file (the path is relative to the "
+        "file, and `disclosure-rules fmt` keeps the comment):",
+        "",
+        "```yaml",
+        "# yaml-language-server: $schema=../schemas/rule-file.schema.json",
+        "ruleset: irc-6103",
+        "```",
+        "",
+        "or map files to schemas once, in the workspace's `.vscode/settings.json` (paths relative to the "
+        "workspace; `rules/*.yaml` does not reach into `rules/tests/`):",
+        "",
+        "```json",
+        "{",
+        '  "yaml.schemas": {',
+        '    "./schemas/rule-file.schema.json": ["rules/*.yaml"],',
+        '    "./schemas/scenarios.schema.json": ["rules/tests/*.yaml"]',
+        "  }",
+        "}",
+        "```",
+        "",
+        "## The schemas",
+        "",
+        *details("request.schema.json", schemas["request"]),
+        *details("decision.schema.json", schemas["decision"]),
+        *(line for name, *_ in AUTHOR_SCHEMAS for line in details(f"{name}.schema.json", schemas[name])),
     ]
     return "\n".join(lines)
 
@@ -194,14 +259,16 @@ def build(
     examples, more, results = scenario_examples(rules, suites, max_examples)
     writer = RulePages(book, examples, more, docs_prefix, clause_tests(rules, suites))
     failed = sum(1 for r in results if not r.passed)
-    request_schema = schema.dumps(schema.request_schema(book.vocabulary))
-    decision_schema = schema.dumps(schema.decision_schema())
+    schemas = {
+        "request": schema.dumps(schema.request_schema(book.vocabulary)),
+        "decision": schema.dumps(schema.decision_schema()),
+        **{name: fileschema.dumps(build_schema()) for name, build_schema in fileschema.FILE_SCHEMAS.items()},
+    }
     pages: dict[str, str] = {
         "index.md": writer.index(day, len(suites), len(results), failed),
         "vocabulary.md": vocabulary_page(book.vocabulary),
-        "schemas.md": schemas_page(request_schema, decision_schema, docs_prefix),
-        "request.schema.json": request_schema,
-        "decision.schema.json": decision_schema,
+        "schemas.md": schemas_page(schemas, docs_prefix),
+        **{f"{name}.schema.json": text for name, text in schemas.items()},
     }
     rule_pages = {rid: writer.link.rule(rid) for rid in book.rules}
     matrix = MatrixPage(rules, rule_pages)

@@ -63,6 +63,32 @@ from .yamlsource import (
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()\-]*$")
 
+# The keys each mapping of a rule-set file may have; anything else is an error. The JSON Schema of the rule
+# files (fileschema.py) is built from the same tuples, so the two cannot drift apart.
+RULESET_KEYS = ("ruleset", "title", "source", "url", "description", "definitions", "obligations", "rules")
+RULE_KEYS = (
+    "id",
+    "title",
+    "kind",
+    "citation",
+    "when",
+    "exception_to",
+    "effective",
+    "reason",
+    "obligations",
+    "notes",
+    "grants",
+    "statute",
+    "intended",
+)
+DEFINITION_KEYS = ("label", "must", "negated", "citation", "when", "notes", "description", "statute")
+OBLIGATION_KEYS = ("text", "citation")
+NOTE_KEYS = ("text", "source", "confidence")
+INTENDED_KEYS = ("check", "with", "path", "why")
+CLAUSE_KEYS = ("cite", "text", "encodes", "not_modelled", "confidence")
+EFFECTIVE_KEYS = ("from", "until")
+RULE_KINDS = ("permit", "forbid")
+
 T = TypeVar("T")
 
 
@@ -87,7 +113,7 @@ class _RuleSetBuilder:
         self.rules: list[tuple[str, YScalar | YMap, MappingReader, list[tuple[str, YScalar]]]] = []
         self.obligations: list[Obligation] = []
         r = MappingReader(root, "a rule set", sink)
-        r.only("ruleset", "title", "source", "url", "description", "definitions", "obligations", "rules")
+        r.only(*RULESET_KEYS)
         self.name = r.text("ruleset", required=True) or file
         self.title = r.text("title", required=True) or self.name
         self.source = r.text("source", required=True) or ""
@@ -154,7 +180,7 @@ class _RuleSetBuilder:
             )
             return
         r = MappingReader(node, f"the definition `{name}`", self.sink)
-        r.only("label", "must", "negated", "citation", "when", "notes", "description", "statute")
+        r.only(*DEFINITION_KEYS)
         self.definitions.append((name, key_node, r, self.condition_parts(r, f"the definition `{name}`")))
 
     def read_obligation(self, oid: str, key_node: YScalar, node: YNode) -> None:
@@ -167,7 +193,7 @@ class _RuleSetBuilder:
             )
             return
         r = MappingReader(node, f"the obligation `{oid}`", self.sink)
-        r.only("text", "citation")
+        r.only(*OBLIGATION_KEYS)
         text = r.text("text", required=True)
         citation = r.text("citation")
         if citation is None and "citation" not in r.node.items:
@@ -192,7 +218,7 @@ def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
             out.append(Note(item.value.strip()))
         elif isinstance(item, YMap):
             nr = MappingReader(item, "a note", sink)
-            nr.only("text", "source", "confidence")
+            nr.only(*NOTE_KEYS)
             text = nr.text("text", required=True)
             confidence = nr.text("confidence")
             if confidence is not None and confidence not in CONFIDENCE_LEVELS:
@@ -224,7 +250,7 @@ def _intended(r: MappingReader, sink: DiagnosticSink) -> tuple[Intended, ...]:
             sink.add("wrong_type", "an `intended` entry must be a mapping with `check` and `why`", item.position)
             continue
         ir = MappingReader(item, "an `intended` entry", sink)
-        ir.only("check", "with", "path", "why")
+        ir.only(*INTENDED_KEYS)
         check = ir.text("check", required=True)
         why = ir.text("why", required=True)
         if check is not None and check not in ANALYSIS_CHECKS:
@@ -385,7 +411,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 sink.add("wrong_type", f"each clause in `statute` of {what} must be a mapping", item.position)
                 continue
             cr = MappingReader(item, f"a clause of {what}", sink)
-            cr.only("cite", "text", "encodes", "not_modelled", "confidence")
+            cr.only(*CLAUSE_KEYS)
             cite, text = cr.text("cite", required=True), cr.text("text", required=True)
             encodes: list[str] = []
             for entry, scalar in cr.texts("encodes"):
@@ -496,24 +522,10 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                 )
                 continue
             rule_positions[rid] = id_pos
-            r.only(
-                "id",
-                "title",
-                "kind",
-                "citation",
-                "when",
-                "exception_to",
-                "effective",
-                "reason",
-                "obligations",
-                "notes",
-                "grants",
-                "statute",
-                "intended",
-            )
+            r.only(*RULE_KEYS)
             title = r.text("title", required=True)
             kind = r.text("kind", required=True)
-            if kind is not None and kind not in ("permit", "forbid"):
+            if kind is not None and kind not in RULE_KINDS:
                 sink.add(
                     "unknown_value",
                     f"`{kind}` is not a rule kind",
@@ -672,7 +684,7 @@ def _effective(r: MappingReader, what: str, sink: DiagnosticSink) -> Effective |
     if node is None:
         return None if r.has("effective") else Effective()
     er = MappingReader(node, f"`effective` of {what}", sink)
-    er.only("from", "until")
+    er.only(*EFFECTIVE_KEYS)
     start, end = er.date("from"), er.date("until")
     if start and end and end < start:
         sink.add("empty_window", f"{what} ends ({end}) before it starts ({start})", node.position)

@@ -22,6 +22,14 @@ NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PATH_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 RESERVED_FIELDS = ("facts", "chain", "id")
 
+# The keys each mapping of a vocabulary file may have; the JSON Schema of the vocabulary file
+# (fileschema.py) is built from the same tuples.
+VOCABULARY_KEYS = ("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
+ENUM_KEYS = ("label", "description", "values")
+ENUM_VALUE_KEYS = ("label", "description")
+SLOT_KEYS = ("type", "label", "description", "required", "must", "negated", "default", "nonempty")
+GROUP_KEYS = ("of", "label", "description", "values")
+
 
 class VocabularyBuilder:
     def __init__(self, sink: DiagnosticSink) -> None:
@@ -43,7 +51,7 @@ class VocabularyBuilder:
         self.seen_any = True
         self.position = self.position or root.position
         r = MappingReader(root, "a vocabulary", self.sink)
-        r.only("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
+        r.only(*VOCABULARY_KEYS)
         name = r.text("vocabulary", required=True)
         if name:
             self.names.append(name)
@@ -102,7 +110,7 @@ class VocabularyBuilder:
             self.sink.add("wrong_type", f"the enumeration `{name}` must be a mapping with `values`", node.position)
             return
         r = MappingReader(node, f"the enumeration `{name}`", self.sink)
-        r.only("label", "description", "values")
+        r.only(*ENUM_KEYS)
         values_node = r.mapping("values", required=True)
         values: dict[str, EnumValue] = {}
         if values_node is not None:
@@ -111,7 +119,7 @@ class VocabularyBuilder:
                     values[value] = EnumValue(value, spec.value.strip())
                 elif isinstance(spec, YMap):
                     vr = MappingReader(spec, f"the value `{value}` of `{name}`", self.sink)
-                    vr.only("label", "description")
+                    vr.only(*ENUM_VALUE_KEYS)
                     values[value] = EnumValue(value, vr.text("label", required=True) or value, vr.text("description"))
                 else:
                     self.sink.add("wrong_type", f"the value `{value}` of `{name}` needs a label", value_key.position)
@@ -195,7 +203,7 @@ class VocabularyBuilder:
             )
             return
         r = MappingReader(node, f"the {what} `{key}`", self.sink)
-        r.only("type", "label", "description", "required", "must", "negated", "default", "nonempty")
+        r.only(*SLOT_KEYS)
         type_text = r.text("type", required=True)
         label = r.text("label", required=True)
         type_ = self.parse_type(type_text, r.node.items["type"].position) if type_text else None
@@ -259,7 +267,7 @@ class VocabularyBuilder:
             self.sink.add("duplicate_name", f"the group `{name}` has the name of a field", key_node.position)
             return
         r = MappingReader(node, f"the group `{name}`", self.sink)
-        r.only("of", "label", "description", "values")
+        r.only(*GROUP_KEYS)
         of = r.text("of", required=True)
         label = r.text("label", required=True) or name
         if of is None:

@@ -44,6 +44,8 @@ STAGE = {
     "render": 9,
     "testing": 9,
     "ledger": 9.3,
+    # The JSON Schemas of the files the loaders read (rule sets, vocabularies, scenario files).
+    "fileschema": 9.2,
     "docsgen": 9.5,
     # Batches beyond one process: worker processes, data frames, Dask, CSV and Parquet (issue 11).
     "integrations": 9.7,
