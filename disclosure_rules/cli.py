@@ -332,6 +332,7 @@ def _parser(output: Output | None = None) -> _Parser:
     # -- end analysis --
     _add_fmt(commands)
     _add_schema(commands)
+    _add_completion(commands)
     return parser
 
 
@@ -381,6 +382,8 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
             return _fmt(args, out, err)
         if args.command == "schema":
             return _schema(args, out)
+        if args.command == "completion":
+            return _completion(args, out)
         raise UsageError(f"unknown command {args.command}")  # pragma: no cover
     except _ParserExit as exc:  # --help or --version, written
         return exc.status
@@ -1333,7 +1336,7 @@ def _rewrite(path: Path, text: str) -> None:
 # -- end of fmt ---------------------------------------------------------------------------------------------------
 
 
-# -- schema: what editors read (issue 13) ----------------------------------------------
+# -- schema and completion: what editors and shells read (issue 13) ----------------------------------------------
 
 SCHEMA_NAMES = ("rule-file", "ruleset", "vocabulary", "scenarios", "request", "decision")
 
@@ -1365,4 +1368,25 @@ def _schema(args: argparse.Namespace, out: Output) -> int:
     return EXIT_PERMIT
 
 
-# -- end of schema ---------------------------------------------------------------------------------------------------
+def _add_completion(commands: Any) -> None:
+    from .completion import SHELLS
+
+    command = commands.add_parser(
+        "completion",
+        help="print a shell completion script for bash, zsh or fish",
+        description="Print a script that completes this command's commands, options and their values in SHELL. "
+        'bash: eval "$(disclosure-rules completion bash)" in ~/.bashrc; zsh: eval "$(disclosure-rules completion '
+        'zsh)" in ~/.zshrc after compinit; fish: disclosure-rules completion fish > '
+        "~/.config/fish/completions/disclosure-rules.fish.",
+    )
+    command.add_argument("shell", choices=SHELLS, metavar="SHELL", help=", ".join(SHELLS))
+
+
+def _completion(args: argparse.Namespace, out: Output) -> int:
+    from .completion import script
+
+    out.write(script(_parser(), args.shell))
+    return EXIT_PERMIT
+
+
+# -- end of schema and completion ---------------------------------------------------------------------------------

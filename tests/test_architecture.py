@@ -49,6 +49,8 @@ STAGE = {
     "docsgen": 9.5,
     # Batches beyond one process: worker processes, data frames, Dask, CSV and Parquet (issue 11).
     "integrations": 9.7,
+    # Shell completion scripts, from an argparse parser the command line hands it.
+    "completion": 9.8,
     "cli": 10,
     "__main__": 11,
     "dask": 11,
