@@ -153,7 +153,7 @@ AUTHOR_SCHEMAS = (
     ("rule-file", "any file of a rule directory: a vocabulary if it has a `vocabulary` key, else a rule set", None),
     ("ruleset", "a rule-set file (`ruleset:`): its rules, definitions and obligations", None),
     ("vocabulary", "a vocabulary file (`vocabulary:`): value lists, groups, fields, facts and chain keys", None),
-    ("scenarios", "a scenario file (`scenarios:`): requests and the decisions the law requires", None),
+    ("scenarios", "a scenario file (`scenarios:`): requests and the decisions the law requires", "scenarios.md"),
 )
 """The schemas of the files authors write, as the schemas page lists them (their text: fileschema.py)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import io
+import itertools
 import json
 import os
 import re
@@ -540,3 +541,29 @@ def test_the_requests_shown_in_the_docs_are_valid(bundled: Rules) -> None:
                 assert decision.status != "error", (page.name, [str(e) for e in decision.errors])
                 shown += 1
     assert shown >= 2
+
+
+def _first_column_of_first_table(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    body = itertools.takewhile(lambda line: line.startswith("|"), lines[start + 2 :])
+    return [row.split("|")[1].strip().strip("`") for row in body]
+
+
+def test_the_scenarios_page_documents_every_key_and_its_example_passes(bundled: Rules, tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "scenarios.md").read_text()
+    sections = {
+        "### The file": testing.FILE_KEYS,
+        "### A case": testing.CASE_KEYS,
+        "### What a case expects": testing.EXPECT_KEYS,
+    }
+    for section, keys in sections.items():
+        documented = _first_column_of_first_table(page.split(section, 1)[1])
+        assert documented == list(keys), section
+    shown = re.search(r"## An example\n\n```yaml\n(.*?)```", page, re.S)
+    assert shown is not None
+    path = tmp_path / "example.yaml"
+    path.write_text(shown.group(1))
+    results = testing.run(bundled, [testing.load_suite(path)])
+    assert len(results) >= 4
+    assert all(r.passed for r in results), [testing.format_failure(r) for r in results if not r.passed]
