@@ -322,7 +322,11 @@ def _parser(output: Output | None = None) -> _Parser:
         action="append",
         help="a scenario file or directory for the worked examples; repeatable (default: the rules' tests/)",
     )
-    docs.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the overview matrix (default: today)")
+    docs.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="the date of the overview matrix (default: the last date on which the rules change)",
+    )
     _add_ledger_command(commands)
     _add_validate(commands)
     # -- analysis: `analyze` and `diff` (disclosure_rules/analysis/cli.py) --

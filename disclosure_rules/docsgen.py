@@ -1,7 +1,7 @@
 """Generate the rule documentation from the rules that decide: Markdown pages and JSON Schemas.
 
 >>> from disclosure_rules import docsgen
->>> docsgen.generate("site-src/rules")          # the bundled rules, their scenario tests, today's date
+>>> docsgen.generate("site-src/rules")          # the bundled rules and their scenario tests
 
 :func:`build` makes every page in memory from a loaded :class:`~disclosure_rules.checker.Rules`
 (the worked examples by running the engine on the scenario tests, the overview matrix by running
@@ -26,7 +26,7 @@ from .compiler import Compiler
 from .diagnostics import DisclosureRulesError
 from .render import schema
 from .render.markdown import details, short_citation
-from .render.matrix import MatrixPage, MatrixSpec, compute
+from .render.matrix import AsOf, MatrixPage, MatrixSpec, compute
 from .render.rulepages import ClauseTests, Example, RulePages
 from .render.vocabpage import vocabulary_page
 from .unparse import unparse
@@ -248,12 +248,12 @@ def build(
     max_examples: int = DEFAULT_MAX_EXAMPLES,
     docs_prefix: str | None = None,
 ) -> Site:
-    """Every page of the documentation of ``rules``, as of ``day`` (default: today) for the matrix.
+    """Every page of the documentation of ``rules``; the matrix as of ``day`` (default: the last date on which
+    the rules change, so that the same rules build the same pages whatever the day).
 
     ``spec`` chooses the matrix tables; ``docs_prefix`` is the path from the output directory to the
     hand-written pages (``"../"`` for ``docs/generated``), or None for pages that stand alone.
     """
-    day = day or datetime.date.today()
     spec = spec or MatrixSpec()
     book = rules.book
     examples, more, results = scenario_examples(rules, suites, max_examples)
@@ -265,14 +265,15 @@ def build(
         **{name: fileschema.dumps(build_schema()) for name, build_schema in fileschema.FILE_SCHEMAS.items()},
     }
     pages: dict[str, str] = {
-        "index.md": writer.index(day, len(suites), len(results), failed),
+        "index.md": writer.index(len(suites), len(results), failed),
         "vocabulary.md": vocabulary_page(book.vocabulary),
         "schemas.md": schemas_page(schemas, docs_prefix),
         **{f"{name}.schema.json": text for name, text in schemas.items()},
     }
     rule_pages = {rid: writer.link.rule(rid) for rid in book.rules}
     matrix = MatrixPage(rules, rule_pages)
-    pages["matrix.md"] = matrix.page(compute(rules, spec, day), day, spec)
+    as_of = AsOf.of(rules, day)
+    pages["matrix.md"] = matrix.page(compute(rules, spec, as_of.day), as_of, spec)
     nav: list[NavEntry] = [
         {"Overview": "index.md"},
         {"Vocabulary": "vocabulary.md"},

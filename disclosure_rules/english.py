@@ -114,11 +114,20 @@ class Phraser:
         if isinstance(node, Value):
             return self.value(node.type, node.value)
         if isinstance(node, Group):
-            group = self.vocabulary.groups[node.name]
-            return f"{_definite(group.label)} ({self.value_list(node.type, node.values, joiner)})"
+            return self.group_phrase(node.name, joiner)
         if isinstance(node, ValueSet):
             return self.value_list(node.type, node.values, joiner)
         return self.statement(node)
+
+    def group_name(self, name: str) -> str:
+        """A group as a noun phrase: "the federal agencies"."""
+        return _definite(self.vocabulary.groups[name].label)
+
+    def group_phrase(self, name: str, joiner: str = "or") -> str:
+        """A group with its values listed: "the federal agencies (the Internal Revenue Service, ... or another
+        federal agency)"."""
+        group = self.vocabulary.groups[name]
+        return f"{self.group_name(name)} ({self.value_list(group.type, group.values, joiner)})"
 
     def _right(self, node: Compare) -> str:
         right = self.operand(node.right, node.op)

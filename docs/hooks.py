@@ -1,7 +1,8 @@
 """MkDocs hook: write the rule pages from the rules at every build (registered in ``mkdocs.yml``).
 
 The pages go to ``docs/generated/`` (git-ignored, never committed): an overview, the vocabulary,
-the overview matrix as of today, the JSON schemas, one page per rule set and one per rule, with
+the overview matrix (as of the last date on which the rules change, so that the same rules build the
+same site on any day), the JSON schemas, one page per rule set and one per rule, with
 worked examples from the scenario tests in ``rules/tests/``. The ``The rules`` entry of the
 navigation is replaced by those pages. Only files whose text changed are rewritten, so
 ``mkdocs serve`` does not rebuild in a loop.

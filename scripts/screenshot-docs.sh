@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the documentation site and photograph two of its pages with headless Chromium, so a person can look
+# Build the documentation site and photograph its widest pages with headless Chromium, so a person can look
 # at what readers see: the § 6103(i)(2) rule page, the overview matrix, the vocabulary and a rule set, at a
 # desktop's width and a phone's.
 #

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import jsonschema
@@ -30,7 +31,6 @@ from disclosure_rules.grammar import parse_condition
 from disclosure_rules.render import schema
 from disclosure_rules.render.json import DOCUMENT_KEYS, decision_document, render_json
 from disclosure_rules.render.markdown import (
-    breakable_code,
     cite,
     condition_lines,
     dotted_code,
@@ -38,11 +38,11 @@ from disclosure_rules.render.markdown import (
     short_citation,
     statute_url,
 )
-from disclosure_rules.render.matrix import MatrixSpec
+from disclosure_rules.render.matrix import MatrixSpec, deciding_dates
 from disclosure_rules.render.rulepages import Linker, heading
 from disclosure_rules.typecheck import check_condition
 
-from .conftest import EXAMPLES, ROOT, example
+from .conftest import EXAMPLES, ROOT, example, write_rules
 
 GOLDEN = Path(__file__).parent / "golden"
 DAY = datetime.date(2025, 12, 1)
@@ -296,7 +296,7 @@ def test_the_matrix_is_decided_by_the_engine(mini_site: docsgen.Site) -> None:
     page = mini_site.pages["matrix.md"]
     assert "**2025-12-01**" in page
     irs, ssa = page.split("## Held by the SSA")
-    assert "| to ICE | to the Department of Justice (DOJ) | to the SSA |" in irs
+    assert '| to ICE | to the Department of Justice (<code class="identifier">DOJ</code>) | to the SSA |' in irs
     # To the DOJ a signed request may permit it; to ICE nothing can, and the order is what says so.
     row = next(line for line in irs.splitlines() if line.startswith("| mailing address"))
     cells = [c.strip() for c in row.strip("|").split(" | ")]
@@ -305,9 +305,9 @@ def test_the_matrix_is_decided_by_the_engine(mini_site: docsgen.Site) -> None:
     assert "the official who signed the request" in irs.split("Where a cell says")[1]
     # The SSA's copy is tax data only from a tax source. Otherwise § 100(a) does not forbid it, and the order,
     # an exception to the permit only, takes that permit away without forbidding anything itself.
-    group = breakable_code("tax_sources")
-    assert f"| tax sources ({group}) | **denied** by [Mini v. Code](rules/mini-order.md)" in ssa
-    assert f"| any but tax sources ({group}) | no authority |" in ssa
+    group = "[tax sources](vocabulary.md#group-tax_sources)"
+    assert f"| {group} | **denied** by [Mini v. Code](rules/mini-order.md)" in ssa
+    assert f"| any but {group} | no authority |" in ssa
 
 
 def test_the_matrix_date_and_selection_are_parameters(mini_dir: Path) -> None:
@@ -316,6 +316,112 @@ def test_the_matrix_date_and_selection_are_parameters(mini_dir: Path) -> None:
     page = before.pages["matrix.md"]
     assert "mini-order" not in page, "the order is not in force on 2025-08-07"
     assert page.count("## Held by") == 1
+
+
+def test_the_matrix_is_dated_by_the_rules_not_by_the_day(mini_dir: Path) -> None:
+    rules = disclosure_rules.load(mini_dir)
+    # The order is in force from 2025-11-21 to 2026-11-20: the rules change on the first day and the day after.
+    assert deciding_dates(rules) == (datetime.date(2025, 11, 21), datetime.date(2026, 11, 21))
+    page = docsgen.build(rules, spec=MatrixSpec(("IRS",), ("crime",), ("ICE",))).pages["matrix.md"]
+    assert "Decided as of **2026-11-21**, the last date on which these rules change" in page
+    assert 'Before it, they change on <span class="nowrap">2025-11-21</span>.' in page
+    assert "mini-order" not in page, "from 2026-11-21 on the order is no longer in force"
+    given = docsgen.build(rules, day=datetime.date(2025, 12, 1)).pages["matrix.md"]
+    assert "Decided as of **2025-12-01**, the date asked for." in given
+
+
+def test_undated_rules_draw_a_matrix_for_any_date(tmp_path: Path) -> None:
+    undated = RULESET.replace("    effective: {from: 2025-11-21, until: 2026-11-20}\n", "")
+    directory = write_rules(tmp_path / "undated", undated, vocabulary=VOCABULARY)
+    rules = disclosure_rules.load(directory)
+    assert deciding_dates(rules) == ()
+    page = docsgen.build(rules).pages["matrix.md"]
+    assert "These rules decide alike on every date" in page
+
+
+class _DateMeta(type):
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, _REAL_DATE)
+
+
+_REAL_DATE = datetime.date
+
+
+class _Today:
+    """Stands in for the ``datetime`` module in the package's modules, with another day as today."""
+
+    def __init__(self, day: datetime.date) -> None:
+        class Date(datetime.date, metaclass=_DateMeta):
+            @classmethod
+            def today(cls) -> Date:
+                return cls(day.year, day.month, day.day)
+
+        class DateTime(datetime.datetime, metaclass=_DateMeta):
+            @classmethod
+            def now(cls, tz: datetime.tzinfo | None = None) -> DateTime:
+                return cls(day.year, day.month, day.day, 12, tzinfo=tz)
+
+        self.module = types.ModuleType("datetime")
+        self.module.__dict__.update(vars(datetime))
+        self.module.__dict__.update(date=Date, datetime=DateTime)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("disclosure_rules") and getattr(module, "datetime", None) is datetime:
+                monkeypatch.setattr(module, "datetime", self.module)
+
+
+def test_the_same_rules_build_the_same_site_whatever_the_day(bundled: Rules) -> None:
+    suites = testing.load_suites(docsgen.scenario_paths(None))
+    sites = []
+    for today in (datetime.date(2025, 6, 1), datetime.date(2031, 7, 4)):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            _Today(today).install(monkeypatch)
+            assert docsgen.datetime.date.today() == today
+            sites.append(docsgen.build(bundled, suites, docs_prefix="../"))
+    assert sites[0].pages == sites[1].pages
+    assert "Decided as of **2026-02-05**" in sites[0].pages["matrix.md"]
+    assert not re.search(r"\b20(25|31)-0[67]-0[14]\b", sites[0].pages["index.md"])
+
+
+def test_matrix_headings_keep_a_code_whole(bundled_site: docsgen.Site) -> None:
+    page = bundled_site.pages["matrix.md"]
+    assert (
+        '| to a state or local law-enforcement agency (<code class="identifier">state_law_enforcement</code>) |' in page
+    )
+    assert "<wbr>" not in page
+    css = (ROOT / "docs" / "css" / "extra.css").read_text()
+    assert ".md-typeset code.identifier { white-space: nowrap;" in css
+
+
+def test_the_vocabulary_page_is_compact_and_describes_every_value(bundled: Rules, bundled_site: docsgen.Site) -> None:
+    page = bundled_site.pages["vocabulary.md"]
+    assert "### `purpose` {#enum-purpose}" in page, "a label that only repeats the name is not a heading"
+    assert "### `element`: data element {#enum-element}" in page
+    for enum in bundled.vocabulary.enums.values():
+        section = page.split(f"{{#enum-{enum.name}}}", 1)[1].split("\n### ", 1)[0]
+        for value in enum.values.values():
+            row = next(line for line in section.splitlines() if line.startswith(f"| `{value.name}` |"))
+            assert escape(value.label) in row, value.name
+            if value.description:
+                assert "—" in row
+    for line in page.splitlines():
+        if line.startswith("|---"):
+            assert line.count("---") <= 4, line
+    groups = page.split("{#groups}", 1)[1]
+    assert '<span id="group-federal_agencies"></span>`federal_agencies`' in groups
+    assert '<details class="values"><summary>18 values</summary>`IRS`, `Treasury`' in groups
+    assert "| `tax_return`, `information_return`," in page.replace("| `tax_return` |", ""), "short lists unfolded"
+
+
+def test_long_lists_of_values_are_folded_on_the_rule_pages(bundled_site: docsgen.Site) -> None:
+    page = bundled_site.pages["rules/irc-6103-i-2.md"]
+    assert (
+        "is one of the federal agencies "
+        '<details class="values"><summary>list of 18</summary>the Internal Revenue Service, ' in page
+    )
+    assert "the federal agencies (the Internal Revenue Service" not in page
+    assert "one of the Department of Justice and its components (the Department of Justice, " in page, "3: unfolded"
 
 
 def test_no_scenarios_means_no_worked_examples(mini_dir: Path) -> None:

@@ -12,7 +12,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from ..english import OutlineItem
+from ..english import OutlineItem, Phraser
 from ..model import Effective
 
 # The public text of the United States Code; one page per section.
@@ -48,12 +48,7 @@ def prose(text: str) -> str:
 
 def dotted_code(path: str) -> str:
     """A dotted name as inline code that a narrow table cell may break after each dot (raw HTML)."""
-    return "<code>" + ".<wbr>".join(html.escape(part) for part in path.split(".")) + "</code>"
-
-
-def breakable_code(name: str) -> str:
-    """A snake_case name as inline code that a narrow table cell may break after each ``_`` (raw HTML)."""
-    return "<code>" + "_<wbr>".join(html.escape(part) for part in name.split("_")) + "</code>"
+    return '<code class="path">' + ".<wbr>".join(html.escape(part) for part in path.split(".")) + "</code>"
 
 
 def code(text: str) -> str:
@@ -146,6 +141,39 @@ def folded_list(summary: str, items: Sequence[str]) -> list[str]:
     """A folded bullet list of plain sentences (HTML, as Markdown does not reach inside ``<details>``)."""
     entries = "".join(f"<li>{html.escape(item)}</li>" for item in items)
     return [f"<details><summary>{html.escape(summary)}</summary><ul>{entries}</ul></details>", ""]
+
+
+FOLD_OVER = 8
+"""A group of more values than this has its list folded where a page writes it out: the eighteen federal agencies
+would otherwise fill the line of every condition that names them, on every rule that does."""
+
+
+def folded_values(listed: str, count: int) -> str:
+    """A list of values, in words, folded (HTML ``<details>``) so that it opens on request, in the line it ends."""
+    return f'<details class="values"><summary>list of {count}</summary>{escape(listed)}</details>'
+
+
+class GroupFolder:
+    """Folds the long value lists of groups in text the pages escaped: the English for a condition names a group
+    and lists its values, "the federal agencies (the Internal Revenue Service, ...)"; the page shows the name, and
+    the list folded."""
+
+    def __init__(self, phraser: Phraser, over: int = FOLD_OVER) -> None:
+        self.replacements: dict[str, str] = {}
+        for name, group in phraser.vocabulary.groups.items():
+            if len(group.values) <= over:
+                continue
+            for joiner in ("or", "and"):
+                listed = phraser.value_list(group.type, group.values, joiner)
+                written = escape(phraser.group_phrase(name, joiner))
+                self.replacements[written] = (
+                    f"{escape(phraser.group_name(name))} {folded_values(listed, len(group.values))}"
+                )
+
+    def __call__(self, text: str) -> str:
+        for written, folded in self.replacements.items():
+            text = text.replace(written, folded)
+        return text
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:

@@ -11,6 +11,7 @@ stays readable: origins that decide alike share a row, and so do elements that d
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Sequence
 
 import attrs
@@ -18,7 +19,7 @@ import attrs
 from ..checker import Rules
 from ..decision import Decision
 from ..vocabulary import Vocabulary
-from .markdown import breakable_code, code, escape, relative, short_citation, table
+from .markdown import code, escape, relative, short_citation, table
 
 # Request fields the matrix fills in; the vocabulary must declare them with these types.
 MATRIX_FIELDS = {"element": "enum", "holder": "enum", "origin": "set", "recipient": "enum", "purpose": "enum"}
@@ -60,6 +61,50 @@ class Table:
     purpose: str
     recipients: tuple[str, ...]
     rows: tuple[Row, ...]
+
+
+UNDATED = datetime.date(2000, 1, 1)
+"""The date a matrix is decided on when no rule changes with the date: any date decides alike."""
+
+
+@attrs.frozen
+class AsOf:
+    """The date the matrix is decided on, and what chose it: the caller, or the rules themselves.
+
+    By default it is the last date on which what the rules decide may change (``changes``): from it on they
+    decide alike until the rule files change, so the same rules always draw the same matrix, whatever the day
+    of the build.
+    """
+
+    day: datetime.date
+    changes: tuple[datetime.date, ...]
+    given: bool = False
+
+    @classmethod
+    def of(cls, rules: Rules, day: datetime.date | None = None) -> AsOf:
+        changes = deciding_dates(rules)
+        if day is not None:
+            return cls(day, changes, given=True)
+        return cls(changes[-1] if changes else UNDATED, changes)
+
+
+def deciding_dates(rules: Rules) -> tuple[datetime.date, ...]:
+    """The dates on which what the rules decide may change, in order: the first day each rule is in force and the
+    day after its last, and each date a condition compares the request's ``date`` with, and the day after it
+    (``date > D`` turns on the day after D)."""
+    found: set[datetime.date] = set()
+    for rule in rules.book.rules.values():
+        if rule.effective.start is not None:
+            found.add(rule.effective.start)
+        if rule.effective.end is not None:
+            found.add(_day_after(rule.effective.end))
+    for literal in rules.compiled.reads.date_literals.get("date", ()):
+        found.update((literal, _day_after(literal)))
+    return tuple(sorted(found))
+
+
+def _day_after(day: datetime.date) -> datetime.date:
+    return day if day == datetime.date.max else day + datetime.timedelta(days=1)
 
 
 def cell_of(decision: Decision) -> Cell:
@@ -154,8 +199,15 @@ class MatrixPage:
         label = self.label(field, value)
         if label.lower().removeprefix("the ") == value.lower():
             return escape(label)
-        # <wbr>: a long code such as state_law_enforcement may break in a narrow column heading.
-        return f"{escape(label)} ({escape(value).replace('_', '_<wbr>')})"
+        return f"{escape(label)} ({escape(value)})"
+
+    def heading(self, field: str, value: str) -> str:
+        """A column heading: the label, and the code a request writes in a code span that never breaks (a narrow
+        column would otherwise split ``state_law_enforcement`` at an underscore); the label's words wrap instead."""
+        label = self.label(field, value)
+        if label.lower().removeprefix("the ") == value.lower():
+            return escape(label)
+        return f'{escape(label)} (<code class="identifier">{html.escape(value)}</code>)'
 
     def rule_link(self, rid: str) -> str:
         rule = self.rules.book.rules[rid]
@@ -184,20 +236,23 @@ class MatrixPage:
             values = set(group.values) & set(all_origins)
             if group.type.enum != self.vocabulary.fields["origin"].type.enum or not values:
                 continue
+            # The group by its label, linked to its entry on the vocabulary page: a code in a cell this narrow
+            # would break at its underscores.
+            named = f"[{escape(group.label)}]({group_link(group.name)})"
             if chosen == values:
-                return f"{escape(group.label)} ({breakable_code(group.name)})"
+                return named
             if chosen == set(all_origins) - values:
-                return f"any but {escape(group.label)} ({breakable_code(group.name)})"
+                return f"any but {named}"
         rest = [o for o in all_origins if o not in chosen]
         if len(rest) < len(origins):
             return "any but " + escape("; ".join(self.label("origin", o) for o in rest))
         return escape("; ".join(self.label("origin", o) for o in origins))
 
-    def page(self, tables: Sequence[Table], day: datetime.date, spec: MatrixSpec) -> str:
+    def page(self, tables: Sequence[Table], as_of: AsOf, spec: MatrixSpec) -> str:
         lines = [
             "# Overview matrix",
             "",
-            f"What the engine decides on **{day.isoformat()}** when a request states only who holds the data, "
+            "What the engine decides when a request states only who holds the data, "
             "the data element, where the holder's copy came from, the recipient and the purpose — and **no "
             "facts**. Every cell was computed by running the rules, not written by hand:",
             "",
@@ -207,6 +262,8 @@ class MatrixPage:
             "turns on facts the request would have to state (listed below each table); until they are "
             "shown the engine denies it as `indeterminate`;",
             "- **no authority**: no rule could authorize it (the rules encoded so far do not cover it).",
+            "",
+            _when(as_of),
             "",
             "Rows whose cells agree are merged: origins that decide alike share a row, and so do data elements.",
             "",
@@ -219,7 +276,7 @@ class MatrixPage:
             purpose = self.label("purpose", t.purpose)
             lines += [f"## Held by {self.named('holder', t.holder)}, for {escape(purpose)}", ""]
             header = ["Data element", "Origin of the holder's copy"] + [
-                f"to {self.named('recipient', r)}" for r in t.recipients
+                f"to {self.heading('recipient', r)}" for r in t.recipients
             ]
             rows = []
             previous: tuple[str, ...] = ()
@@ -255,3 +312,29 @@ class MatrixPage:
             labels = [escape(s.label) if (s := self.vocabulary.slot(f)) else code(f) for f in facts]
             lines.append(f"- under {self.rule_link(route)}: " + ("; ".join(labels) or "(none listed)"))
         return [*lines, ""]
+
+
+def _when(as_of: AsOf) -> str:
+    """The date the matrix was decided on, and why that one: a build on another day draws the same matrix."""
+    day = f"**{as_of.day.isoformat()}**"
+    if as_of.given:
+        return f"Decided as of {day}, the date asked for."
+    if not as_of.changes:
+        return "These rules decide alike on every date, so the matrix holds for any date."
+    # A date stays on one line: a narrow screen would otherwise break it at a hyphen.
+    earlier = [f'<span class="nowrap">{d.isoformat()}</span>' for d in as_of.changes[:-1]]
+    before = f" Before it, they change on {_listed(earlier)}." if earlier else ""
+    return (
+        f"Decided as of {day}, the last date on which these rules change (a rule comes into force or leaves it, "
+        "or a condition turns on the date): from then on they decide alike, whatever the day the pages are "
+        f"built.{before} `disclosure-rules docs --date YYYY-MM-DD` draws the matrix for another date."
+    )
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def group_link(name: str) -> str:
+    """Where the vocabulary page describes a group (the matrix and the vocabulary are written side by side)."""
+    return f"vocabulary.md#group-{name}"

@@ -6,7 +6,6 @@ the worked examples from decisions the engine made), so a page cannot say what t
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ..typecheck import references
 from ..unparse import unparse
 from .markdown import (
     DefinitionLink,
+    GroupFolder,
     cite,
     code,
     condition_lines,
@@ -120,6 +120,7 @@ class RulePages:
         self.link = Linker(book)
         self.phraser = Phraser(book.vocabulary, book.definitions)
         self.words = Words(book.vocabulary, self.phraser)
+        self.fold = GroupFolder(self.phraser)
         self.examples = examples
         self.more = more
         self.clause_tests = clause_tests or {}
@@ -183,13 +184,13 @@ class RulePages:
 
     # -- the index ----------------------------------------------------------------------------
 
-    def index(self, day: datetime.date, suites: int, scenarios: int, failed: int) -> str:
+    def index(self, suites: int, scenarios: int, failed: int) -> str:
         page = "index.md"
         book = self.book
         lines = [
             "# The rules",
             "",
-            f"Generated from the rule files on {day.isoformat()}: {len(book.rulesets)} rule sets, "
+            f"Generated from the rule files: {len(book.rulesets)} rule sets, "
             f"{len(book.rules)} rules, {len(book.definitions)} definitions, {len(book.obligations)} obligations. "
             f"Rule-set hash `{book.info.hash}`, the same as in the `ruleset` of every decision these rules make.",
             "",
@@ -273,7 +274,7 @@ class RulePages:
                 lines += [f"Citation: {cite(ob.citation)}.", ""]
                 if users:
                     lines += ["Comes with: " + ", ".join(self.rule_ref(r, page) for r in users) + ".", ""]
-        return "\n".join(lines)
+        return self.fold("\n".join(lines))
 
     def definition(self, definition: Definition, page: str) -> list[str]:
         name = definition.name
@@ -344,7 +345,7 @@ class RulePages:
         if rule.notes:
             lines += ["## Notes", "", *_notes(rule.notes)]
         lines += self.worked_examples(rid, page)
-        return "\n".join(lines)
+        return self.fold("\n".join(lines))
 
     def law_beside(self, rule: Rule) -> list[str]:
         """The law the rule quotes, clause by clause, beside the parts of the condition that encode each clause
