@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,14 @@ import pytest
 from disclosure_rules import Rules
 from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_LEDGER, EXIT_LEDGER_BROKEN, EXIT_PERMIT, EXIT_USAGE, main
 from disclosure_rules.ledger import (
+    Entry,
     Envelope,
     LedgerError,
     accounting,
     canonical_json,
     counts,
     open_ledger,
+    request_doc,
     verify,
 )
 from disclosure_rules.ledger.canonical import Uuid7, record_body
@@ -65,9 +68,24 @@ def test_record_body_is_canonical_json() -> None:
 
 def test_decision_ids_are_uuid7_and_increase() -> None:
     make = Uuid7()
-    ids = [make(1_700_000_000_000) for _ in range(1000)] + [make(1_700_000_000_001)]
+    ids = [make(1_700_000_000_000) for _ in range(1000)] + make.many(1_700_000_000_000, 500)
+    ids += [make(1_700_000_000_001), *make.many(1_699_999_999_999, 3)]  # a clock going back keeps the order
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(i[14] == "7" and i[19] in "89ab" for i in ids)
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert {uuid.UUID(i).int >> 80 for i in ids[-4:]} == {1_700_000_000_001}
+
+
+def test_decision_ids_count_across_the_variant_bits() -> None:
+    # The counter's low 62 bits sit after the variant bits: a batch that carries out of them is formatted in
+    # two runs, and still counts up by one.
+    make = Uuid7()
+    make(5)
+    make._counter = (3 << 62) - 3
+    ids = make.many(5, 6)
+    counters = [(uuid.UUID(i).int >> 64 & 0xFFF) << 62 | (uuid.UUID(i).int & (1 << 62) - 1) for i in ids]
+    assert counters == list(range((3 << 62) - 2, (3 << 62) + 4))
+    assert ids == sorted(ids) and all(uuid.UUID(i).version == 7 and i[19] in "89ab" for i in ids)
 
 
 def test_migrations_are_numbered_and_match() -> None:
@@ -89,6 +107,29 @@ def test_a_checked_request_is_recorded_with_everything_the_issue_lists(target: s
     assert doc[1:] == ("permitted", "irc-6103-i-2", decision.ruleset.hash if decision.ruleset else None)
     assert stored["obligations"] and stored["citations"] and "trace" not in stored
     assert verify(open_ledger(target, readonly=True)).intact
+
+
+def test_a_batch_that_failed_is_written_whole_the_next_time(
+    target: str, bundled: Rules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writer remembers what records of one entry share, and which documents it stored: a batch rolled back
+    # must not leave it believing that the documents of that batch are in the ledger.
+    entries = [Entry(request_doc(request(name)), bundled.check(request(name))) for name in (PERMIT, DENY)]
+    with open_ledger(target) as ledger:
+        insert = ledger.store.insert
+
+        def fail(*args: Any) -> None:
+            insert(*args)
+            raise LedgerError("the disk is full")
+
+        monkeypatch.setattr(ledger.store, "insert", fail)
+        with pytest.raises(LedgerError):
+            ledger.append(entries)
+        monkeypatch.undo()
+        ledger.append(entries)
+        ledger.append(entries[::-1])
+        assert verify(ledger).records == 4 and verify(ledger).intact
+    assert sql(target, "SELECT COUNT(*) FROM requests")[0][0] == 2
 
 
 def test_documents_are_stored_once(target: str, bundled: Rules) -> None:
