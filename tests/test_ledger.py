@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from disclosure_rules.ledger.canonical import Uuid7, record_body
 from disclosure_rules.ledger.store import latest_schema_version, migrations
 
 from .conftest import EXAMPLES
-from .ledger_helpers import sql
+from .ledger_helpers import fresh_target, postgres_role, sql
 
 PERMIT = EXAMPLES / "irs-ice-address-request.json"
 DENY = EXAMPLES / "irs-ice-address-request-signed-by-assistant-director.json"
@@ -130,6 +133,30 @@ def test_a_batch_that_failed_is_written_whole_the_next_time(
         ledger.append(entries[::-1])
         assert verify(ledger).records == 4 and verify(ledger).intact
     assert sql(target, "SELECT COUNT(*) FROM requests")[0][0] == 2
+
+
+def test_a_new_ledger_file_is_private(tmp_path: Path, bundled: Rules) -> None:
+    umask = os.umask(0o022)
+    try:
+        with open_ledger(tmp_path / "new.db") as ledger:
+            ledger.check(bundled, request())
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    finally:
+        os.umask(umask)
+    assert modes == {"new.db": 0o600, "new.db-wal": 0o600, "new.db-shm": 0o600}
+    # A file made beforehand (say 0640, for a group of readers) keeps its mode.
+    made = tmp_path / "made.db"
+    made.touch(mode=0o640)
+    made.chmod(0o640)
+    with open_ledger(made) as ledger:
+        ledger.check(bundled, request())
+    assert stat.S_IMODE(made.stat().st_mode) == 0o640
+    code, out, _ = run("ledger", "init", str(tmp_path / "init.db"))
+    assert code == EXIT_PERMIT and out.endswith(
+        f": ready: schema version {latest_schema_version('sqlite')}, 0 records\n"
+    )
+    assert stat.S_IMODE((tmp_path / "init.db").stat().st_mode) == 0o600 & ~umask
+    assert run("ledger", "init", str(made))[1].endswith(" 1 records\n")
 
 
 def test_documents_are_stored_once(target: str, bundled: Rules) -> None:
@@ -252,3 +279,49 @@ def test_a_newer_schema_is_refused(tmp_path: Path, bundled: Rules) -> None:
     sql(db, "UPDATE ledger_meta SET value = '999'")
     with pytest.raises(LedgerError, match="schema version 999"):
         open_ledger(db)
+
+
+def test_grants_sql_names_roles_as_postgresql_reads_them() -> None:
+    code, out, _ = run("ledger", "grants", "--writer", "ledger_writer", "--reader", 'Audit "R"', "--schema", "led")
+    assert code == EXIT_PERMIT and out.startswith("-- ") and out.endswith("COMMIT;\n")
+    assert "GRANT INSERT ON led.records TO ledger_writer;" in out
+    assert 'TO "Audit ""R""";' in out and "UPDATE (seq, hash)" in out
+    assert not any(word in out for word in ("UPDATE ON", "DELETE ON", "TRUNCATE ON"))
+    assert "ledger_writer" not in run("ledger", "grants", "--reader", "r")[1]
+    assert run("ledger", "grants")[0] == EXIT_USAGE
+
+
+def test_an_append_only_writer_appends_and_a_reader_verifies(tmp_path: Path) -> None:
+    url = fresh_target("postgres", tmp_path)
+    import psycopg
+
+    assert run("ledger", "init", url)[0] == EXIT_PERMIT  # as the owner
+    with postgres_role(url, "ledger_writer") as writer, postgres_role(url, "ledger_reader") as reader:
+        roles = [urllib.parse.urlsplit(u).username or "" for u in (writer, reader)]
+        code, grants, _ = run("ledger", "grants", "--writer", roles[0], "--reader", roles[1])
+        sql(url, grants)
+        code, out, err = run("check", str(PERMIT), "--ledger", writer, "--subject", "s1")
+        assert code == EXIT_PERMIT, err
+        lines = (json.dumps(request(name)) for name in (PERMIT, DENY) * 3)
+        code, out, err = run("check", "--jsonl", "-", "--ledger", writer, stdin="\n".join(lines).encode())
+        assert code == 2 and len(out.splitlines()) == 6, err
+        code, out, _ = run("ledger", "verify", reader)
+        assert code == EXIT_PERMIT and "intact: 7 records" in out
+        assert run("ledger", "report", reader, "--subject", "s1")[0] == EXIT_PERMIT
+        for statement in (
+            "UPDATE records SET subject = 'someone else'",
+            "DELETE FROM records",
+            "TRUNCATE records",
+            "UPDATE decisions SET status = 'permitted'",
+            "DELETE FROM requests",
+            "SELECT body FROM requests",
+            "DROP TABLE records",
+        ):
+            with pytest.raises(psycopg.Error, match=r"permission denied|must be owner"):
+                sql(writer, statement)
+        for statement in ("INSERT INTO ledger_meta VALUES ('x', 'y')", "UPDATE ledger_head SET seq = 0"):
+            with pytest.raises(psycopg.Error, match="permission denied"):
+                sql(reader, statement)
+        code, _, err = run("check", str(PERMIT), "--ledger", reader)
+        assert code == EXIT_LEDGER and "permission denied" in err
+    assert run("ledger", "verify", url)[0] == EXIT_PERMIT

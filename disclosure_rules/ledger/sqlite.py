@@ -8,7 +8,9 @@ processes appending to one file produce one chain, one after the other.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sqlite3
 import urllib.parse
 from collections.abc import Iterator, Sequence
@@ -24,6 +26,11 @@ BUSY_TIMEOUT_SECONDS = 120.0
 
 PAGE_SIZE = 16_384
 WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
+NEW_FILE_MODE = 0o600
+"""A new ledger file's mode, less the umask: the ledger holds requests about people (see docs/ledger.md).
+SQLite gives its -wal and -shm files the mode of the database file."""
+
+
 ROWS_PER_INSERT = 256
 """Rows inserted by one statement (SQLite allows 32,766 parameters: about 3,600 records)."""
 
@@ -32,6 +39,18 @@ ROWS_PER_INSERT = 256
 def _insert_rows(table: str, columns: tuple[str, ...], count: int) -> str:
     row = "(" + ", ".join("?" * len(columns)) + ")"
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with :data:`NEW_FILE_MODE` if it does not exist (SQLite would make it 0644).
+
+    An existing file keeps its mode and group, so an agency can create the file itself as it needs (0640 for a
+    group of readers, say). An empty file is an empty SQLite database.
+    """
+    # FileExistsError: there already, or another process has just made it; either way, open what is there.
+    # Any other error (no such directory, say): sqlite3.connect fails on it too, with the message to show.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE))
 
 
 class SqliteStore:
@@ -51,6 +70,7 @@ class SqliteStore:
                 uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
                 conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             else:
+                _create_private(path)
                 conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
                 # A new file only: records are appended, and larger pages mean fewer of them to write and
                 # checkpoint (about 15% less time per record than 4 KB pages).
