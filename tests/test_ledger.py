@@ -30,7 +30,7 @@ from disclosure_rules.ledger import (
 from disclosure_rules.ledger.canonical import Uuid7, record_body
 from disclosure_rules.ledger.store import latest_schema_version, migrations
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, ROOT
 from .ledger_helpers import fresh_target, postgres_role, sql
 
 PERMIT = EXAMPLES / "irs-ice-address-request.json"
@@ -289,6 +289,12 @@ def test_grants_sql_names_roles_as_postgresql_reads_them() -> None:
     assert not any(word in out for word in ("UPDATE ON", "DELETE ON", "TRUNCATE ON"))
     assert "ledger_writer" not in run("ledger", "grants", "--reader", "r")[1]
     assert run("ledger", "grants")[0] == EXIT_USAGE
+
+
+def test_the_docs_show_the_grants_as_printed() -> None:
+    page = (ROOT / "docs" / "ledger.md").read_text()
+    shown = page.split("`ledger grants` prints", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    assert shown == run("ledger", "grants", "--writer", "ledger_writer", "--reader", "ledger_reader")[1]
 
 
 def test_an_append_only_writer_appends_and_a_reader_verifies(tmp_path: Path) -> None:
