@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import stat
 import urllib.parse
 import uuid
@@ -133,6 +134,15 @@ def test_a_batch_that_failed_is_written_whole_the_next_time(
         ledger.append(entries[::-1])
         assert verify(ledger).records == 4 and verify(ledger).intact
     assert sql(target, "SELECT COUNT(*) FROM requests")[0][0] == 2
+
+
+def test_an_older_sqlite_with_fewer_parameters_still_appends(tmp_path: Path, bundled: Rules) -> None:
+    # Before SQLite 3.32, a statement took at most 999 parameters: 111 records, not the 256 the ledger prefers.
+    with open_ledger(tmp_path / "l.db") as ledger:
+        ledger.store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        items = [Envelope(request(), subject="s" if i % 3 else None) for i in range(700)]
+        assert len(list(ledger.check_many(bundled, items, batch=700))) == 700
+        assert verify(ledger).records == 700 and verify(ledger).intact
 
 
 def test_a_new_ledger_file_is_private(tmp_path: Path, bundled: Rules) -> None:

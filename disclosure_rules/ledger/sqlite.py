@@ -32,7 +32,7 @@ SQLite gives its -wal and -shm files the mode of the database file."""
 
 
 ROWS_PER_INSERT = 256
-"""Rows inserted by one statement (SQLite allows 32,766 parameters: about 3,600 records)."""
+"""Rows inserted by one statement, at most: fewer if this SQLite allows fewer parameters (999 before 3.32)."""
 
 
 @functools.cache
@@ -87,6 +87,10 @@ class SqliteStore:
             return conn
         except sqlite3.Error as exc:
             raise self._error("cannot open the ledger", exc) from None
+
+    @functools.cached_property
+    def _max_parameters(self) -> int:
+        return self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def _error(self, what: str, exc: BaseException) -> LedgerError:
         return LedgerError(f"{self.name}: {what}: {exc}")
@@ -163,7 +167,7 @@ class SqliteStore:
     def insert(self, table: str, columns: Sequence[str], values: Sequence[Any]) -> None:
         # Several rows per statement: a statement's own cost is as much as a small row's.
         width = len(columns)
-        step = ROWS_PER_INSERT * width
+        step = min(ROWS_PER_INSERT, self._max_parameters // width) * width
         for start in range(0, len(values), step):
             chunk = values[start : start + step]
             self.execute_many(_insert_rows(table, tuple(columns), len(chunk) // width), [chunk])
