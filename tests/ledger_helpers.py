@@ -7,7 +7,11 @@ sets it); they are skipped otherwise, except under CI (``CI=true``), where a mis
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +52,19 @@ def sql(target: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple
         return conn.execute(statement, params).fetchall()
     finally:
         conn.close()
+
+
+@contextmanager
+def postgres_role(url: str, prefix: str) -> Iterator[str]:
+    """A new login role on the test server; yields ``url`` logging in as it. The role and its privileges are
+    dropped afterwards."""
+    role = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    password = secrets.token_hex(16)  # in case the server asks for one
+    sql(url, f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    try:
+        yield urllib.parse.urlunsplit(parts._replace(netloc=f"{role}:{password}@{host}"))
+    finally:
+        sql(url, f"DROP OWNED BY {role}")
+        sql(url, f"DROP ROLE {role}")

@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import sqlite3
+import stat
+import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +18,21 @@ import pytest
 from disclosure_rules import Rules
 from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_LEDGER, EXIT_LEDGER_BROKEN, EXIT_PERMIT, EXIT_USAGE, main
 from disclosure_rules.ledger import (
+    Entry,
     Envelope,
     LedgerError,
     accounting,
     canonical_json,
     counts,
     open_ledger,
+    request_doc,
     verify,
 )
 from disclosure_rules.ledger.canonical import Uuid7, record_body
 from disclosure_rules.ledger.store import latest_schema_version, migrations
 
-from .conftest import EXAMPLES
-from .ledger_helpers import sql
+from .conftest import EXAMPLES, ROOT
+from .ledger_helpers import fresh_target, postgres_role, sql
 
 PERMIT = EXAMPLES / "irs-ice-address-request.json"
 DENY = EXAMPLES / "irs-ice-address-request-signed-by-assistant-director.json"
@@ -65,9 +72,24 @@ def test_record_body_is_canonical_json() -> None:
 
 def test_decision_ids_are_uuid7_and_increase() -> None:
     make = Uuid7()
-    ids = [make(1_700_000_000_000) for _ in range(1000)] + [make(1_700_000_000_001)]
+    ids = [make(1_700_000_000_000) for _ in range(1000)] + make.many(1_700_000_000_000, 500)
+    ids += [make(1_700_000_000_001), *make.many(1_699_999_999_999, 3)]  # a clock going back keeps the order
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(i[14] == "7" and i[19] in "89ab" for i in ids)
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert {uuid.UUID(i).int >> 80 for i in ids[-4:]} == {1_700_000_000_001}
+
+
+def test_decision_ids_count_across_the_variant_bits() -> None:
+    # The counter's low 62 bits sit after the variant bits: a batch that carries out of them is formatted in
+    # two runs, and still counts up by one.
+    make = Uuid7()
+    make(5)
+    make._counter = (3 << 62) - 3
+    ids = make.many(5, 6)
+    counters = [(uuid.UUID(i).int >> 64 & 0xFFF) << 62 | (uuid.UUID(i).int & (1 << 62) - 1) for i in ids]
+    assert counters == list(range((3 << 62) - 2, (3 << 62) + 4))
+    assert ids == sorted(ids) and all(uuid.UUID(i).version == 7 and i[19] in "89ab" for i in ids)
 
 
 def test_migrations_are_numbered_and_match() -> None:
@@ -89,6 +111,62 @@ def test_a_checked_request_is_recorded_with_everything_the_issue_lists(target: s
     assert doc[1:] == ("permitted", "irc-6103-i-2", decision.ruleset.hash if decision.ruleset else None)
     assert stored["obligations"] and stored["citations"] and "trace" not in stored
     assert verify(open_ledger(target, readonly=True)).intact
+
+
+def test_a_batch_that_failed_is_written_whole_the_next_time(
+    target: str, bundled: Rules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writer remembers what records of one entry share, and which documents it stored: a batch rolled back
+    # must not leave it believing that the documents of that batch are in the ledger.
+    entries = [Entry(request_doc(request(name)), bundled.check(request(name))) for name in (PERMIT, DENY)]
+    with open_ledger(target) as ledger:
+        insert = ledger.store.insert
+
+        def fail(*args: Any) -> None:
+            insert(*args)
+            raise LedgerError("the disk is full")
+
+        monkeypatch.setattr(ledger.store, "insert", fail)
+        with pytest.raises(LedgerError):
+            ledger.append(entries)
+        monkeypatch.undo()
+        ledger.append(entries)
+        ledger.append(entries[::-1])
+        assert verify(ledger).records == 4 and verify(ledger).intact
+    assert sql(target, "SELECT COUNT(*) FROM requests")[0][0] == 2
+
+
+def test_an_older_sqlite_with_fewer_parameters_still_appends(tmp_path: Path, bundled: Rules) -> None:
+    # Before SQLite 3.32, a statement took at most 999 parameters: 111 records, not the 256 the ledger prefers.
+    with open_ledger(tmp_path / "l.db") as ledger:
+        ledger.store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        items = [Envelope(request(), subject="s" if i % 3 else None) for i in range(700)]
+        assert len(list(ledger.check_many(bundled, items, batch=700))) == 700
+        assert verify(ledger).records == 700 and verify(ledger).intact
+
+
+def test_a_new_ledger_file_is_private(tmp_path: Path, bundled: Rules) -> None:
+    umask = os.umask(0o022)
+    try:
+        with open_ledger(tmp_path / "new.db") as ledger:
+            ledger.check(bundled, request())
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    finally:
+        os.umask(umask)
+    assert modes == {"new.db": 0o600, "new.db-wal": 0o600, "new.db-shm": 0o600}
+    # A file made beforehand (say 0640, for a group of readers) keeps its mode.
+    made = tmp_path / "made.db"
+    made.touch(mode=0o640)
+    made.chmod(0o640)
+    with open_ledger(made) as ledger:
+        ledger.check(bundled, request())
+    assert stat.S_IMODE(made.stat().st_mode) == 0o640
+    code, out, _ = run("ledger", "init", str(tmp_path / "init.db"))
+    assert code == EXIT_PERMIT and out.endswith(
+        f": ready: schema version {latest_schema_version('sqlite')}, 0 records\n"
+    )
+    assert stat.S_IMODE((tmp_path / "init.db").stat().st_mode) == 0o600 & ~umask
+    assert run("ledger", "init", str(made))[1].endswith(" 1 records\n")
 
 
 def test_documents_are_stored_once(target: str, bundled: Rules) -> None:
@@ -211,3 +289,55 @@ def test_a_newer_schema_is_refused(tmp_path: Path, bundled: Rules) -> None:
     sql(db, "UPDATE ledger_meta SET value = '999'")
     with pytest.raises(LedgerError, match="schema version 999"):
         open_ledger(db)
+
+
+def test_grants_sql_names_roles_as_postgresql_reads_them() -> None:
+    code, out, _ = run("ledger", "grants", "--writer", "ledger_writer", "--reader", 'Audit "R"', "--schema", "led")
+    assert code == EXIT_PERMIT and out.startswith("-- ") and out.endswith("COMMIT;\n")
+    assert "GRANT INSERT ON led.records TO ledger_writer;" in out
+    assert 'TO "Audit ""R""";' in out and "UPDATE (seq, hash)" in out
+    assert not any(word in out for word in ("UPDATE ON", "DELETE ON", "TRUNCATE ON"))
+    assert "ledger_writer" not in run("ledger", "grants", "--reader", "r")[1]
+    assert run("ledger", "grants")[0] == EXIT_USAGE
+
+
+def test_the_docs_show_the_grants_as_printed() -> None:
+    page = (ROOT / "docs" / "ledger.md").read_text()
+    shown = page.split("`ledger grants` prints", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    assert shown == run("ledger", "grants", "--writer", "ledger_writer", "--reader", "ledger_reader")[1]
+
+
+def test_an_append_only_writer_appends_and_a_reader_verifies(tmp_path: Path) -> None:
+    url = fresh_target("postgres", tmp_path)
+    import psycopg
+
+    assert run("ledger", "init", url)[0] == EXIT_PERMIT  # as the owner
+    with postgres_role(url, "ledger_writer") as writer, postgres_role(url, "ledger_reader") as reader:
+        roles = [urllib.parse.urlsplit(u).username or "" for u in (writer, reader)]
+        code, grants, _ = run("ledger", "grants", "--writer", roles[0], "--reader", roles[1])
+        sql(url, grants)
+        code, out, err = run("check", str(PERMIT), "--ledger", writer, "--subject", "s1")
+        assert code == EXIT_PERMIT, err
+        lines = (json.dumps(request(name)) for name in (PERMIT, DENY) * 3)
+        code, out, err = run("check", "--jsonl", "-", "--ledger", writer, stdin="\n".join(lines).encode())
+        assert code == 2 and len(out.splitlines()) == 6, err
+        code, out, _ = run("ledger", "verify", reader)
+        assert code == EXIT_PERMIT and "intact: 7 records" in out
+        assert run("ledger", "report", reader, "--subject", "s1")[0] == EXIT_PERMIT
+        for statement in (
+            "UPDATE records SET subject = 'someone else'",
+            "DELETE FROM records",
+            "TRUNCATE records",
+            "UPDATE decisions SET status = 'permitted'",
+            "DELETE FROM requests",
+            "SELECT body FROM requests",
+            "DROP TABLE records",
+        ):
+            with pytest.raises(psycopg.Error, match=r"permission denied|must be owner"):
+                sql(writer, statement)
+        for statement in ("INSERT INTO ledger_meta VALUES ('x', 'y')", "UPDATE ledger_head SET seq = 0"):
+            with pytest.raises(psycopg.Error, match="permission denied"):
+                sql(reader, statement)
+        code, _, err = run("check", str(PERMIT), "--ledger", reader)
+        assert code == EXIT_LEDGER and "permission denied" in err
+    assert run("ledger", "verify", url)[0] == EXIT_PERMIT

@@ -78,30 +78,35 @@ def test_sigkill_mid_batch_loses_nothing_that_was_printed(target: str, tmp_path:
 
 
 def test_two_writers_make_one_chain(target: str, tmp_path: Path) -> None:
-    sources = [batch(tmp_path / f"{s}.jsonl", 15_000, subject=s, seed=i) for i, s in enumerate("AB")]
+    sources = [batch(tmp_path / f"{s}.jsonl", 40_000, subject=s, seed=i) for i, s in enumerate("AB")]
     sent = sources[0].read_bytes()[:2_000_000]
-    sent = sent[: sent.rindex(b"\n") + 1]
-    # A commits a line at a time (standard input), B a batch at a time; B starts once A is writing, so they
-    # interleave.
+    lines = sent[: sent.rindex(b"\n") + 1].splitlines(keepends=True)
+    # A commits a line at a time (standard input), B a batch at a time (16,384 lines from a file). A writes
+    # before B starts, while B writes, and (its last lines, held back until B is done) after: so the chain
+    # must interleave them, and either could break it.
     a = subprocess.Popen(
         cli("check", "--jsonl", "-", "--ledger", target), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
     )
     assert a.stdin is not None
-    half = sent.index(b"\n", len(sent) // 4) + 1
-    a.stdin.write(sent[:half])
+    first, during, last = lines[:500], lines[500:-200], lines[-200:]
+    a.stdin.write(b"".join(first))
     a.stdin.flush()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _has_records(target):
         time.sleep(0.05)
     b = subprocess.Popen(cli("check", "--jsonl", str(sources[1]), "--ledger", target), stdout=subprocess.DEVNULL)
-    a.stdin.write(sent[half:])
+    for start in range(0, len(during), 20):
+        a.stdin.write(b"".join(during[start : start + 20]))
+        a.stdin.flush()
+        time.sleep(0.002)
+    b.wait(timeout=300)
+    a.stdin.write(b"".join(last))
     a.stdin.close()
-    for process in (a, b):
-        process.wait(timeout=300)
-    sent_a = sent.count(b"\n")
-    assert assert_intact(target) == sent_a + 15_000
+    a.wait(timeout=300)
+    assert (a.returncode, b.returncode) == (2, 2)
+    assert assert_intact(target) == len(lines) + 40_000
     subjects = [r[3] for r in recorded(target)]
-    assert subjects.count("A") == sent_a and subjects.count("B") == 15_000
+    assert subjects.count("A") == len(lines) and subjects.count("B") == 40_000
     changes = sum(1 for x, y in itertools.pairwise(subjects) if x != y)
     assert changes >= 2, "the two writers never interleaved: the test proves nothing"
 

@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import os
+import struct
 import time
 from typing import Any
 
@@ -47,10 +48,18 @@ class RequestDoc:
     holder: str | None
     recipient: str | None
     purpose: str | None
+    hex: str = attrs.field(init=False, eq=False)
+    """The SHA-256 in hexadecimal, as records name it: computed once, as every record of a batch names it."""
+    blob: bytearray = attrs.field(init=False, eq=False, repr=False)
+    """The SHA-256 as a record row holds it (see ``Ledger._records``); never changed."""
 
-    @property
-    def hex(self) -> str:
+    @hex.default
+    def _hex(self) -> str:
         return self.sha.hex()
+
+    @blob.default
+    def _blob(self) -> bytearray:
+        return bytearray(self.sha)
 
 
 def request_doc(request: object) -> RequestDoc:
@@ -84,10 +93,16 @@ class DecisionDoc:
     rule: str | None
     citations: str
     ruleset_hash: str | None
+    hex: str = attrs.field(init=False, eq=False)
+    blob: bytearray = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def hex(self) -> str:
+    @hex.default
+    def _hex(self) -> str:
         return self.sha.hex()
+
+    @blob.default
+    def _blob(self) -> bytearray:
+        return bytearray(self.sha)
 
 
 def decision_doc(decision: Decision) -> DecisionDoc:
@@ -121,6 +136,33 @@ def _optional(value: str | None) -> str:
     return "null" if value is None else json.dumps(value, ensure_ascii=False)
 
 
+def record_template(
+    *, request_hex: str, decision_hex: str, request_id: str | None, subject: str | None
+) -> tuple[str, str, str]:
+    """A record's canonical JSON around its decision id, time and seq, which :func:`fill_record` fills in:
+    every record of one request, decision and labels shares it. Written out by hand, as ``json.dumps`` of a
+    dict costs more than the rest of writing a record; ``tests/test_ledger.py`` checks it is canonical JSON.
+    Every value but ``request_id`` and ``subject`` is hexadecimal, an integer or an ISO time: nothing to escape.
+    """
+    return (
+        f'{{"decision":"{decision_hex}","decision_id":"',
+        f'","request":"{request_hex}","request_id":{_optional(request_id)},"seq":',
+        f',"subject":{_optional(subject)},"v":{RECORD_VERSION}}}',
+    )
+
+
+def time_field(recorded_at: str) -> str:
+    """What :func:`fill_record` puts between a record's decision id and the rest: a batch shares its time."""
+    return f'","recorded_at":"{recorded_at}'
+
+
+def fill_record(template: tuple[str, str, str], *, seq: int, decision_id: str, stamp: str) -> str:
+    """A record's canonical JSON from its template and what is its own (``stamp`` from :func:`time_field`).
+    ``Ledger`` inlines this f-string in its loop over records."""
+    head, middle, tail = template
+    return f"{head}{decision_id}{stamp}{middle}{seq}{tail}"
+
+
 def record_body(
     *,
     seq: int,
@@ -131,15 +173,11 @@ def record_body(
     request_id: str | None,
     subject: str | None,
 ) -> str:
-    """The canonical JSON of a record, written out by hand: this runs once per record, and ``json.dumps`` of a
-    dict costs more than the rest of writing it. ``tests/test_ledger.py`` checks it equals :func:`canonical_json`.
-    Every value but ``request_id`` and ``subject`` is hexadecimal, an integer or an ISO time: nothing to escape.
-    """
-    return (
-        f'{{"decision":"{decision_hex}","decision_id":"{decision_id}","recorded_at":"{recorded_at}",'
-        f'"request":"{request_hex}","request_id":{_optional(request_id)},"seq":{seq},'
-        f'"subject":{_optional(subject)},"v":{RECORD_VERSION}}}'
+    """The canonical JSON of a record: what its hash covers after the previous record's hash."""
+    template = record_template(
+        request_hex=request_hex, decision_hex=decision_hex, request_id=request_id, subject=subject
     )
+    return fill_record(template, seq=seq, decision_id=decision_id, stamp=time_field(recorded_at))
 
 
 def chain_hash(prev_hash: bytes, body: str) -> bytes:
@@ -167,13 +205,34 @@ class Uuid7:
         self._counter = 0
 
     def __call__(self, ms: int) -> str:
+        return self.many(ms, 1)[0]
+
+    def many(self, ms: int, n: int) -> list[str]:
+        """``n`` consecutive ids for the millisecond ``ms``: a batch of records shares its time."""
         if ms > self._ms:
             self._ms = ms
             # Leave headroom so that counting up within one millisecond cannot overflow into the timestamp.
-            self._counter = int.from_bytes(os.urandom(10)) >> (80 - self._RANDOM_BITS + 1)
+            start = int.from_bytes(os.urandom(10)) >> (80 - self._RANDOM_BITS + 1)
         else:
-            self._counter += 1
-        # Formatted from its parts: version 7 in the third group, the variant bits 10 in the fourth.
-        ms, rand_a, rand_b = self._ms, self._counter >> 62, self._counter & ((1 << 62) - 1)
-        low = rand_b & 0xFFFFFFFFFFFF
-        return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7{rand_a:03x}-{0x8000 | (rand_b >> 48):04x}-{low:012x}"
+            start = self._counter + 1
+        self._counter = start + n - 1
+        return _uuid7_texts(self._ms, start, n)
+
+
+_RAND_B = (1 << 62) - 1
+_VARIANT = 1 << 63
+
+
+def _uuid7_texts(ms: int, start: int, n: int) -> list[str]:
+    # The counter's top 12 bits (rand_a) sit before the variant bits and change once in 2**62 ids: format them
+    # once per run of ids, and the 64 bits after them (variant and rand_b) for the whole run in one hex().
+    texts: list[str] = []
+    counter, end = start, start + n
+    while counter < end:
+        stop = min(end, (counter | _RAND_B) + 1)
+        prefix = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7{counter >> 62:03x}-"
+        low = _VARIANT | (counter & _RAND_B)
+        digits = struct.pack(f">{stop - counter}Q", *range(low, low + stop - counter)).hex()
+        texts.extend(f"{prefix}{digits[i : i + 4]}-{digits[i + 4 : i + 16]}" for i in range(0, len(digits), 16))
+        counter = stop
+    return texts

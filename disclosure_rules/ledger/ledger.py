@@ -8,34 +8,38 @@ given, and two hashes: the previous record's, and its own, ``sha256(prev_hash ||
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import attrs
 
 from ..checker import Rules
 from ..decision import Decision
-from .canonical import (
-    DecisionDoc,
-    RequestDoc,
-    Uuid7,
-    chain_hash,
-    decision_doc,
-    record_body,
-    request_doc,
-    utc_now,
-)
+from .canonical import DecisionDoc, RequestDoc, Uuid7, request_doc, utc_now
 from .postgres import PostgresStore, is_postgres_url
+from .rows import RecordRows
 from .sqlite import SqliteStore
 from .store import LedgerError, Store
 
 BATCH = 512
-"""Records appended in one transaction by :meth:`Ledger.check_many` (and by ``check --jsonl`` reading a file)."""
-KNOWN_CACHE_SIZE = 16_384
-"""How many request and decision hashes a writer remembers as already stored, to skip inserting them again."""
+"""Records appended in one transaction by :meth:`Ledger.check_many` (``check --jsonl`` reading a file appends
+``cli.LEDGER_BATCH_LINES`` at a time)."""
+LABELLED_COLUMNS = (
+    "seq",
+    "decision_id",
+    "recorded_at",
+    "request_sha",
+    "decision_sha",
+    "request_id",
+    "subject",
+    "prev_hash",
+    "hash",
+)
+PLAIN_COLUMNS = tuple(c for c in LABELLED_COLUMNS if c not in ("request_id", "subject"))
+"""A record without request id and subject leaves them out (NULL): Python's sqlite3 binds None through a slow
+adapter lookup."""
 
 
 class Entry(NamedTuple):
@@ -45,17 +49,6 @@ class Entry(NamedTuple):
     decision: Decision
     request_id: str | None = None
     subject: str | None = None
-
-
-def _request_id(entry: Entry) -> str | None:
-    """The id recorded beside a decision: the envelope's, else the request's own ``id`` (which its decision
-    echoes), numbers and true/false written as JSON."""
-    if entry.request_id is not None:
-        return entry.request_id
-    echoed = entry.decision.id
-    if echoed is None or isinstance(echoed, str):
-        return echoed
-    return json.dumps(echoed)
 
 
 @attrs.frozen
@@ -77,9 +70,7 @@ class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._uuid = Uuid7()
-        self._decisions: dict[int, tuple[Decision, DecisionDoc]] = {}
-        self._known_requests: set[bytes] = set()
-        self._known_decisions: set[bytes] = set()
+        self._rows = RecordRows()
 
     @property
     def name(self) -> str:
@@ -135,46 +126,18 @@ class Ledger:
         """Append ``entries`` as consecutive records, in one transaction: all of them are recorded, or none."""
         if not entries:
             return
-        documents = [(e.request, self._decision_doc(e.decision)) for e in entries]
-        new_requests = {r.sha: r for r, _ in documents if r.sha not in self._known_requests}
-        new_decisions = {d.sha: d for _, d in documents if d.sha not in self._known_decisions}
-        with self.store.writing() as (seq, prev):
-            ms, now = utc_now()
-            self._insert_documents(new_requests, new_decisions)
-            rows = []
-            for entry, (req, dec) in zip(entries, documents, strict=True):
-                seq += 1
-                decision_id = self._uuid(ms)
-                body = record_body(
-                    seq=seq,
-                    decision_id=decision_id,
-                    recorded_at=now,
-                    request_hex=req.hex,
-                    decision_hex=dec.hex,
-                    request_id=_request_id(entry),
-                    subject=entry.subject,
-                )
-                digest = chain_hash(prev, body)
-                rows.append((seq, decision_id, now, req.sha, dec.sha, _request_id(entry), entry.subject, prev, digest))
-                prev = digest
-            self.store.execute_many(
-                "INSERT INTO records (seq, decision_id, recorded_at, request_sha, decision_sha, request_id, subject, "
-                "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self.store.execute_many("UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1", [(seq, prev)])
-        # Only once committed: a rolled-back transaction stored none of these.
-        self._remember(self._known_requests, new_requests)
-        self._remember(self._known_decisions, new_decisions)
-
-    def _decision_doc(self, decision: Decision) -> DecisionDoc:
-        # Decisions are shared by every request of a case, so a batch holds few distinct ones.
-        found = self._decisions.get(id(decision))
-        if found is None:
-            if len(self._decisions) >= KNOWN_CACHE_SIZE:
-                self._decisions.clear()
-            found = self._decisions[id(decision)] = (decision, decision_doc(decision))
-        return found[1]
+        try:
+            with self.store.writing() as (seq, prev):
+                ms, now = utc_now()
+                batch = self._rows.rows(entries, seq, prev, now, self._uuid.many(ms, len(entries)))
+                self._insert_documents(batch.requests, batch.decisions)
+                self.store.insert("records", PLAIN_COLUMNS, batch.plain)
+                self.store.insert("records", LABELLED_COLUMNS, batch.labelled)
+                self.store.execute_many("UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1", [batch.head])
+        except BaseException:
+            self._rows.rolled_back()
+            raise
+        self._rows.committed(batch)
 
     def _insert_documents(self, requests: dict[bytes, RequestDoc], decisions: dict[bytes, DecisionDoc]) -> None:
         if requests:
@@ -195,12 +158,6 @@ class Ledger:
                     for d in decisions.values()
                 ],
             )
-
-    @staticmethod
-    def _remember(known: set[bytes], new: dict[bytes, Any]) -> None:
-        if len(known) + len(new) > KNOWN_CACHE_SIZE:
-            known.clear()
-        known.update(new)
 
 
 def open_ledger(target: str | Path, *, readonly: bool = False) -> Ledger:

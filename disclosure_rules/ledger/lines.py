@@ -26,7 +26,7 @@ LINE_CACHE_SIZE = 8_192
 class _Line:
     """What one line says: the value to decide (or the problem that stops it), and what to record."""
 
-    __slots__ = ("doc", "problem", "request", "request_id", "subject")
+    __slots__ = ("doc", "entry", "problem", "request", "request_id", "subject")
 
     def __init__(
         self,
@@ -38,6 +38,8 @@ class _Line:
     ) -> None:
         self.doc, self.request, self.problem = doc, request, problem
         self.request_id, self.subject = request_id, subject
+        self.entry: Entry | None = None
+        """What the line last recorded: a repeated line usually gets the same (shared) decision again."""
 
 
 def read_line(line: bytes) -> _Line:
@@ -105,8 +107,11 @@ class LineRecorder:
         if line is None:
             self._pending.append(Entry(unparsed_request_doc(None), decision))
             return
-        read = self._read(line)
-        self._pending.append(Entry(read.doc, decision, read.request_id, read.subject))
+        read = self._lines.get(line) or self._read(line)
+        entry = read.entry
+        if entry is None or entry.decision is not decision:
+            entry = read.entry = Entry(read.doc, decision, read.request_id, read.subject)
+        self._pending.append(entry)
 
     def commit(self) -> None:
         """Record every queued decision, in one transaction. Raises :class:`LedgerError` if it cannot."""

@@ -122,6 +122,17 @@ class PostgresStore:
         except self._errors as exc:
             raise self._error("cannot write to the ledger", exc) from None
 
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[Any]) -> None:
+        # COPY: an INSERT of many rows at once is parsed anew by psycopg each time, and one row per statement
+        # is a round trip each.
+        width = len(columns)
+        try:
+            with self._conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for start in range(0, len(values), width):
+                    copy.write_row(values[start : start + width])
+        except self._errors as exc:
+            raise self._error("cannot write to the ledger", exc) from None
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         try:
             # A named (server-side) cursor streams a large result instead of loading it whole; it needs a

@@ -79,6 +79,11 @@ class Store(Protocol):
         """Run one statement for each row, inside :meth:`writing`."""
         ...
 
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[Any]) -> None:
+        """Insert rows into ``table``, inside :meth:`writing`: ``values`` holds them end to end, one value per
+        column each. The bulk path, for records: each store inserts many rows its fastest way."""
+        ...
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """The rows of a query, streamed (inside or outside :meth:`writing`)."""
         ...
