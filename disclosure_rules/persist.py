@@ -6,8 +6,10 @@ frozen data, so it is pickled into the user's cache directory (``$XDG_CACHE_HOME
 ``~/.cache/disclosure-rules``; ``DISCLOSURE_RULES_CACHE_DIR`` overrides it, and ``off`` turns it off).
 
 The file's name is a hash of everything the loaded rules depend on: each rule file's name and bytes, the
-directory they are in (diagnostics and rule pages name their files), this package's version and the
-Python version. So a cached rule set is never stale: a changed file is a different name. A file that cannot
+directory they are in (diagnostics and rule pages name their files), this package's version, the name, size
+and modification time of each of its own source files (an editable install changes its code without a new
+version, and an old pickle of a changed class would load without its new attributes) and the Python version.
+So a cached rule set is never stale: a changed file is a different name. A file that cannot
 be read, does not unpickle, or holds anything but a rule book of that hash is ignored and the rules are
 loaded from their sources, as if there were no cache; failing to write it is not an error either. Rules
 that do not load are never cached (their errors are reported from the sources each time).
@@ -18,6 +20,7 @@ is code, as is the ``.bashrc`` beside it), so the cache trusts it as it trusts t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -55,6 +58,7 @@ def content_key(directory: Path) -> str | None:
     """The hash naming the cached form of the rules in ``directory``, or None if a file cannot be read
     (the loader then says why)."""
     digest = hashlib.sha256(FORMAT + b"\0" + __version__.encode() + b"\0" + sys.version.encode() + b"\0")
+    digest.update(_code_stamp())
     try:
         digest.update(str(directory.resolve()).encode() + b"\0")
         for path in sorted(p for p in directory.iterdir() if _is_rule_file(p)):
@@ -65,6 +69,20 @@ def content_key(directory: Path) -> str | None:
     except (OSError, ValueError):
         return None
     return digest.hexdigest()
+
+
+@functools.cache
+def _code_stamp() -> bytes:
+    """The package's own source files as they are installed: name, size and modification time of each."""
+    package = Path(__file__).resolve().parent
+    stamp = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.update(f"{path.relative_to(package)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return stamp.digest()
 
 
 def _regular_file_bytes(path: Path) -> bytes | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # Compiled rule sets are cached in a directory of this run's own, never the user's (and the tests exercise it).
 os.environ.setdefault("DISCLOSURE_RULES_CACHE_DIR", tempfile.mkdtemp(prefix="disclosure-rules-cache-"))
@@ -20,6 +21,11 @@ import disclosure_rules
 from disclosure_rules import Rules
 
 from .ledger_helpers import fresh_target
+
+# The suite runs on shared, loaded machines: a property test is judged by what it finds, never by how fast the
+# machine generated its examples (a timing health check or deadline would fail it for the load, not the code).
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

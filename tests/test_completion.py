@@ -81,7 +81,7 @@ def test_bash_completes_commands_options_values_and_files() -> None:
     assert complete(["check", "--format", ""]) == ["text", "json"]
     assert complete(["check", "--format", "=", "j"]) == ["json"], "--format=j"
     assert complete(["check", "--rules", "rules", "--tr"]) == ["--trace"], "an option's value is skipped"
-    assert complete(["ledger", ""]) == ["verify", "report"]
+    assert complete(["ledger", ""]) == ["verify", "report", "init", "grants"]
     assert complete(["ledger", "report", "--by", "r"]) == ["route", "recipient"]
     assert complete(["completion", ""]) == ["bash", "zsh", "fish"]
     assert complete(["check", "examples/irs-ice-address-request.j"]) == ["examples/irs-ice-address-request.json"]
@@ -157,7 +157,7 @@ def test_fish_completes_commands_options_and_values(tmp_path: Path) -> None:
     assert "check" in offered("disclosure-rules ") and "completion" in offered("disclosure-rules ")
     assert offered("disclosure-rules check --f") == ["--format"]
     assert sorted(offered("disclosure-rules check --format ")) == ["json", "text"]
-    assert sorted(offered("disclosure-rules ledger ")) == ["report", "verify"]
+    assert sorted(offered("disclosure-rules ledger ")) == ["grants", "init", "report", "verify"]
     assert "--anchor" in offered("disclosure-rules ledger verify --")
     assert offered("disclosure-rules check examples/irs-ice-address-request.j") == [
         "examples/irs-ice-address-request.json"

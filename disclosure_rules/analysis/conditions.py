@@ -13,10 +13,10 @@ from ..ast import And, Compare, Expr, Not, Or, Ref
 from ..compiler import Compiler, Pred, Unit
 from ..unparse import unparse
 from ..vocabulary import RECEIVED_UNDER
-from .domain import ABSENT, Assignment, expand
+from .domain import ABSENT, Assignment
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
-from .search import FOUND, PRUNE, Step, explore, split
+from .search import FOUND, PRUNE, Leaf, Step, explore, split
 from .witness import reader_env, redecide, request_of
 
 State = bool | None
@@ -24,9 +24,9 @@ State = bool | None
 
 def _pending(oracle: Oracle, unit: Unit, assignment: Assignment) -> list[str]:
     """The unchosen paths that could settle the unit (the chain's, for a chain projection)."""
-    out = [q for p in unit.reads.paths for q in expand(p, oracle.hop_keys) if q not in assignment]
-    if not out and RECEIVED_UNDER in unit.reads.paths:
-        out = oracle.received_pending(assignment)
+    out = [q for p in unit.reads.paths if p != RECEIVED_UNDER for q in oracle.space.expand(p) if q not in assignment]
+    if RECEIVED_UNDER in unit.reads.paths:
+        out += oracle.route_paths(assignment)
     return out
 
 
@@ -75,20 +75,29 @@ def _redundant_judge(oracle: Oracle, units: Sequence[Unit], index: int, rid: str
         if settled and together is True:
             return FOUND
         pending = [p for u in (unit, *others) for p in _pending(oracle, u, assignment)]
-        return split([pending], (rid,)) if pending else PRUNE
+        # The part's own paths first (it must come out false), then the routes (deciding the hop settles them,
+        # and a hop that gives none prunes the most), then the rest.
+        own = _pending(oracle, unit, assignment) if RECEIVED_UNDER not in unit.reads.paths else []
+        derived = [
+            p for u in (unit, *others) if RECEIVED_UNDER in u.reads.paths for p in _pending(oracle, u, assignment)
+        ]
+        return split([own, derived, pending], (rid,)) if pending else PRUNE
 
     return judge
 
 
+def _first(oracle: Oracle, judge: Callable[[Assignment], Step]) -> Leaf | None:
+    return next(explore(oracle.space, {}, judge, first=True), None)
+
+
 def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
     units = oracle.compiled.rules[rid].units
-    space = oracle.space
     rule = oracle.book.rules[rid]
     for index, unit in enumerate(units):
         part = unparse(unit.node)
         never: list[str] = []
         for wanted in (True, False):
-            if next(explore(space, {}, _unit_judge(oracle, unit, wanted, rid), first=True), None) is None:
+            if _first(oracle, _unit_judge(oracle, unit, wanted, rid)) is None:
                 never.append("true" if wanted else "false")
         if never:
             kind = f"always_{'false' if never[0] == 'true' else 'true'}" if len(never) == 1 else "never_known"
@@ -106,7 +115,7 @@ def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
             continue
         if len(units) < 2:
             continue
-        if next(explore(space, {}, _redundant_judge(oracle, units, index, rid), first=True), None) is None:
+        if _first(oracle, _redundant_judge(oracle, units, index, rid)) is None:
             yield _part_finding(
                 oracle,
                 rid,
@@ -124,7 +133,7 @@ def _part_finding(
 ) -> Finding:
     # A part that is never true (or never false) has no request to show; the witness is a request on which
     # the part is evaluated, with the value the finding claims for it.
-    leaf = next(explore(oracle.space, {}, _unit_judge(oracle, unit, kind == "always_true", rid), first=True), None)
+    leaf = _first(oracle, _unit_judge(oracle, unit, kind == "always_true", rid))
     request = request_of(oracle.space, leaf.assignment) if leaf is not None else None
     confirmed = True
     decided = ""

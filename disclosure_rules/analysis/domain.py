@@ -50,6 +50,11 @@ hop (docs/analysis.md); the hop's keys are the paths ``chain[0].from`` and so on
 
 HOP = "chain[0]."
 
+HOP_REPLACED_UNREAD = frozenset({"recipient"})
+"""Request paths the hop's own decision never reads: the hop is decided with its own end as the recipient
+(:func:`~disclosure_rules.provenance.hop_environment`). (The holder is replaced too, but the hop must reach
+it, so its classes follow every rule's.)"""
+
 
 def hop_path(key: str) -> str:
     return HOP + key
@@ -182,6 +187,10 @@ class Space:
             [(r.effective.start, r.effective.end) for r in book.rules.values()],
         )
 
+    def expand(self, path: str) -> tuple[str, ...]:
+        """The paths the search chooses that decide ``path`` (see :func:`expand`)."""
+        return expand(path, self.vocabulary.hop)
+
     def add_tests(self, prefix: str, other: Space) -> None:
         """Make the classes of values follow another rule book's tests too (its rule ids prefixed), for a
         diff of two rule books over one vocabulary."""
@@ -221,7 +230,7 @@ class Space:
         """The branches for ``path``: one per class of values that ``rule_ids`` (the rules still undecided)
         can tell apart, and :data:`ABSENT` where a request may leave it out."""
         info = self.paths[path]
-        tests = self._tests_for(rule_ids)
+        tests = self._tests_for(rule_ids, path)
         if path == CHAIN:
             return self._chain_choices()
         if path.startswith(HOP):
@@ -242,12 +251,13 @@ class Space:
             out.append(Choice(ABSENT))
         return out
 
-    def _tests_for(self, rule_ids: Iterable[str]) -> Tests:
-        """The tests of ``rule_ids``; every rule's if one of them reads ``chain.received_under``, since the
-        hop is decided by all the rules (with the request's holder as its recipient)."""
+    def _tests_for(self, rule_ids: Iterable[str], path: str) -> Tests:
+        """The tests of ``rule_ids``; every rule's if one of them reads ``chain.received_under`` and the hop's
+        own decision reads ``path``, since the hop is decided by all the rules (with the request's holder as
+        its recipient). The request's recipient is not among those: the hop's recipient is its own end."""
         out = Tests({}, {})
         for rid in rule_ids:
-            if rid in self.derived_readers:
+            if rid in self.derived_readers and path not in HOP_REPLACED_UNREAD:
                 return self.all_tests
             out = _merge(out, self.tests.get(rid, Tests({}, {})))
         return out
@@ -424,11 +434,11 @@ def order_paths(space: Space, groups: Sequence[Iterable[str]], assignment: Assig
             if path not in assignment and path in space.paths:
                 counts[path] = counts.get(path, 0) + 1
         if counts:
-            return _prerequisite(min(counts, key=lambda p: (-counts[p], space.branching(p), p)), assignment)
+            return _prerequisite(space, min(counts, key=lambda p: (-counts[p], space.branching(p), p)), assignment)
     return None
 
 
-def _prerequisite(path: str, assignment: Assignment) -> str:
+def _prerequisite(space: Space, path: str, assignment: Assignment) -> str:
     """A hop's key is chosen once the chain has a hop, and after the holder it must reach (so that its
     classes can tell the holder apart)."""
     if path.startswith(HOP):
@@ -436,4 +446,9 @@ def _prerequisite(path: str, assignment: Assignment) -> str:
             return CHAIN
         if "holder" not in assignment:
             return "holder"
+        # The hop's end and the route it names settle most: a hop that misses the holder, or names a route no
+        # permit grants, gives no route whatever its other keys are (see Oracle.env).
+        for first in (hop_path("to"), hop_path("route"), hop_path("date")):
+            if first in space.paths and first not in assignment:
+                return first
     return path

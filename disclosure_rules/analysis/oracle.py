@@ -20,9 +20,9 @@ from ..checker import Rules
 from ..compiler import UNKNOWN
 from ..evaluator import Verdict, decide
 from ..model import Rule
-from ..provenance import received_under
+from ..provenance import EMPTY, hop_environment, received_under
 from ..vocabulary import HOPS, RECEIVED_UNDER
-from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
+from .domain import ABSENT, CHAIN, HOP, Assignment, Space, hop_path
 
 _HOP_REPLACED = frozenset({"holder", "recipient", "date"})
 """Paths a hop's own decision does not take from the request: the hop's ends and date stand for them."""
@@ -53,7 +53,11 @@ class Oracle:
         self.hop_keys = keys
         self.derives = RECEIVED_UNDER in self.book.vocabulary.chain_projections
         self.reads: dict[str, tuple[str, ...]] = {
-            rid: tuple(sorted({q for p in compiled.reads.paths | {"date"} for q in expand(p, keys)}))
+            rid: tuple(
+                sorted(
+                    {q for p in compiled.reads.paths | {"date"} if p != RECEIVED_UNDER for q in self.space.expand(p)}
+                )
+            )
             for rid, compiled in self.compiled.rules.items()
         }
         """What each rule reads, as paths the search chooses (a chain projection as the chain and its hop)."""
@@ -62,6 +66,7 @@ class Oracle:
         )
         self.exceptions = self.compiled.exceptions
         self._received: dict[Any, tuple[Any, tuple[str, ...], frozenset[str]]] = {}
+        self._refused: dict[Any, tuple[bool, tuple[str, ...]]] = {}
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -99,8 +104,94 @@ class Oracle:
             if len(hop) == len(self.hop_keys):
                 env[HOPS] = (hop,)
         if self.derives:
-            env[RECEIVED_UNDER] = self._routes(assignment, env)[0] if HOPS in env else UNKNOWN
+            if HOPS in env:
+                env[RECEIVED_UNDER] = self._routes(assignment, env)[0]
+            else:
+                env[RECEIVED_UNDER] = EMPTY if self.gives_nothing(assignment) else UNKNOWN
         return env
+
+    def gives_nothing(self, assignment: Assignment) -> bool:
+        """Whether the chain gives no route whatever its unchosen keys are: a hop that does not reach the
+        holder, or that names a route no permit grants (see :func:`~disclosure_rules.provenance.received_under`)."""
+        if assignment.get(CHAIN) != 1:
+            return False
+        to, holder = assignment.get(hop_path("to")), assignment.get("holder")
+        if isinstance(to, str) and isinstance(holder, str) and to != holder:
+            return True
+        named = assignment.get(hop_path("route"))
+        if not isinstance(named, str):
+            return False
+        if not self._granting(named):
+            return True
+        return self._refused_from_anywhere(assignment)
+
+    def _refused_from_anywhere(self, assignment: Assignment) -> bool:
+        """Whether the hop gives no route whoever sent it (see :meth:`_before_sender`)."""
+        found = self._before_sender(assignment)
+        return found is not None and found[0]
+
+    def _before_sender(self, assignment: Assignment) -> tuple[bool, tuple[str, ...]] | None:
+        """The hop decided before its sender is chosen (None unless every other key is, and it reaches the
+        holder): whether it gives no route whoever sent it (it is denied, or no permit granting the route it
+        names may apply: by Kleene monotonicity, so for every sender), and else what its granting permits'
+        undecided parts read. Lets the search settle the hop before splitting on its sender."""
+        keys = {k: assignment.get(hop_path(k)) for k in self.hop_keys}
+        if keys.get("from") is not None or any(v is None or v is ABSENT for k, v in keys.items() if k != "from"):
+            return None
+        if assignment.get("holder") != keys.get("to"):
+            return None
+        memo = frozenset((p, v) for p, v in assignment.items() if p not in ("date", "recipient"))
+        known = self._refused.get(memo)
+        if known is not None:
+            return known
+        env = {p: v for p, v in assignment.items() if v is not ABSENT and p != CHAIN and not p.startswith(HOP)}
+        hop_env = hop_environment(self.compiled, {**env, HOPS: ({**keys, "from": "?"},)})
+        if hop_env is None:  # pragma: no cover - the hop reaches the holder and has a date: checked above
+            return None
+        del hop_env["holder"]
+        verdict = decide(self.compiled, hop_env, hop_env["date"])
+        granting = self._granting(str(keys["route"]))
+        open_path = lambda p: p == "holder" or self._hop_open_path(p, assignment)  # noqa: E731
+        live = [
+            rid
+            for rid in granting
+            if verdict.states[rid].applies is not False and self.may_hold(rid, hop_env, open_path)
+        ]
+        refused = (verdict.decision == "deny" and verdict.status != "indeterminate") or not live
+        reads = tuple(
+            sorted(
+                p
+                for rid in live
+                for r in self.closure(rid)
+                if verdict.states[r].holds is None
+                for p in self._hop_reads(r, assignment)
+            )
+        )
+        if len(self._refused) > _MEMO_LIMIT:
+            self._refused.clear()
+        self._refused[memo] = (refused, reads)
+        return refused, reads
+
+    def route_paths(self, assignment: Assignment) -> list[str]:
+        """The unchosen paths that settle ``chain.received_under``, in the order that settles it soonest: the
+        chain, the hop's end, route and date (a hop that misses the holder or names a route no permit grants
+        gives none), what the granting permits read, the hop's sender, and what the hop's other undecided
+        rules read. Empty when it is settled (or unknown only because the request leaves facts out)."""
+        if not self.derives:
+            return []
+        if CHAIN not in assignment:
+            return [CHAIN]
+        if assignment[CHAIN] != 1 or self.gives_nothing(assignment):
+            return []
+        keys = [hop_path(k) for k in ("to", "route", "date") if k in self.hop_keys]
+        missing = [p for p in keys if p not in assignment]
+        if missing:
+            return missing
+        sender = hop_path("from")
+        if sender in self.space.paths and sender not in assignment:
+            before = self._before_sender(assignment)
+            return [*(before[1] if before else ()), sender]
+        return self.received_pending(assignment)
 
     def _routes(self, assignment: Assignment, env: dict[str, Any]) -> tuple[Any, tuple[str, ...], frozenset[str]]:
         """``chain.received_under`` (UNKNOWN unless settled), the unchosen paths that would settle it, and the
@@ -117,7 +208,7 @@ class Oracle:
             pending = self._hop_pending(undecided, assignment)
             if pending and not self._settled_routes(hop, assignment):
                 routes = UNKNOWN
-                possible = self._possible(hop, assignment, undecided)
+                possible = self._possible(hop, assignment, undecided, hop_environment(self.compiled, env) or {})
             else:
                 pending = ()
         if len(self._received) > _MEMO_LIMIT:
@@ -125,22 +216,47 @@ class Oracle:
         self._received[key] = (routes, pending, possible)
         return routes, pending, possible
 
-    def _possible(self, hop: Verdict, assignment: Assignment, undecided: list[str]) -> frozenset[str]:
+    def _possible(
+        self, hop: Verdict, assignment: Assignment, undecided: list[str], hop_env: Mapping[str, Any]
+    ) -> frozenset[str]:
         """The routes of granting permits that apply to the hop, or may once the unchosen paths are chosen
-        (unknown, and it or an exception to it at any depth still undecided)."""
+        (unknown, it may still hold, and it or an exception to it at any depth is still undecided)."""
         out: set[str] = set()
         for rid in self._granting(assignment[hop_path("route")]):
             applies = hop.states[rid].applies
-            if applies is True or (applies is None and any(r in undecided for r in self.closure(rid))):
+            if applies is True or (
+                applies is None
+                and any(r in undecided for r in self.closure(rid))
+                and self.may_hold(rid, hop_env, lambda p: self._hop_open_path(p, assignment))
+            ):
                 out.add(str(self.book.rules[rid].grants))
         return frozenset(out)
+
+    def may_hold(self, rid: str, env: Mapping[str, Any], is_open: Callable[[str], bool]) -> bool:
+        """Whether ``rid``'s condition may still come out true: none of its parts (the conjuncts the compiler
+        keeps apart) is false, or unknown while reading no open path (a part the request leaves unknown stays
+        unknown, and so does the condition)."""
+        for unit in self.compiled.rules[rid].units:
+            value = unit.test(env)
+            if value is False:
+                return False
+            if value is None and not any(is_open(p) for p in unit.reads.paths):
+                return False
+        return True
+
+    @staticmethod
+    def _hop_open_path(path: str, assignment: Assignment) -> bool:
+        """Whether a path the hop's decision reads is still to be chosen (its ends and date are the hop's keys,
+        chosen; its chain has no earlier hop)."""
+        return path not in assignment and path not in _HOP_REPLACED and not path.startswith("chain.")
 
     def _hop_pending(self, undecided: list[str], assignment: Assignment) -> tuple[str, ...]:
         """What the hop's undecided rules read, those of the permits that grant the route it names (and their
         exceptions) first: they settle the routes soonest (a granting permit that fails leaves none)."""
         focus = {r for g in self._granting(assignment[hop_path("route")]) for r in self.closure(g)}
         first = [rid for rid in undecided if rid in focus] or undecided
-        return tuple(sorted({p for rid in first for p in self._hop_reads(rid, assignment)}))
+        # One entry per rule that reads a path, so that the search splits first on what most of them read.
+        return tuple(sorted(p for rid in first for p in self._hop_reads(rid, assignment)))
 
     def _granting(self, named: str) -> list[str]:
         """The permits a hop naming ``named`` is matched by (see :mod:`~disclosure_rules.provenance`)."""
@@ -171,8 +287,8 @@ class Oracle:
         """The unchosen paths that could settle ``rid``: those it reads, and, if it reads the derived
         ``chain.received_under``, those the hop's own undecided rules read."""
         out = [p for p in self.reads[rid] if p not in assignment]
-        if not out and rid in self.reads_received:
-            out = self.received_pending(assignment)
+        if rid in self.reads_received:
+            out += self.route_paths(assignment)
         return out
 
     def cannot_hold(self, rid: str, assignment: Assignment) -> bool:
@@ -188,9 +304,11 @@ class Oracle:
         matching permits grant (those that apply or still may), or leave it unknown; if the test is
         ``not want`` with each such set, then with the routes unknown it is that or unknown (Kleene
         monotonicity), never ``want``."""
-        if assignment.get(CHAIN) != 1 or not isinstance(assignment.get(hop_path("route")), str):
+        if not self.derives or assignment.get(CHAIN) != 1 or not isinstance(assignment.get(hop_path("route")), str):
             return True
         env = self.env(assignment)
+        if env.get(RECEIVED_UNDER) is EMPTY and HOPS not in env:
+            return True  # settled: the test sees the routes already
         if HOPS in env:
             if env[RECEIVED_UNDER] is not UNKNOWN:
                 return True  # settled: the test sees the routes already
@@ -205,7 +323,7 @@ class Oracle:
         return False
 
     def received_pending(self, assignment: Assignment) -> list[str]:
-        if assignment.get(CHAIN) != 1 or any(hop_path(k) not in assignment for k in self.hop_keys):
+        if not self.derives or assignment.get(CHAIN) != 1 or any(hop_path(k) not in assignment for k in self.hop_keys):
             return []
         return list(self._routes(assignment, self.env(assignment))[1])
 
