@@ -626,7 +626,7 @@ def _check_files(
         if decision is None or decision.status == "error":
             bad += 1
             for error in decision.errors if decision is not None else ():
-                err.write(f"{name}: {error}\n")
+                err.write(file_message(name, error) + "\n")
             if decision is None:
                 continue
         elif decision.decision != "permit":
@@ -672,7 +672,7 @@ def _row_reader(rules: Rules, records: RecordChecker) -> Callable[[bytes], Decis
 def _emit_single(decision: Decision, fmt: str, trace: bool, out: Output, err: Errors, name: str) -> int:
     if decision.status == "error":
         for error in decision.errors:
-            err.write(f"{name}: {error}\n")
+            err.write(file_message(name, error) + "\n")
         if fmt == "json":
             out.write(render_json(decision, trace=trace) + "\n")
         return EXIT_BAD_INPUT
@@ -857,6 +857,14 @@ def _placed_in_file(rules: Rules, decision: Decision, number: int, name: str) ->
             error = attrs.evolve(error, message=error.message[found.end() :], position=where)
         placed.append(error)
     return rules.invalid(placed)
+
+
+def file_message(name: str, error: Diagnostic) -> str:
+    """An error in the request file ``name``: ``FILE:LINE:COLUMN: $.path: ...`` where the error has its place
+    in the file, else ``FILE: $.path: ...``."""
+    if error.position is not None and error.position.file == name:
+        return f"{error.position}: {attrs.evolve(error, position=None)}"
+    return f"{name}: {error}"
 
 
 def line_message(name: str, number: int, error: Diagnostic) -> str:

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Position
 
 MAX_REQUEST_BYTES = 1_000_000
 
@@ -75,8 +75,11 @@ def loads_strict(text: str | bytes, where: str = "") -> Any:
     try:
         return _within_key_limit(_DECODER.decode(text))
     except json.JSONDecodeError as exc:
+        if where:
+            place = Position(where, exc.lineno, exc.colno)
+            raise JsonInputError(Diagnostic("json_syntax", exc.msg.lower(), position=place, path="$")) from None
         raise JsonInputError(
-            Diagnostic("json_syntax", f"{prefix}{exc.lineno}:{exc.colno}: {exc.msg.lower()}", path="$")
+            Diagnostic("json_syntax", f"{exc.lineno}:{exc.colno}: {exc.msg.lower()}", path="$")
         ) from None
     except _DuplicateKey as exc:
         raise JsonInputError(

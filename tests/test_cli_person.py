@@ -101,6 +101,17 @@ def test_a_json_lines_syntax_error_names_the_files_line_and_the_column_in_it(tmp
     assert f"{path}:2:10: $: error[json_syntax]: expecting value\n" in err
 
 
+def test_a_syntax_error_in_a_request_file_names_its_line_and_column_once(tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    path.write_text('{"element": "address",\n "holder": x}\n')
+    code, out, err = run("check", str(path))
+    assert code == EXIT_BAD_INPUT
+    assert err == f"{path}:2:12: $: error[json_syntax]: expecting value\n"
+    code, out, err = run("check", "--format", "json", str(path))
+    error = json.loads(out)["errors"][0]
+    assert (error["file"], error["line"], error["column"], error["message"]) == (str(path), 2, 12, "expecting value")
+
+
 def test_a_json_lines_error_without_a_column_keeps_the_line_and_the_json_path(tmp_path: Path) -> None:
     path = tmp_path / "requests.jsonl"
     request = json.loads(PERMIT.read_text())

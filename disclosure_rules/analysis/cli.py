@@ -90,7 +90,8 @@ def _analyze(args: argparse.Namespace) -> tuple[str, int]:
         return text, code
     checks = tuple(args.check or CHECKS)
     findings = analyze(rules, checks)
-    code = EXIT_FINDINGS if any(f.intended is None for f in findings) else EXIT_OK
+    # A finding whose witness the evaluator does not confirm is a fault of the analysis: never a pass.
+    code = EXIT_FINDINGS if any(f.intended is None or not f.confirmed for f in findings) else EXIT_OK
     if args.format == "json":
         body = {"checks": list(checks), "findings": [f.to_json() for f in findings]}
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n", code
