@@ -20,7 +20,88 @@ def _load(name: str) -> disclosure_rules.Rules:
 
 
 def test_clean_rule_set_has_no_findings() -> None:
-    assert analyze(_load("clean"), ["reach", "vacuous", "errors"]) == []
+    assert analyze(_load("clean"), ["reach", "conflict", "vacuous", "unknowns", "errors"]) == []
+
+
+def test_conflict_finds_an_unrelated_forbid_and_permits_with_different_obligations() -> None:
+    findings = analyze(_load("conflict"), ["conflict"])
+    assert {(f.kind, frozenset(f.rules)) for f in findings} == {
+        ("permit_forbid", frozenset({"order-bar", "crime-route"})),
+        ("permit_forbid", frozenset({"order-bar", "consent-route"})),
+        ("permit_permit", frozenset({"crime-route", "consent-route"})),
+    }
+    assert all(f.confirmed and f.witness is not None for f in findings)
+
+
+def test_disjoint_rules_are_proved_so_part_by_part() -> None:
+    from disclosure_rules.analysis.disjoint import Disjointness
+    from disclosure_rules.analysis.oracle import Oracle
+
+    disjoint = Disjointness(Oracle(_load("conflict")))
+    assert disjoint.rules("ssa-route", "order-bar")  # holder == "SSA" against holder == "IRS"
+    assert disjoint.rules("ssa-route", "general")  # not (origin overlaps ...) against origin overlaps ...
+    assert not disjoint.rules("crime-route", "order-bar")  # they meet: the conflict above
+    assert not disjoint.rules("crime-route", "consent-route")
+
+
+def test_rules_proved_disjoint_on_the_bundled_law_never_meet_in_a_scenario(bundled: disclosure_rules.Rules) -> None:
+    """The proof part by part is checked against every bundled scenario: no request has two rules it calls
+    disjoint both hold (and it does prove most pairs)."""
+    import itertools
+
+    from disclosure_rules import testing
+    from disclosure_rules.analysis.disjoint import Disjointness
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.witness import redecide
+
+    disjoint = Disjointness(Oracle(bundled))
+    pairs = [
+        (a, b)
+        for a, b in itertools.combinations(bundled.book.rules, 2)
+        if disjoint.rules(a, b)
+    ]
+    assert len(pairs) > 500
+    scenarios = testing.load_suites([Path(__file__).parent.parent / "rules" / "tests"])
+    for suite in scenarios:
+        for scenario in suite.scenarios:
+            if not isinstance(scenario.request, dict):
+                continue
+            _decision, verdict = redecide(bundled, scenario.request)
+            if verdict is None:
+                continue
+            holding = {rid for rid, state in verdict.states.items() if state.holds is True}
+            assert not [(a, b) for a, b in pairs if a in holding and b in holding], scenario.id
+
+
+def test_unknowns_finds_a_permit_that_applies_with_its_signer_left_out() -> None:
+    findings = analyze(_load("unknowns"), ["unknowns"])
+    found = {(f.rules, f.path) for f in findings}
+    assert (("crime-route",), "facts.request.signed_by") in found
+    assert all(f.confirmed for f in findings)
+
+
+def test_errors_finds_a_comparison_that_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule language type-checks every comparison, so no rule file can seed this fault: the compiler is
+    made to build a predicate that raises for one comparison, as a bug in an operator would."""
+    from disclosure_rules.analysis import conditions
+    from disclosure_rules.compiler import Compiler
+
+    built = Compiler.predicate
+
+    def faulty(self: Compiler, node: object) -> object:
+        test = built(self, node)  # type: ignore[arg-type]
+        if "signed_by" not in str(node):
+            return test
+
+        def raising(env: object) -> object:
+            raise TypeError("a seeded fault")
+
+        return raising
+
+    monkeypatch.setattr(conditions.Compiler, "predicate", faulty)
+    findings = analyze(_load("clean"), ["errors"])
+    assert [(f.kind, f.rules) for f in findings] == [("evaluation_error", ("crime-route",))]
+    assert "signed_by" in (findings[0].part or "")
 
 
 def test_reach_finds_a_part_that_is_never_true() -> None:

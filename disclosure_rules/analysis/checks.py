@@ -22,6 +22,7 @@ from typing import Any
 from ..checker import Rules
 from ..model import Rule
 from .conditions import unit_findings
+from .disjoint import Disjointness
 from .domain import ABSENT, Assignment
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
@@ -163,8 +164,9 @@ def _conflicts(oracle: Oracle) -> Iterator[Finding]:
         for p, q in itertools.combinations(permits, 2)
         if set(p.obligations) != set(q.obligations)
     ]
+    disjoint = Disjointness(oracle)
     for x, y, kind in pairs:
-        if oracle.related(x.id, y.id) or not _may_overlap(x, y):
+        if oracle.related(x.id, y.id) or not _may_overlap(x, y) or disjoint.rules(x.id, y.id):
             continue
         leaf = first_leaf(oracle, {}, _pair_judge(oracle, x.id, y.id))
         if leaf is None:

@@ -1,0 +1,96 @@
+"""Pairs of rules that can never hold together, proved part by part.
+
+A rule holds only when every part of its condition (each conjunct the compiler keeps apart, a
+:class:`~disclosure_rules.compiler.Unit`) is true. So two rules are disjoint as soon as one part of the
+first and one part of the second can never be true together: ``holder == "IRS"`` against
+``holder != "IRS"``, ``purpose == "child_support"`` against ``purpose in [...]`` without it. Deciding that
+needs a search over the few paths the two parts read, not over the whole request, so most of the pairs the
+``conflict`` check asks about are settled in microseconds; the rest go to the full search.
+
+The routes a holder received the data under (``chain.received_under``) are derived from the hop into it;
+here they range over every set they can take: a subset of the routes granted by the permits a hop naming
+one route is matched by (see :func:`~disclosure_rules.provenance.received_under`). That is more than the
+hop can give, so "never together" stays a proof. Parts that read another projection of the chain are not
+compared (the pair goes to the full search).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from ..compiler import Unit
+from ..vocabulary import RECEIVED_UNDER
+from .domain import Assignment
+from .oracle import Oracle
+from .search import FOUND, PRUNE, Budget, Step, explore, split
+
+_LIMIT = 100_000
+"""Partial requests one comparison of two parts may visit; past it the pair is left to the full search."""
+
+
+class Disjointness:
+    """Answers "can these two rules never hold together?" for one rule book, remembering each pair of parts."""
+
+    def __init__(self, oracle: Oracle) -> None:
+        self.oracle = oracle
+        self._parts: dict[tuple[int, int], bool] = {}
+        self._route_sets: list[frozenset[str]] | None = None
+
+    def rules(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` can never both hold (True is a proof; False only means "not shown")."""
+        units_a = self.oracle.compiled.rules[a].units
+        units_b = self.oracle.compiled.rules[b].units
+        return any(self.parts(p, q, (a, b)) for p in units_a for q in units_b)
+
+    def parts(self, p: Unit, q: Unit, rule_ids: Sequence[str]) -> bool:
+        key = (id(p), id(q))
+        known = self._parts.get(key)
+        if known is None:
+            known = self._parts[key] = self._never_together(p, q, rule_ids)
+        return known
+
+    def _never_together(self, p: Unit, q: Unit, rule_ids: Sequence[str]) -> bool:
+        paths = p.reads.paths | q.reads.paths
+        if any(path.startswith("chain.") and path != RECEIVED_UNDER for path in paths):
+            return False
+        routes: Sequence[frozenset[str] | None] = self.route_sets() if RECEIVED_UNDER in paths else (None,)
+        try:
+            return not any(self._together(p, q, rule_ids, r) for r in routes)
+        except Budget:
+            return False
+
+    def _together(self, p: Unit, q: Unit, rule_ids: Sequence[str], routes: frozenset[str] | None) -> bool:
+        oracle = self.oracle
+        paths = sorted({*p.reads.paths, *q.reads.paths, "date"} - {RECEIVED_UNDER})
+
+        def judge(assignment: Assignment) -> Step:
+            env = oracle.env(assignment)
+            if routes is not None:
+                env[RECEIVED_UNDER] = routes
+            first, second = p.test(env), q.test(env)
+            if first is False or second is False:
+                return PRUNE
+            if first is True and second is True:
+                return FOUND
+            pending = [path for path in paths if path not in assignment]
+            return split([pending], rule_ids) if pending else PRUNE
+
+        return next(explore(oracle.space, {}, judge, first=True, limit=_LIMIT), None) is not None
+
+    def route_sets(self) -> list[frozenset[str]]:
+        """Every set of routes ``chain.received_under`` can hold (and more): the subsets of the routes the
+        permits matching one named route grant. (Unknown routes make a part that reads them unknown, never
+        true, so they cannot make two parts true together.)"""
+        if self._route_sets is None:
+            book = self.oracle.book
+            granted = [rule.grants for rule in book.rules.values() if rule.grants is not None]
+            named = book.vocabulary.hop["route"].type.enum if "route" in book.vocabulary.hop else None
+            values = tuple(book.vocabulary.enums[named].values) if named else tuple(granted)
+            found: set[frozenset[str]] = {frozenset()}
+            for route in values:
+                matched = sorted({g for g in granted if g == route or g.startswith(route + "(")})
+                for size in range(1, len(matched) + 1):
+                    found.update(frozenset(c) for c in itertools.combinations(matched, size))
+            self._route_sets = sorted(found, key=lambda s: (len(s), sorted(s)))
+        return self._route_sets
