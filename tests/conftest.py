@@ -9,7 +9,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -117,7 +117,7 @@ def bundled() -> Rules:
 
 
 def example(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / name).read_text())
+    return cast(dict[str, Any], json.loads((EXAMPLES / name).read_text()))
 
 
 @pytest.fixture

@@ -47,11 +47,11 @@ def sql(target: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple
         with psycopg.connect(target, autocommit=True) as conn:
             cursor = conn.execute(statement.replace("?", "%s").encode(), params)
             return list(cursor.fetchall()) if cursor.description else []
-    conn = sqlite3.connect(target, isolation_level=None)
+    db = sqlite3.connect(target, isolation_level=None)
     try:
-        return conn.execute(statement, params).fetchall()
+        return db.execute(statement, params).fetchall()
     finally:
-        conn.close()
+        db.close()
 
 
 @contextmanager

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,6 +23,9 @@ from disclosure_rules import checker
 from disclosure_rules.cli import main
 from disclosure_rules.diagnostics import LoadError
 from disclosure_rules.integrations.parallel import chunked, ordered_map
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAT = ROOT / "examples" / "flat"
@@ -116,7 +121,7 @@ def test_jobs_usage() -> None:
     assert code == 4 and "--ledger" in err
 
 
-def _slow(_: None) -> object:
+def _slow(_: None) -> Callable[[tuple[int, list[int]]], int]:
     def work(chunk: tuple[int, list[int]]) -> int:
         time.sleep(0.05)
         return sum(chunk[1])
@@ -127,7 +132,7 @@ def _slow(_: None) -> object:
 def test_ordered_map_keeps_order_and_bounds_memory() -> None:
     produced = []
 
-    def items() -> object:
+    def items() -> Iterator[int]:
         for i in range(200):
             produced.append(i)
             yield i
@@ -250,8 +255,10 @@ def test_parquet_in_and_out(tmp_path: Path) -> None:
 # -- pandas and Dask ------------------------------------------------------------------------------------------------
 
 
-def _frame(n: int = 1) -> object:
-    pd = pytest.importorskip("pandas")
+def _frame(n: int = 1) -> pd.DataFrame:
+    pytest.importorskip("pandas")
+    import pandas as pd
+
     rows = [json.loads(line) for line in (FLAT / "rows.jsonl").read_text().splitlines()][:4]
     frame = pd.DataFrame(rows * n).astype({"personally_engaged": object})
     frame.loc[1, "personally_engaged"] = None  # absent

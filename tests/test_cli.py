@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -260,13 +261,13 @@ def test_jsonl_from_a_file_writes_in_batches_and_loses_nothing(tmp_path: Path, b
     lines = [[permit, after, "{bad"][i % 3] for i in range(2 * OUTPUT_BATCH_LINES + 7)]
     path = tmp_path / "requests.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    raw = io.BytesIO()
-    out: io.TextIOBase = io.TextIOWrapper(raw, encoding="utf-8") if binary else io.StringIO()
+    raw, string = io.BytesIO(), io.StringIO()
+    out: TextIO = io.TextIOWrapper(raw, encoding="utf-8") if binary else string
     code = main(
         ["check", "--jsonl", str(path), "--format", "text"], stdin=io.BytesIO(), stdout=out, stderr=io.StringIO()
     )
     out.flush()
-    text = raw.getvalue().decode() if binary else out.getvalue()  # type: ignore[attr-defined]
+    text = raw.getvalue().decode() if binary else string.getvalue()
     expected = ["permit\tpermitted\tirc-6103-i-2", "deny\tprohibited\tddc-ctr-2025-11-21", "deny\terror\t-"]
     assert text.splitlines() == [expected[i % 3] for i in range(len(lines))]
     assert code == EXIT_BAD_INPUT

@@ -45,6 +45,7 @@ def test_every_command_and_option_is_read_from_the_parser() -> None:
 
 @pytest.mark.skipif(BASH is None, reason="bash is not installed")
 def test_the_bash_script_is_valid_bash_and_names_every_command(tmp_path: Path) -> None:
+    assert BASH is not None  # the skipif above
     text = script("bash")
     path = tmp_path / "disclosure-rules.bash"
     path.write_text(text)

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -61,9 +61,9 @@ class Failing(io.TextIOWrapper):
         self.left -= 1
 
 
-def run_with(stdout: io.TextIOBase, *argv: str, stdin: bytes = b"") -> tuple[int, str]:
+def run_with(stdout: TextIO, *argv: str, stdin: bytes = b"") -> tuple[int, str]:
     err = io.StringIO()
-    code = main(list(argv), stdin=io.BytesIO(stdin), stdout=stdout, stderr=err)  # type: ignore[arg-type]
+    code = main(list(argv), stdin=io.BytesIO(stdin), stdout=stdout, stderr=err)
     return code, err.getvalue()
 
 
@@ -88,6 +88,7 @@ def test_broken_pipe_exit_permit_on_a_denial(error: OSError, argv: list[str]) ->
     for after in (0, 1):
         code, err = run_with(Failing(error, after), *argv, stdin=stdin)
         assert code == EXIT_OUTPUT, (argv, after, err)
+        assert error.strerror is not None
         assert "cannot write the output" in err and error.strerror in err
         assert "internal error" not in err
 

@@ -11,6 +11,7 @@ import socket
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -96,8 +97,8 @@ def test_rule_file_yml_extension_ignored(tmp_path: Path) -> None:
     assert rules.check(_after()).decision == "deny"
 
 
-def _after() -> object:
-    return json.loads(AFTER_INJUNCTION.read_text())
+def _after() -> dict[str, Any]:
+    return cast(dict[str, Any], json.loads(AFTER_INJUNCTION.read_text()))
 
 
 def test_rule_file_yml_with_a_syntax_error_is_a_load_error(tmp_path: Path) -> None:
@@ -173,7 +174,7 @@ def test_load_effective_until_the_last_date_overflowed_plan_buckets(tmp_path: Pa
     path.write_text(path.read_text().replace("{from: 2025-11-21}", "{from: 2025-11-21, until: 9999-12-31}", 1))
     rules = disclosure_rules.load(directory)
     assert rules.check(_after()).decision == "deny"
-    late = dict(_after(), date="9999-12-31")  # type: ignore[arg-type]
+    late = dict(_after(), date="9999-12-31")
     assert rules.check(late).decision == "deny"
 
 

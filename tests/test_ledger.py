@@ -11,7 +11,7 @@ import stat
 import urllib.parse
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -29,6 +29,7 @@ from disclosure_rules.ledger import (
     verify,
 )
 from disclosure_rules.ledger.canonical import Uuid7, record_body
+from disclosure_rules.ledger.sqlite import SqliteStore
 from disclosure_rules.ledger.store import latest_schema_version, migrations
 
 from .conftest import EXAMPLES, ROOT
@@ -45,7 +46,7 @@ def run(*argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
 
 
 def request(name: Path = PERMIT) -> dict[str, Any]:
-    return json.loads(name.read_text())
+    return cast(dict[str, Any], json.loads(name.read_text()))
 
 
 def fill(target: str, bundled: Rules, n: int = 6) -> None:
@@ -139,7 +140,9 @@ def test_a_batch_that_failed_is_written_whole_the_next_time(
 def test_an_older_sqlite_with_fewer_parameters_still_appends(tmp_path: Path, bundled: Rules) -> None:
     # Before SQLite 3.32, a statement took at most 999 parameters: 111 records, not the 256 the ledger prefers.
     with open_ledger(tmp_path / "l.db") as ledger:
-        ledger.store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        store = ledger.store
+        assert isinstance(store, SqliteStore)
+        store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
         items = [Envelope(request(), subject="s" if i % 3 else None) for i in range(700)]
         assert len(list(ledger.check_many(bundled, items, batch=700))) == 700
         assert verify(ledger).records == 700 and verify(ledger).intact

@@ -9,7 +9,7 @@ import pytest
 
 import disclosure_rules
 from disclosure_rules import LoadError
-from disclosure_rules.ast import Compare, Group, Ref, Value
+from disclosure_rules.ast import And, Compare, Group, Ref, Value
 from disclosure_rules.ast import Path as PathNode
 
 from .conftest import MINI_VOCABULARY, write_rules
@@ -210,8 +210,10 @@ def test_definitions_become_references(tmp_path: Path) -> None:
     )
     rules = disclosure_rules.load(write_rules(tmp_path / "rules", text))
     condition = rules.book.rules["a"].condition
-    assert condition.operands[0] == Ref("consented")  # type: ignore[union-attr]
-    assert isinstance(condition.operands[1].right, Value)  # type: ignore[union-attr]
+    assert isinstance(condition, And)
+    assert condition.operands[0] == Ref("consented")
+    second = condition.operands[1]
+    assert isinstance(second, Compare) and isinstance(second.right, Value)
 
 
 HEADER = "ruleset: s\ntitle: T\nsource: S\nrules:\n"

@@ -214,7 +214,7 @@ def test_a_column_mapping_is_checked_when_it_is_made() -> None:
     what = next(d for d in caught.value.diagnostics if d.path == "$.what")
     assert what.help is not None and "element" in what.help
     with pytest.raises(ColumnsError):
-        RULES.records(["date"])  # type: ignore[arg-type]
+        RULES.records(["date"])  # type: ignore[arg-type]  # deliberately a list, not a mapping: refused at run time
 
 
 def test_a_columns_error_is_a_value_error_of_this_library() -> None:
