@@ -55,11 +55,7 @@ def test_rules_proved_disjoint_on_the_bundled_law_never_meet_in_a_scenario(bundl
     from disclosure_rules.analysis.witness import redecide
 
     disjoint = Disjointness(Oracle(bundled))
-    pairs = [
-        (a, b)
-        for a, b in itertools.combinations(bundled.book.rules, 2)
-        if disjoint.rules(a, b)
-    ]
+    pairs = [(a, b) for a, b in itertools.combinations(bundled.book.rules, 2) if disjoint.rules(a, b)]
     assert len(pairs) > 500
     scenarios = testing.load_suites([Path(__file__).parent.parent / "rules" / "tests"])
     for suite in scenarios:
@@ -83,7 +79,6 @@ def test_unknowns_finds_a_permit_that_applies_with_its_signer_left_out() -> None
 def test_errors_finds_a_comparison_that_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rule language type-checks every comparison, so no rule file can seed this fault: the compiler is
     made to build a predicate that raises for one comparison, as a bug in an operator would."""
-    from disclosure_rules.analysis import conditions
     from disclosure_rules.compiler import Compiler
 
     built = Compiler.predicate
@@ -98,7 +93,7 @@ def test_errors_finds_a_comparison_that_raises(monkeypatch: pytest.MonkeyPatch) 
 
         return raising
 
-    monkeypatch.setattr(conditions.Compiler, "predicate", faulty)
+    monkeypatch.setattr(Compiler, "predicate", faulty)
     findings = analyze(_load("clean"), ["errors"])
     assert [(f.kind, f.rules) for f in findings] == [("evaluation_error", ("crime-route",))]
     assert "signed_by" in (findings[0].part or "")
