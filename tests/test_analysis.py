@@ -157,3 +157,14 @@ def test_rules_on_provenance_are_reached_through_a_real_hop(bundled: disclosure_
     assert len(witness["chain"]) == 1
     _decision, verdict = redecide(bundled, witness)
     assert verdict is not None and verdict.states[rid].applies is True
+
+
+def test_a_check_that_runs_out_of_budget_says_so_and_never_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from disclosure_rules.analysis import search
+
+    monkeypatch.setattr(search, "LIMIT", 3)
+    findings = analyze(_load("conflict"), ["conflict"])
+    assert findings[-1].kind == "incomplete" and findings[-1].intended is None
+    assert "did not finish" in findings[-1].message
+    # On the clean set every pair is proved disjoint part by part (its own budget): nothing to search, a pass.
+    assert main(["analyze", str(FIXTURES / "clean"), "--check", "conflict"]) == 0

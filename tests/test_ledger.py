@@ -31,6 +31,7 @@ from disclosure_rules.ledger import (
 from disclosure_rules.ledger.canonical import Uuid7, record_body
 from disclosure_rules.ledger.sqlite import SqliteStore
 from disclosure_rules.ledger.store import latest_schema_version, migrations
+from disclosure_rules.render.json import render_json
 
 from .conftest import EXAMPLES, ROOT
 from .ledger_helpers import fresh_target, postgres_role, sql
@@ -96,6 +97,14 @@ def test_decision_ids_count_across_the_variant_bits() -> None:
 def test_migrations_are_numbered_and_match() -> None:
     assert latest_schema_version("sqlite") == latest_schema_version("postgres") >= 1
     assert all(statements for _, statements in migrations("sqlite"))
+
+
+def test_a_subject_never_decides(target: str, bundled: Rules) -> None:
+    """The subject is what an accounting is looked up by; the same request about two people, or about nobody
+    named, is decided alike."""
+    with open_ledger(target) as ledger:
+        decided = [render_json(ledger.check(bundled, request(), subject=s)) for s in ("person-1", "person-2", None)]
+    assert decided[0] == decided[1] == decided[2]
 
 
 def test_a_checked_request_is_recorded_with_everything_the_issue_lists(target: str, bundled: Rules) -> None:

@@ -48,11 +48,29 @@ def analyze(rules: Rules, checks: Iterable[str] = CHECKS) -> list[Finding]:
     for name in CHECKS:
         if name not in wanted:
             continue
+        found: list[Finding] = []
         try:
-            findings.extend(runners[name](oracle))
+            found.extend(runners[name](oracle))
         except EvaluationFailed as failed:
-            findings.append(_error_finding(oracle, failed))
+            found.append(_error_finding(oracle, failed))
+        except Budget as exceeded:
+            found.append(_incomplete(name, exceeded))
+        findings.extend(found)
     return [_declared(oracle, f) for f in findings]
+
+
+def _incomplete(check: str, exceeded: Budget) -> Finding:
+    """A check that could not finish: never a pass (its silence would claim a proof it does not have)."""
+    return Finding(
+        check,
+        "incomplete",
+        (),
+        f"The `{check}` check did not finish: {exceeded}, so it proves nothing about the rules it had not "
+        "reached; the findings before this one stand.",
+        None,
+        "",
+        True,
+    )
 
 
 def first_leaf(oracle: Oracle, start: Assignment, judge: Callable[[Assignment], Step]) -> Leaf | None:
@@ -71,7 +89,7 @@ def _state_judge(oracle: Oracle, rid: str, attribute: str) -> Callable[[Assignme
         value = getattr(verdict.states[rid], attribute)
         if value is True:
             return FOUND
-        if value is False or oracle.cannot_hold(rid, assignment):
+        if value is False or oracle.cannot_hold(rid, assignment) or oracle.stuck(rid, verdict, assignment):
             return PRUNE
         return _refine(oracle, verdict, assignment, closure)
 
@@ -137,7 +155,11 @@ def _pair_judge(oracle: Oracle, a: str, b: str) -> Callable[[Assignment], Step]:
     def judge(assignment: Assignment) -> Step:
         verdict = oracle.verdict(assignment)
         first, second = verdict.states[a].applies, verdict.states[b].applies
-        if first is False or second is False or oracle.cannot_hold(a, assignment) or oracle.cannot_hold(b, assignment):
+        if (
+            first is False
+            or second is False
+            or any(oracle.cannot_hold(r, assignment) or oracle.stuck(r, verdict, assignment) for r in (a, b))
+        ):
             return PRUNE
         if first is True and second is True:
             return FOUND

@@ -291,6 +291,21 @@ class Oracle:
             out += self.route_paths(assignment)
         return out
 
+    def is_open(self, path: str, assignment: Assignment) -> bool:
+        """Whether a path a rule of the request reads may still change: not yet chosen (for a projection of
+        the chain, some key of its hop; for the routes, anything :meth:`route_paths` would split on)."""
+        if path == RECEIVED_UNDER:
+            return bool(self.route_paths(assignment))
+        return any(p not in assignment for p in self.space.expand(path))
+
+    def stuck(self, rid: str, verdict: Verdict, assignment: Assignment) -> bool:
+        """Whether ``rid`` can no longer hold below ``assignment``: a part of it is false, or unknown with
+        nothing it reads left to choose (see :meth:`may_hold`). A search for a request where it holds or
+        applies stops there."""
+        if verdict.states[rid].holds is not None:
+            return False
+        return not self.may_hold(rid, verdict.env, lambda p: self.is_open(p, assignment))
+
     def cannot_hold(self, rid: str, assignment: Assignment) -> bool:
         """Whether ``rid`` can no longer hold below ``assignment`` because of what the hop can give (see
         :meth:`could_be`): lets a search for a request where it holds stop before deciding the hop."""

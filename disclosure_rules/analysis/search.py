@@ -54,14 +54,18 @@ class Budget(Exception):
     """The search visited more partial requests than it was allowed to."""
 
 
+LIMIT = 2_000_000
+"""Partial requests one search may visit before it gives up (and says so: see :class:`Budget`)."""
+
+
 class Search:
     """A depth-first search; :attr:`aliases` lists, for each partial request others were merged into, those
     others (their choices and classes), so that a region can say every value it covers."""
 
-    def __init__(self, space: Space, judge: Callable[[Assignment], Step], *, limit: int = 2_000_000) -> None:
+    def __init__(self, space: Space, judge: Callable[[Assignment], Step], *, limit: int | None = None) -> None:
         self.space = space
         self.judge = judge
-        self.limit = limit
+        self.limit = LIMIT if limit is None else limit
         self.aliases: dict[int, list[tuple[Assignment, Assignment]]] = {}
 
     def run(self, start: Assignment, *, first: bool = False) -> Iterator[Leaf]:
@@ -109,7 +113,7 @@ def explore(
     judge: Callable[[Assignment], Step],
     *,
     first: bool = False,
-    limit: int = 2_000_000,
+    limit: int | None = None,
 ) -> Iterator[Leaf]:
     """Every leaf the judge finds below ``start`` (only the first, with ``first``), depth first."""
     return Search(space, judge, limit=limit).run(start, first=first)
