@@ -269,4 +269,4 @@ def test_a_rule_set_that_does_not_load_is_never_half_used(tmp_path: Path) -> Non
 def test_the_bundled_rules_load(bundled: disclosure_rules.Rules) -> None:
     assert "irc-6103-a" in bundled.book.rules
     assert "irc-6103-i-2" in bundled.book.rules
-    assert bundled.book.rules["ddc-ctr-2025-11-21"].exception_to == ("irc-6103-i-2",)
+    assert bundled.book.rules["ddc-ctr-2025-11-21"].exception_to == ("irc-6103-i-2", "irc-6103-i-3-a")
