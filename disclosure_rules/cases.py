@@ -465,6 +465,10 @@ def build_key_function(
     # The id is not part of the key, but a request whose id validation refuses must go the long way.
     src.emit(1, f"if {request_id} is not None and not {src.const(is_request_id, 'IS_ID')}({request_id}): return None")
     parts: list[str] = []
+    # The request's date as given: the key holds only its interval, but a hop dated after it gives no route
+    # (provenance.hop_environment), so such a request is sent the long way rather than share a key.
+    raw_date = src.var("day")
+    src.emit(1, f"{raw_date} = {vars_['date']}" if "date" in vars_ else f"{raw_date} = None")
     for name, child in tree.items():
         var = vars_[name]
         if isinstance(child, dict):
@@ -484,6 +488,9 @@ def build_key_function(
         src.emit(2, f"{hops} = []")
         src.emit(2, "for h in " + fetched_chain + ":")
         src.emit(3, "if h.__class__ is not dict: return None")
+        if "date" in vocabulary.hop:
+            late = f"h.get('date').__class__ is not str or {raw_date}.__class__ is not str or h['date'] > {raw_date}"
+            src.emit(3, f"if {late}: return None")
         if counter:
             src.emit(3, f"{counter} += len(h)")
         hop_vars = _object(src, vocabulary.hop, "h", 3, index_of_values)

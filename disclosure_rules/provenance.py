@@ -47,12 +47,17 @@ Decide = Callable[[CompiledRulebook, Mapping[str, Any], datetime.date], HopVerdi
 
 
 def hop_environment(compiled: CompiledRulebook, env: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The last hop as a request of its own, or None when there is no hop into the holder."""
+    """The last hop as a request of its own, or None when there is no hop into the holder: none in the chain,
+    one that goes to someone else, or one dated after the disclosure it is said to lead to (data cannot be
+    passed on before it was received: such a hop gives no route, whatever it names)."""
     hops: tuple[Mapping[str, Any], ...] = env.get(HOPS) or ()
     if not hops:
         return None
     last = hops[-1]
     if last.get("to") != env.get("holder") or "date" not in last:
+        return None
+    day = env.get("date")
+    if isinstance(day, datetime.date) and last["date"] > day:
         return None
     earlier = hops[:-1]
     hop_env = dict(env)

@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+import disclosure_rules
 from disclosure_rules import Rules
 from disclosure_rules.render.json import decision_document
 from disclosure_rules.render.text import render_text
@@ -68,3 +69,41 @@ def test_the_cache_keeps_hop_dates_apart(bundled: Rules) -> None:
     assert bundled.check(before).decision == "permit"
     assert bundled.check(after).decision == "deny"
     assert bundled.check(before).decision == "permit"
+
+
+def test_a_hop_dated_after_the_disclosure_never_shares_a_cached_answer_with_a_lawful_one() -> None:
+    """The cache key holds the request's date only as an interval between the rules' dates; a hop dated after
+    the disclosure gives no route, so such a request must never be answered from the entry of a request in the
+    same interval whose hop came first (the batch path, cache on, in either order)."""
+    rules = disclosure_rules.load()
+    lawful = {
+        "date": "2025-10-10",
+        "element": "address",
+        "holder": "ICE",
+        "origin": ["irs_records"],
+        "recipient": "ICE",
+        "purpose": "nontax_criminal_investigation",
+        "chain": [{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-10-05"}],
+        "facts": {
+            "request": {
+                "in_writing": True,
+                "signed_by": "agency_head",
+                "sets_forth": [
+                    "taxpayer_name",
+                    "taxpayer_address",
+                    "taxable_periods",
+                    "statutory_authority",
+                    "specific_reasons",
+                ],
+            },
+            "matter": {"specific_statute": True, "involves_tax_administration": False},
+            "recipients": {"personally_engaged": True},
+            "use": {"solely_for_matter": True},
+            "safeguards": {"in_place": True},
+        },
+    }
+    late = {**lawful, "date": "2025-10-01"}
+    for batch in ([lawful, late, lawful, late], [late, lawful, late, lawful]):
+        decided = [d.decision for d in rules.check_many(batch)]
+        assert decided == ["permit" if r is lawful else "deny" for r in batch]
+    assert rules.check(late).decision == "deny"

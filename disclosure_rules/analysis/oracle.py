@@ -140,7 +140,7 @@ class Oracle:
             return None
         if assignment.get("holder") != keys.get("to"):
             return None
-        memo = frozenset((p, v) for p, v in assignment.items() if p not in ("date", "recipient"))
+        memo = self._hop_key(assignment)
         known = self._refused.get(memo)
         if known is not None:
             return known
@@ -172,6 +172,14 @@ class Oracle:
         self._refused[memo] = (refused, reads)
         return refused, reads
 
+    @staticmethod
+    def _hop_key(assignment: Assignment) -> frozenset[tuple[str, Any]]:
+        """What the hop's decision depends on: every chosen path but the request's recipient (the hop's is its
+        own end) and its date, of which only whether the hop came after it matters (then it gives no route)."""
+        day, hop_day = assignment.get("date"), assignment.get(hop_path("date"))
+        late = isinstance(day, datetime.date) and isinstance(hop_day, datetime.date) and hop_day > day
+        return frozenset((p, v) for p, v in assignment.items() if p not in ("date", "recipient")) | {("late", late)}
+
     def route_paths(self, assignment: Assignment) -> list[str]:
         """The unchosen paths that settle ``chain.received_under``, in the order that settles it soonest: the
         chain, the hop's end, route and date (a hop that misses the holder or names a route no permit grants
@@ -196,7 +204,7 @@ class Oracle:
     def _routes(self, assignment: Assignment, env: dict[str, Any]) -> tuple[Any, tuple[str, ...], frozenset[str]]:
         """``chain.received_under`` (UNKNOWN unless settled), the unchosen paths that would settle it, and the
         routes it may still come to hold (those of granting permits that apply or still may)."""
-        key = frozenset((p, v) for p, v in assignment.items() if p not in ("date", "recipient"))
+        key = self._hop_key(assignment)
         known = self._received.get(key)
         if known is not None:
             return known
