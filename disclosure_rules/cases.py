@@ -488,12 +488,15 @@ def build_key_function(
         src.emit(2, f"{hops} = []")
         src.emit(2, "for h in " + fetched_chain + ":")
         src.emit(3, "if h.__class__ is not dict: return None")
-        if "date" in vocabulary.hop:
-            late = f"h.get('date').__class__ is not str or {raw_date}.__class__ is not str or h['date'] > {raw_date}"
-            src.emit(3, f"if {late}: return None")
         if counter:
             src.emit(3, f"{counter} += len(h)")
         hop_vars = _object(src, vocabulary.hop, "h", 3, index_of_values)
+        if "date" in vocabulary.hop and vocabulary.hop["date"].type.kind == "date":
+            # The hop's date is kept as given (a string, checked above, or None).
+            hop_day = dict(zip(vocabulary.hop, hop_vars, strict=True))["date"]
+            src.emit(
+                3, f"if {hop_day} is None or {raw_date}.__class__ is not str or {hop_day} > {raw_date}: return None"
+            )
         src.emit(3, f"{hops}.append(({', '.join(hop_vars)},))")
         src.emit(2, f"{fetched_chain} = tuple({hops})")
         parts.append(fetched_chain)

@@ -21,12 +21,12 @@ from typing import Any
 
 from ..checker import Rules
 from ..model import Rule
-from .conditions import unit_findings
+from .conditions import first_leaf, unit_findings
 from .disjoint import Disjointness
 from .domain import ABSENT, Assignment
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
-from .search import FOUND, PRUNE, Budget, Leaf, Step, explore, split
+from .search import FOUND, PRUNE, Budget, Step, split
 from .witness import redecide, request_of
 
 CHECKS: tuple[str, ...] = ("reach", "conflict", "vacuous", "unknowns", "errors")
@@ -48,14 +48,12 @@ def analyze(rules: Rules, checks: Iterable[str] = CHECKS) -> list[Finding]:
     for name in CHECKS:
         if name not in wanted:
             continue
-        found: list[Finding] = []
         try:
-            found.extend(runners[name](oracle))
+            findings.extend(runners[name](oracle))
         except EvaluationFailed as failed:
-            found.append(_error_finding(oracle, failed))
+            findings.append(_error_finding(oracle, failed))
         except Budget as exceeded:
-            found.append(_incomplete(name, exceeded))
-        findings.extend(found)
+            findings.append(_incomplete(name, exceeded))
     return [_declared(oracle, f) for f in findings]
 
 
@@ -71,10 +69,6 @@ def _incomplete(check: str, exceeded: Budget) -> Finding:
         "",
         True,
     )
-
-
-def first_leaf(oracle: Oracle, start: Assignment, judge: Callable[[Assignment], Step]) -> Leaf | None:
-    return next(explore(oracle.space, start, judge, first=True), None)
 
 
 # -- reach ----------------------------------------------------------------------------------------

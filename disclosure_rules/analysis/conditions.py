@@ -13,7 +13,7 @@ from ..ast import And, Compare, Expr, Not, Or, Ref
 from ..compiler import Compiler, Pred, Unit
 from ..unparse import unparse
 from ..vocabulary import RECEIVED_UNDER
-from .domain import ABSENT, Assignment
+from .domain import ABSENT, Assignment, expand
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
 from .search import FOUND, PRUNE, Leaf, Step, explore, split
@@ -24,7 +24,9 @@ State = bool | None
 
 def _pending(oracle: Oracle, unit: Unit, assignment: Assignment) -> list[str]:
     """The unchosen paths that could settle the unit (the chain's, for a chain projection)."""
-    out = [q for p in unit.reads.paths if p != RECEIVED_UNDER for q in oracle.space.expand(p) if q not in assignment]
+    out = [
+        q for p in unit.reads.paths if p != RECEIVED_UNDER for q in expand(p, oracle.hop_keys) if q not in assignment
+    ]
     if RECEIVED_UNDER in unit.reads.paths:
         out += oracle.route_paths(assignment)
     return out
@@ -86,8 +88,8 @@ def _redundant_judge(oracle: Oracle, units: Sequence[Unit], index: int, rid: str
     return judge
 
 
-def _first(oracle: Oracle, judge: Callable[[Assignment], Step]) -> Leaf | None:
-    return next(explore(oracle.space, {}, judge, first=True), None)
+def first_leaf(oracle: Oracle, start: Assignment, judge: Callable[[Assignment], Step]) -> Leaf | None:
+    return next(explore(oracle.space, start, judge, first=True), None)
 
 
 def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
@@ -97,7 +99,7 @@ def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
         part = unparse(unit.node)
         never: list[str] = []
         for wanted in (True, False):
-            if _first(oracle, _unit_judge(oracle, unit, wanted, rid)) is None:
+            if first_leaf(oracle, {}, _unit_judge(oracle, unit, wanted, rid)) is None:
                 never.append("true" if wanted else "false")
         if never:
             kind = f"always_{'false' if never[0] == 'true' else 'true'}" if len(never) == 1 else "never_known"
@@ -115,7 +117,7 @@ def unit_findings(oracle: Oracle, rid: str) -> Iterator[Finding]:
             continue
         if len(units) < 2:
             continue
-        if _first(oracle, _redundant_judge(oracle, units, index, rid)) is None:
+        if first_leaf(oracle, {}, _redundant_judge(oracle, units, index, rid)) is None:
             yield _part_finding(
                 oracle,
                 rid,
@@ -133,7 +135,7 @@ def _part_finding(
 ) -> Finding:
     # A part that is never true (or never false) has no request to show; the witness is a request on which
     # the part is evaluated, with the value the finding claims for it.
-    leaf = _first(oracle, _unit_judge(oracle, unit, kind == "always_true", rid))
+    leaf = first_leaf(oracle, {}, _unit_judge(oracle, unit, kind == "always_true", rid))
     request = request_of(oracle.space, leaf.assignment) if leaf is not None else None
     confirmed = True
     decided = ""

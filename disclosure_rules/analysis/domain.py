@@ -187,10 +187,6 @@ class Space:
             [(r.effective.start, r.effective.end) for r in book.rules.values()],
         )
 
-    def expand(self, path: str) -> tuple[str, ...]:
-        """The paths the search chooses that decide ``path`` (see :func:`expand`)."""
-        return expand(path, self.vocabulary.hop)
-
     def add_tests(self, prefix: str, other: Space) -> None:
         """Make the classes of values follow another rule book's tests too (its rule ids prefixed), for a
         diff of two rule books over one vocabulary."""

@@ -22,7 +22,7 @@ from ..evaluator import Verdict, decide
 from ..model import Rule
 from ..provenance import EMPTY, hop_environment, received_under
 from ..vocabulary import HOPS, RECEIVED_UNDER
-from .domain import ABSENT, CHAIN, HOP, Assignment, Space, hop_path
+from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
 
 _HOP_REPLACED = frozenset({"holder", "recipient", "date"})
 """Paths a hop's own decision does not take from the request: the hop's ends and date stand for them."""
@@ -54,9 +54,7 @@ class Oracle:
         self.derives = RECEIVED_UNDER in self.book.vocabulary.chain_projections
         self.reads: dict[str, tuple[str, ...]] = {
             rid: tuple(
-                sorted(
-                    {q for p in compiled.reads.paths | {"date"} if p != RECEIVED_UNDER for q in self.space.expand(p)}
-                )
+                sorted({q for p in compiled.reads.paths | {"date"} if p != RECEIVED_UNDER for q in expand(p, keys)})
             )
             for rid, compiled in self.compiled.rules.items()
         }
@@ -123,12 +121,8 @@ class Oracle:
             return False
         if not self._granting(named):
             return True
-        return self._refused_from_anywhere(assignment)
-
-    def _refused_from_anywhere(self, assignment: Assignment) -> bool:
-        """Whether the hop gives no route whoever sent it (see :meth:`_before_sender`)."""
-        found = self._before_sender(assignment)
-        return found is not None and found[0]
+        before = self._before_sender(assignment)
+        return before is not None and before[0]
 
     def _before_sender(self, assignment: Assignment) -> tuple[bool, tuple[str, ...]] | None:
         """The hop decided before its sender is chosen (None unless every other key is, and it reaches the
@@ -304,7 +298,7 @@ class Oracle:
         the chain, some key of its hop; for the routes, anything :meth:`route_paths` would split on)."""
         if path == RECEIVED_UNDER:
             return bool(self.route_paths(assignment))
-        return any(p not in assignment for p in self.space.expand(path))
+        return any(p not in assignment for p in expand(path, self.hop_keys))
 
     def stuck(self, rid: str, verdict: Verdict, assignment: Assignment) -> bool:
         """Whether ``rid`` can no longer hold below ``assignment``: a part of it is false, or unknown with

@@ -38,16 +38,11 @@ def _text(value: object) -> str | None:
 
 
 @attrs.frozen
-class RequestDoc:
-    """A request as the ledger stores it: its canonical JSON, that text's SHA-256, and the fields reports use."""
+class StoredDoc:
+    """A document as the ledger stores it once: its canonical JSON and that text's SHA-256."""
 
     sha: bytes
     body: str
-    disclosed_on: str | None
-    element: str | None
-    holder: str | None
-    recipient: str | None
-    purpose: str | None
     hex: str = attrs.field(init=False, eq=False)
     """The SHA-256 in hexadecimal, as records name it: computed once, as every record of a batch names it."""
     blob: bytearray = attrs.field(init=False, eq=False, repr=False)
@@ -60,6 +55,17 @@ class RequestDoc:
     @blob.default
     def _blob(self) -> bytearray:
         return bytearray(self.sha)
+
+
+@attrs.frozen
+class RequestDoc(StoredDoc):
+    """A request as the ledger stores it, with the fields reports use."""
+
+    disclosed_on: str | None
+    element: str | None
+    holder: str | None
+    recipient: str | None
+    purpose: str | None
 
 
 def request_doc(request: object) -> RequestDoc:
@@ -83,26 +89,14 @@ def unparsed_request_doc(raw: bytes | None) -> RequestDoc:
 
 
 @attrs.frozen
-class DecisionDoc:
+class DecisionDoc(StoredDoc):
     """A decision as the ledger stores it: the decision document without its trace, and the fields reports use."""
 
-    sha: bytes
-    body: str
     decision: str
     status: str
     rule: str | None
     citations: str
     ruleset_hash: str | None
-    hex: str = attrs.field(init=False, eq=False)
-    blob: bytearray = attrs.field(init=False, eq=False, repr=False)
-
-    @hex.default
-    def _hex(self) -> str:
-        return self.sha.hex()
-
-    @blob.default
-    def _blob(self) -> bytearray:
-        return bytearray(self.sha)
 
 
 def decision_doc(decision: Decision) -> DecisionDoc:
