@@ -44,34 +44,19 @@ import attrs
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+    from .ledger import Ledger, LineRecorder
+    from .records import RecordChecker
+
 
 from .checker import Rules, bundled_rules_path, load
 from .decision import Decision
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
 from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
-from .ledger import (
-    Entry,
-    Ledger,
-    LedgerError,
-    LineRecorder,
-    accounting,
-    counts,
-    format_accounting,
-    format_counts,
-    latest_schema_version,
-    open_ledger,
-    verify,
-)
-from .ledger.grants import grants_sql
-from .ledger.lines import read_line
-from .ledger.postgres import is_postgres_url
-from .records import ColumnsError, RecordChecker
 from .render.json import render_json
 from .render.terminal import Progress, batch_summary, source_excerpt, text_width
 from .render.text import render_text
 from .request import parse_date
 from .version import __version__
-from .yamlsource import MAX_FILE_BYTES, YamlError, is_yaml_name, read_source
 
 
 class _LazyModule:
@@ -110,6 +95,9 @@ EXIT_LAW_GAPS = 6
 EXIT_LEDGER = 7
 EXIT_LEDGER_BROKEN = 8
 EXIT_INTERNAL = 70
+
+COMMANDS = frozenset(("check", "test", "docs", "ledger", "validate", "analyze", "diff", "fmt", "schema", "completion"))
+"""Every command's name: the one being run is the only one whose parser is built (see :func:`_parser`)."""
 EXIT_OUTPUT = 74
 
 RENDERED_CACHE_SIZE = 5_000
@@ -251,7 +239,27 @@ EXIT_CODES_HELP = """exit codes:
 """
 
 
-def _parser(output: Output | None = None) -> _Parser:
+class _Unbuilt:
+    """What a command that is not being run gets in place of its parser: every call is taken and ignored."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return lambda *args, **kwargs: self
+
+
+class _OnlyCommand:
+    """Subparsers that build only the command being run. The others cannot be reached: a parse that
+    names this command never reads them, and when no command is known all are built."""
+
+    def __init__(self, commands: Any, command: str) -> None:
+        self._commands, self._command = commands, command
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        return self._commands.add_parser(name, **kwargs) if name == self._command else _Unbuilt()
+
+
+def _parser(output: Output | None = None, command: str | None = None) -> _Parser:
+    """The command line's parser; given the ``command`` being run, only that command is built (building
+    every command, ``analyze``'s imports included, was a sixth of a cold ``check``)."""
     parser = _Parser(
         prog="disclosure-rules",
         description="Decide whether a disclosure of data is lawful, and why.",
@@ -260,7 +268,8 @@ def _parser(output: Output | None = None) -> _Parser:
         output=output,
     )
     parser.add_argument("--version", action="version", version=f"disclosure-rules {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    every = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands: Any = every if command is None else _OnlyCommand(every, command)
 
     check = commands.add_parser(
         "check",
@@ -333,9 +342,10 @@ def _parser(output: Output | None = None) -> _Parser:
     _add_ledger_command(commands)
     _add_validate(commands)
     # -- analysis: `analyze` and `diff` (disclosure_rules/analysis/cli.py) --
-    from .analysis import cli as analysis_cli
+    if command in (None, "analyze", "diff"):
+        from .analysis import cli as analysis_cli
 
-    analysis_cli.add_commands(commands)
+        analysis_cli.add_commands(commands)
     # -- end analysis --
     _add_fmt(commands)
     _add_schema(commands)
@@ -370,7 +380,9 @@ def main(
 
 def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors) -> int:
     try:
-        args = _parser(out).parse_args(argv)
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        named = arguments[0] if arguments and arguments[0] in COMMANDS else None
+        args = _parser(out, named).parse_args(arguments)
         if args.command is None:
             raise UsageError("name a command, e.g. `disclosure-rules check request.json`")
         if args.command == "check":
@@ -404,7 +416,11 @@ def _run(argv: Sequence[str] | None, stdin: IO[bytes], out: Output, err: Errors)
             f"{'s' if len(exc.diagnostics) != 1 else ''})\n"
         )
         return EXIT_RULES
-    except LedgerError as exc:
+    except Exception as exc:
+        # The ledger is imported only by the commands that use one: an error of its kind needs it loaded.
+        store = sys.modules.get(f"{__package__}.ledger.store")
+        if store is None or not isinstance(exc, store.LedgerError):
+            raise
         err.write(f"disclosure-rules: ledger error: {exc}\n")
         return EXIT_LEDGER
 
@@ -428,6 +444,8 @@ def _source_lines(path: str) -> list[str] | None:
     """A source file's lines for the excerpts under its errors; None if it cannot be read now (the error
     itself still names the place). Only a regular file is opened: a FIFO named as a rule file would block the
     open forever, and a device could be read without end."""
+    from .yamlsource import MAX_FILE_BYTES
+
     try:
         if not stat.S_ISREG(os.stat(path).st_mode) or os.stat(path).st_size > MAX_FILE_BYTES:
             return None
@@ -645,6 +663,8 @@ def _check_files(
 
 def _records(rules: Rules, path: str, err: Errors) -> RecordChecker | None:
     """The checker of flat records for the column mapping in ``path``; None, the problems written, if bad."""
+    from .records import ColumnsError
+
     try:
         with open(path, "rb") as f:
             mapping = loads_strict(f.read(MAX_REQUEST_BYTES + 1), path)
@@ -946,6 +966,8 @@ def _check_recorded(
     err: Errors,
 ) -> int:
     """`check --ledger`: every decision is committed to the ledger before it is printed."""
+    from .ledger import LineRecorder, open_ledger
+
     if not args.ledger:
         raise UsageError("--subject and --request-id label what a ledger records: give --ledger too")
     if args.jsonl and (args.subject is not None or args.request_id is not None):
@@ -968,6 +990,9 @@ def _check_one_recorded(
     out: Output,
     err: Errors,
 ) -> int:
+    from .ledger import Entry
+    from .ledger.lines import read_line
+
     name = "<stdin>" if args.request == "-" else args.request
     try:
         raw = _read_request(args.request, stdin)
@@ -1002,6 +1027,9 @@ def _ledger_command(args: argparse.Namespace, out: Output, err: Errors) -> int:
 
 
 def _ledger_init(args: argparse.Namespace, out: Output) -> int:
+    from .ledger import latest_schema_version, open_ledger
+    from .ledger.postgres import is_postgres_url
+
     # Run as the tables' owner: an append-only writer may not create or migrate them (see `ledger grants`).
     with contextlib.closing(open_ledger(args.ledger)) as ledger:
         ((records,),) = ledger.store.query("SELECT seq FROM ledger_head WHERE id = 1")
@@ -1011,6 +1039,8 @@ def _ledger_init(args: argparse.Namespace, out: Output) -> int:
 
 
 def _ledger_grants(args: argparse.Namespace, out: Output) -> int:
+    from .ledger.grants import grants_sql
+
     if args.writer is None and args.reader is None:
         raise UsageError("name the roles: `ledger grants --writer ROLE --reader ROLE` (or one of them)")
     out.write(grants_sql(writer=args.writer, reader=args.reader, schema=args.schema))
@@ -1027,6 +1057,8 @@ def _anchor(text: str | None) -> tuple[int, str] | None:
 
 
 def _ledger_verify(args: argparse.Namespace, out: Output) -> int:
+    from .ledger import open_ledger, verify
+
     anchor = _anchor(args.anchor)
     with contextlib.closing(open_ledger(args.ledger, readonly=True)) as ledger:
         result = verify(ledger, anchor=anchor)
@@ -1056,6 +1088,8 @@ def _ledger_verify(args: argparse.Namespace, out: Output) -> int:
 
 
 def _ledger_report(args: argparse.Namespace, out: Output) -> int:
+    from .ledger import accounting, counts, format_accounting, format_counts, open_ledger
+
     for option in ("since", "until"):
         value = getattr(args, option)
         if value is not None and (args.subject is not None or parse_date(value) is None):
@@ -1333,6 +1367,8 @@ def _add_fmt(commands: Any) -> None:
 
 
 def _yaml_files(paths: Sequence[str]) -> list[Path]:
+    from .yamlsource import is_yaml_name
+
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -1344,6 +1380,8 @@ def _yaml_files(paths: Sequence[str]) -> list[Path]:
 
 
 def _fmt(args: argparse.Namespace, out: Output, err: Errors) -> int:
+    from .yamlsource import YamlError, read_source
+
     files = _yaml_files(args.paths)
     if not files:
         raise UsageError("no YAML files found in " + ", ".join(f"`{p}`" for p in args.paths))

@@ -23,8 +23,11 @@ from __future__ import annotations
 import ast
 import datetime
 import itertools
+import marshal
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+import attrs
 
 from .ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
 from .compiler import _ORDER, UNKNOWN, CompiledRulebook
@@ -83,7 +86,10 @@ class _Builder:
             p for p in vocabulary.readable_paths() if (s := vocabulary.slot(p)) and s.type.kind == "bool"
         }
         self.paths: dict[str, str] = {}
-        self.constants: dict[str, Any] = {"U": UNKNOWN, "bool": bool}
+        self.constants: dict[str, Any] = {}
+        """Values from the rules, bound to names of the generated code: plain data, so they can be kept."""
+        self.orders: dict[str, str] = {}
+        """Names of the generated code bound to a comparison of :data:`~.compiler._ORDER`, by operator."""
         self._counter = itertools.count(1)
 
     def fresh(self, prefix: str) -> str:
@@ -94,6 +100,11 @@ class _Builder:
             return _const(value)
         name = self.fresh("K")
         self.constants[name] = value
+        return _name(name)
+
+    def order(self, op: str) -> ast.expr:
+        name = self.fresh("O")
+        self.orders[name] = op
         return _name(name)
 
     def path(self, path: str) -> tuple[ast.expr, bool]:
@@ -164,12 +175,12 @@ class _Builder:
         elif isinstance(left, Path) and isinstance(right, Path):
             a, ua = self.path(left.path)
             b, ub = self.path(right.path)
-            expr = ast.Call(self.constant(_ORDER[op]), [a, b], [])
+            expr = ast.Call(self.order(op), [a, b], [])
             three = op == "within"
             unknowns = [v for v, u in ((a, ua), (b, ub)) if u]
         elif isinstance(right, Path):
             value, maybe_unknown = self.path(right.path)
-            expr = ast.Call(self.constant(_ORDER[op]), [self.constant(self.value_of(left)), value], [])
+            expr = ast.Call(self.order(op), [self.constant(self.value_of(left)), value], [])
             three = op == "within"
             unknowns = [value] if maybe_unknown else []
         else:  # two constants: the checker normally refuses this
@@ -260,15 +271,31 @@ def _rule_statements(builder: _Builder, compiled: CompiledRulebook, variables: d
         )
 
 
+@attrs.frozen
+class Generated:
+    """A rule set's generated ``evaluate``, as data: kept with the rule book it was generated from (see
+    :mod:`.persist`), so that a cold start neither builds nor compiles it again."""
+
+    code: bytes
+    """The compiled module, marshalled (for this Python version only: the cache key names it)."""
+    constants: dict[str, Any]
+    """Values from the rules the code reads by name (frozensets, dates, tuples)."""
+    orders: dict[str, str]
+    """Names the code calls as comparisons, by operator."""
+
+
 def generate(compiled: CompiledRulebook, make_state: Callable[[bool, State, State], Any]) -> Evaluate:
     """The generated ``evaluate(env, day)``: a dict from rule id to ``make_state(in_force, holds, applies)``,
     in the order of the rule set. ``make_state`` is called once per distinct triple here, and the states are
     shared by every request."""
+    return load_generated(build(compiled), make_state)
+
+
+def build(compiled: CompiledRulebook) -> Generated:
+    """Generate and compile the rule set's ``evaluate``."""
     builder = _Builder(compiled)
     variables: dict[str, str] = {}
     rule_lines = list(_rule_statements(builder, compiled, variables))
-    states = {triple: make_state(*triple) for triple in _triples()}
-    builder.constants["S"] = states
     reads: list[ast.stmt] = []
     for path, local in builder.paths.items():
         # A path that is always present is read by subscript: an environment without it raises KeyError.
@@ -300,11 +327,18 @@ def generate(compiled: CompiledRulebook, make_state: Callable[[bool, State, Stat
         returns=None,
     )
     module = _located(ast.Module(body=[function], type_ignores=[]))
-    namespace: dict[str, Any] = dict(builder.constants)
+    code = compile(module, "<disclosure_rules rules>", "exec")
+    return Generated(marshal.dumps(code), builder.constants, builder.orders)
+
+
+def load_generated(generated: Generated, make_state: Callable[[bool, State, State], Any]) -> Evaluate:
+    """The ``evaluate`` function of ``generated``, its states made by ``make_state``."""
+    namespace: dict[str, Any] = dict(generated.constants)
+    namespace.update({name: _ORDER[op] for name, op in generated.orders.items()})
+    namespace.update(U=UNKNOWN, bool=bool, S={triple: make_state(*triple) for triple in _triples()})
     namespace["__builtins__"] = {}  # only `bool`, bound above, is reachable
-    exec(compile(module, "<disclosure_rules rules>", "exec"), namespace)
+    exec(marshal.loads(generated.code), namespace)
     evaluate: Evaluate = namespace["evaluate"]
-    evaluate.__syntax__ = module  # type: ignore[attr-defined]  # for reading (ast.unparse), when debugging
     return evaluate
 
 

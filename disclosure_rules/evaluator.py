@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from .codegen import Evaluate, generate
+from .codegen import Evaluate, Generated, generate, load_generated
 from .compiler import UNKNOWN, CompiledRulebook
 from .provenance import received_under
 from .vocabulary import RECEIVED_UNDER
@@ -72,6 +72,12 @@ class Verdict:
 
 
 _GENERATED: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
+
+
+def use_generated(compiled: CompiledRulebook, generated: Generated) -> None:
+    """Evaluate ``compiled`` by ``generated``, which was built from the same rule book (a cold start loads it
+    with the book, rather than generating and compiling it again)."""
+    _GENERATED[compiled] = load_generated(generated, RuleState)
 
 
 def _generated(compiled: CompiledRulebook) -> Evaluate:

@@ -13,6 +13,7 @@ after 2025-11-21"), so one decision is true of every request of its case.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -94,20 +95,6 @@ class Explainer:
         self.near_miss = near_miss
         order = self.vocabulary.readable_paths()
         self.path_order = {p: i for i, p in enumerate(order)}
-        # Sentences about a rule's requirements depend only on the rules, so they are written once here.
-        self.units: dict[str, tuple[_UnitText, ...]] = {
-            rid: tuple(
-                _UnitText(
-                    unit,
-                    unparse(unit.node),
-                    self.phraser.requirement(unit.node),
-                    self.phraser.negation(unit.node),
-                    self.phraser.statement(unit.node),
-                )
-                for unit in compiled.rules[rid].units
-            )
-            for rid in self.book.rules
-        }
         self.tree_order = _tree_order(compiled)
         # Decisions are cached per case, and most of a decision is its trace; the same trace entry
         # ("not in force", "not met: the holder is not the IRS") recurs across cases, so each distinct
@@ -116,6 +103,24 @@ class Explainer:
         # A value in words depends only on its path, type and value; a batch of new cases shows the same few.
         self.shown: dict[tuple[str, type, object], str] = {}
         self.interned: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    @functools.cached_property
+    def units(self) -> dict[str, tuple[_UnitText, ...]]:
+        """Each rule's requirements in words. They depend only on the rules, so they are written once, when
+        an explanation first needs them (a one-request `check` that prints no trace never does)."""
+        return {
+            rid: tuple(
+                _UnitText(
+                    unit,
+                    unparse(unit.node),
+                    self.phraser.requirement(unit.node),
+                    self.phraser.negation(unit.node),
+                    self.phraser.statement(unit.node),
+                )
+                for unit in self.compiled.rules[rid].units
+            )
+            for rid in self.book.rules
+        }
 
     # -- values -------------------------------------------------------------------------------
 

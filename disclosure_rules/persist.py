@@ -2,7 +2,8 @@
 
 Loading the bundled rules (reading the YAML, parsing every condition with pyparsing, type-checking it)
 takes most of a one-request ``check``. The checked :class:`~disclosure_rules.model.Rulebook` is plain
-frozen data, so it is pickled into the user's cache directory (``$XDG_CACHE_HOME/disclosure-rules``, or
+frozen data, so it is pickled, with the code generated from it (:mod:`.codegen`, whose compiling was a
+fifth of a cold start), into the user's cache directory (``$XDG_CACHE_HOME/disclosure-rules``, or
 ``~/.cache/disclosure-rules``; ``DISCLOSURE_RULES_CACHE_DIR`` overrides it, and ``off`` turns it off).
 
 The file's name is a hash of everything the loaded rules depend on: each rule file's name and bytes, the
@@ -26,7 +27,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from .model import Rulebook
 from .version import __version__
 
 ENV_VAR = "DISCLOSURE_RULES_CACHE_DIR"
-FORMAT = b"disclosure-rules rulebook 1"
+FORMAT = b"disclosure-rules rulebook 2"
 MAX_KEYED_BYTES = 8 * 2**20
 """A rule file larger than this is not cached (the loader refuses far smaller ones)."""
 
@@ -98,40 +98,48 @@ def _regular_file_bytes(path: Path) -> bytes | None:
         return f.read(MAX_KEYED_BYTES + 1)
 
 
-def load_cached(directory: Path, load: Callable[[Path], Rulebook]) -> Rulebook:
-    """The rule book of ``directory``: from the cache if it holds this content, else ``load(directory)``
-    (which raises on rules that do not load), then kept for next time."""
+def load_cached(
+    directory: Path, load: Callable[[Path], Rulebook], derive: Callable[[Rulebook], object] = lambda book: None
+) -> tuple[Rulebook, object]:
+    """The rule book of ``directory`` and what ``derive`` makes of it: from the cache if it holds this
+    content, else ``load(directory)`` (which raises on rules that do not load) and ``derive(book)``, then kept
+    for next time. What is derived is kept with the book it was derived from, in one file, so the two always
+    belong together; its caller checks its type."""
     where = cache_dir()
     key = content_key(directory) if where is not None else None
     if where is None or key is None:
-        return load(directory)
-    target = where / f"{key}.pickle"
-    book = _read(target, key)
-    if book is None:
         book = load(directory)
-        _write(where, target, key, book)
-    return book
+        return book, derive(book)
+    target = where / f"{key}.pickle"
+    stored = _read(target, key)
+    if stored is None:
+        book = load(directory)
+        stored = (book, derive(book))
+        _write(where, target, key, stored)
+    return stored
 
 
-def _read(target: Path, key: str) -> Rulebook | None:
+def _read(target: Path, key: str) -> tuple[Rulebook, object] | None:
     try:
         with open(target, "rb") as f:
             stored = pickle.load(f)
     except Exception:  # missing, unreadable, truncated or from another version: load from the sources
         return None
-    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key and isinstance(stored[1], Rulebook)):
+    if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == key and isinstance(stored[1], Rulebook)):
         return None
-    return stored[1]
+    return stored[1], stored[2]
 
 
-def _write(where: Path, target: Path, key: str, book: Rulebook) -> None:
+def _write(where: Path, target: Path, key: str, stored: tuple[Rulebook, object]) -> None:
     try:
         where.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a reader never sees half a file, and two writers both leave a whole one.
+        import tempfile  # only here: it costs a cold start about 10 ms
+
         fd, temporary = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump((key, book), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((key, *stored), f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, target)
         except BaseException:
             os.unlink(temporary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import subprocess
@@ -319,3 +320,22 @@ def test_a_bad_column_mapping_is_bad_input(tmp_path: Path, mapping: str | None, 
     assert code == EXIT_BAD_INPUT
     assert out == ""
     assert f"{path}: " in err and expected in err
+
+
+def test_the_command_names_are_those_of_the_parser() -> None:
+    """Only the command being run is built (a cold start), so the list of names must be the parser's own."""
+    from disclosure_rules.cli import COMMANDS, _parser
+
+    subparsers = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subparsers.choices) == COMMANDS
+
+
+def test_a_command_built_alone_parses_as_in_the_whole_parser() -> None:
+    from disclosure_rules.cli import COMMANDS, _parser
+
+    for name in COMMANDS:
+        alone = _parser(command=name)
+        subparsers = next(a for a in alone._actions if isinstance(a, argparse._SubParsersAction))
+        assert set(subparsers.choices) == {name}
+    args = ["check", "--jsonl", "-", "--format", "text", "--jobs", "2"]
+    assert vars(_parser(command="check").parse_args(args)) == vars(_parser().parse_args(args))

@@ -51,6 +51,50 @@ def test_a_second_load_reads_the_cache_and_decides_the_same(
     assert _same(disclosure_rules.load(rules_copy), first)
 
 
+def test_the_generated_code_is_kept_with_its_rule_book_and_decides_as_the_closures(
+    rules_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from disclosure_rules import codegen, evaluator
+
+    disclosure_rules.load(rules_copy)
+
+    def no_generating(*args: object) -> None:
+        raise AssertionError("generated again")
+
+    monkeypatch.setattr(codegen, "build", no_generating)
+    monkeypatch.setattr(checker, "build_generated", no_generating)
+    cached = disclosure_rules.load(rules_copy)
+    assert cached.compiled in evaluator._GENERATED  # the kept code, loaded with the book
+    for name in (
+        "irs-ice-address-request.json",
+        "ssa-mixed-origin-address-to-ice.json",
+        "ice-matched-addresses-to-operators-after-dmass-order.json",
+    ):
+        request = example(name)
+        for variant in (
+            request,
+            {**request, "purpose": "civil_immigration_enforcement"},
+            {**request, "date": "2020-01-01"},
+        ):
+            env, errors = cached._reader.read(variant)
+            assert not errors
+            day = env["date"]
+            generated = evaluator.decide(cached.compiled, env, day)
+            reference = evaluator.decide_reference(cached.compiled, env, day)
+            assert generated == reference
+            assert dict(generated.states) == dict(reference.states)
+
+
+def test_kept_code_of_another_kind_is_generated_again(rules_copy: Path, tmp_path: Path) -> None:
+    import pickle
+
+    expected = disclosure_rules.load(rules_copy)
+    (cached,) = _cached(tmp_path)
+    key, book, _generated = pickle.loads(cached.read_bytes())
+    cached.write_bytes(pickle.dumps((key, book, "not generated code")))
+    assert _same(disclosure_rules.load(rules_copy), expected)
+
+
 def test_a_changed_file_is_a_new_entry_never_a_stale_one(rules_copy: Path, tmp_path: Path) -> None:
     disclosure_rules.load(rules_copy)
     vocabulary = rules_copy / "vocabulary.yaml"
