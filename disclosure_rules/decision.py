@@ -121,12 +121,19 @@ class Deferred:
     def get(self) -> Explanation:
         value = self._value
         if value is None:
-            make = self._make
-            assert make is not None
             # Two threads may both build it; they build equal values, and either may be kept.
-            value = self._value = make()
-            self._make = None
+            value = self._value = self._build()
+            self._release()
         return value
+
+    def _build(self) -> Explanation:
+        make = self._make
+        assert make is not None
+        return make()
+
+    def _release(self) -> None:
+        """Drop what building needed, once built."""
+        self._make = None
 
     @property
     def built(self) -> bool:

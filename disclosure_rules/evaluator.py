@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -46,8 +46,11 @@ from .vocabulary import RECEIVED_UNDER
 State = bool | None
 
 
-@attrs.frozen
-class RuleState:
+class RuleState(NamedTuple):
+    """One rule's state on a request. A named tuple: a rule set's states together key the memo of verdicts,
+    and a tuple hashes without a Python call (and, holding only booleans, is no work for the garbage
+    collector)."""
+
     in_force: bool
     holds: State
     applies: State
@@ -216,9 +219,48 @@ def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.da
     return verdict if hop is None else attrs.evolve(verdict, hop=hop)
 
 
+_VERDICTS: weakref.WeakKeyDictionary[CompiledRulebook, dict[tuple[RuleState, ...], Verdict]] = (
+    weakref.WeakKeyDictionary()
+)
+MAX_VERDICT_MEMO = 10_000
+
+
 def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date, evaluator: Evaluator) -> Verdict:
     states = evaluator(compiled, env, day)
-    prohibits = prohibiting(compiled, states) if evaluator is evaluate else prohibiting_reference(compiled, states)
+    if evaluator is not evaluate:
+        return _verdict_of(compiled, states, env, prohibiting_reference(compiled, states))
+    # The verdict depends on the rules' states alone, but for the unknown facts it names (read from the
+    # environment) and the states and environment it carries: new cases share a few hundred of them.
+    memo = _VERDICTS.get(compiled)
+    if memo is None:
+        memo = _VERDICTS[compiled] = {}
+    signature = tuple(states.values())
+    known = memo.get(signature)
+    if known is None:
+        if len(memo) >= MAX_VERDICT_MEMO:
+            memo.clear()
+        known = memo[signature] = _verdict_of(compiled, states, {}, prohibiting(compiled, states))
+    unknown = _unknown_facts(compiled, known.undecided, states, env) if known.status == "indeterminate" else ()
+    return Verdict(
+        known.decision,
+        known.status,
+        known.rule,
+        known.chain,
+        known.conflicts,
+        known.undecided,
+        unknown,
+        states,
+        known.prohibitions,
+        env,
+    )
+
+
+def _verdict_of(
+    compiled: CompiledRulebook,
+    states: Mapping[str, RuleState],
+    env: Mapping[str, Any],
+    prohibits: Mapping[str, State],
+) -> Verdict:
     forbid_true = [rid for rid, value in prohibits.items() if value is True]
     forbid_unknown = [rid for rid, value in prohibits.items() if value is None]
     permit_true: list[str] = []

@@ -85,6 +85,47 @@ def _tree_order(compiled: CompiledRulebook) -> tuple[str, ...]:
     return tuple(seen)
 
 
+class _Pending(Deferred):
+    """A decision's explanation, not yet built: the verdict's fields and the environment's values, packed.
+
+    A cached decision holds one until its explanation is read. Each object here is one more for the garbage
+    collector to walk on every collection it survives, and a cache of new cases holds tens of thousands: so
+    this is one object with slots, not a closure with a cell per variable. Building it twice gives equal values.
+    """
+
+    __slots__ = ("explainer", "fields", "hop", "paths", "prohibitions", "rule_ids", "states", "values")
+
+    explainer: Explainer | None
+
+    def __init__(
+        self,
+        explainer: Explainer,
+        verdict: Verdict,
+        rule_ids: tuple[str, ...],
+        paths: tuple[str, ...],
+        values: tuple[Any, ...],
+    ) -> None:
+        v = verdict
+        self._make = None
+        self._value = None
+        self.explainer = explainer
+        self.fields = (v.decision, v.status, v.rule, v.chain, v.conflicts, v.undecided, v.unknown_facts)
+        self.rule_ids, self.paths, self.values = rule_ids, paths, values
+        self.states = tuple(v.states.values())
+        self.prohibitions, self.hop = v.prohibitions, v.hop
+
+    def _build(self) -> Explanation:
+        assert self.explainer is not None
+        env = dict(zip(self.paths, self.values, strict=True))
+        states = dict(zip(self.rule_ids, self.states, strict=True))
+        whole = Verdict(*self.fields, states, self.prohibitions, env, self.hop)
+        return self.explainer.explanation(whole, env)
+
+    def _release(self) -> None:
+        self.explainer = self.hop = None
+        self.rule_ids = self.states = self.paths = self.values = ()
+
+
 class Explainer:
     def __init__(self, compiled: CompiledRulebook, date_text: DateText = _iso, near_miss: int = NEAR_MISS) -> None:
         self.compiled = compiled
@@ -251,10 +292,10 @@ class Explainer:
             unknown_facts=verdict.unknown_facts,
             conflicts=verdict.conflicts,
             ruleset=self.book.info,
-            explanation=Deferred(self.deferred(verdict, env)),
+            explanation=self.deferred(verdict, env),
         )
 
-    def deferred(self, verdict: Verdict, env: Mapping[str, Any]) -> Callable[[], Explanation]:
+    def deferred(self, verdict: Verdict, env: Mapping[str, Any]) -> Deferred:
         """What builds the explanation later, holding the verdict and environment packed: a cached decision
         keeps them until read, and two dicts per case would triple the case cache's memory. Their keys are
         the same few tuples across cases, so each is kept once."""
@@ -265,17 +306,7 @@ class Explainer:
         rule_ids = intern.setdefault(rule_ids, rule_ids)
         paths = tuple(env)
         paths = intern.setdefault(paths, paths)
-        states, values = tuple(verdict.states.values()), tuple(env.values())
-        v = verdict  # its fields, not the verdict, which holds the two dicts (attrs.evolve costs more)
-        fields = (v.decision, v.status, v.rule, v.chain, v.conflicts, v.undecided, v.unknown_facts)
-        prohibitions, hop = v.prohibitions, v.hop
-
-        def build() -> Explanation:
-            unpacked = dict(zip(paths, values, strict=True))
-            whole = Verdict(*fields, dict(zip(rule_ids, states, strict=True)), prohibitions, unpacked, hop)
-            return self.explanation(whole, unpacked)
-
-        return build
+        return _Pending(self, verdict, rule_ids, paths, tuple(env.values()))
 
     def explanation(self, verdict: Verdict, env: Mapping[str, Any]) -> Explanation:
         """The chain, `missing`, trace and provenance of a decision, from its verdict and environment."""
