@@ -35,6 +35,7 @@ from .persist import load_cached
 from .records import RecordChecker
 from .request import RequestReader, is_request_id
 from .request import request_id as request_id_of
+from .requestgen import build_quick_reader
 from .version import __version__
 from .vocabulary import Vocabulary
 
@@ -84,6 +85,7 @@ class Rules:
         self._key = build_key_function(book.vocabulary, self._buckets, read=self.read_paths)
         self._counted_key = build_key_function(book.vocabulary, self._buckets, counted=True, read=self.read_paths)
         self._reader = RequestReader(book.vocabulary)
+        self._quick_read = build_quick_reader(book.vocabulary, self._reader.shared_set)
         self._explainer = Explainer(self.compiled, self._describe_date)
         self._cache: dict[Any, Decision] = {}
         self._cache_size = default_cache_size(book) if cache_size is None else max(0, cache_size)
@@ -188,9 +190,11 @@ class Rules:
     def _decide(self, request: object) -> Decision:
         # The case's decision, without the request's id: what the cache may hold.
         try:
-            env, errors = self._reader.read(request)
-            if errors:
-                return self._explainer.error(errors)
+            env = self._quick_read(request)
+            if env is None:  # not plainly valid: the reader says what is wrong, if anything
+                env, errors = self._reader.read(request)
+                if errors:
+                    return self._explainer.error(errors)
             verdict = decide(self.compiled, env, env["date"])
             return self._explainer.decision(verdict, verdict.env)
         except RecursionError:

@@ -27,6 +27,8 @@ STAGE = {
     "yamlreader": 2,
     "vocabloader": 3,
     "request": 3,
+    # The request reader's quick path, generated from the vocabulary.
+    "requestgen": 3.2,
     "decision": 3,
     "literate": 3.5,
     "loader": 4,

@@ -1,0 +1,162 @@
+"""The request reader's quick path: one generated function that reads a plainly valid request.
+
+:class:`~disclosure_rules.request.RequestReader` walks the vocabulary generically, to say exactly what is
+wrong with a request and where. On a new case of a batch most requests are valid, and that walk is a fifth of
+the cost of deciding them. This module generates, from the *checked vocabulary*, a function that builds the
+same environment for a request in which nothing is out of the ordinary, and returns ``None`` at the first
+thing that is (an undeclared key, a value of another type or outside its enumeration, a list too long, a
+chain of hops, which provenance reads): the caller then reads the request the full way, which reports it.
+So the quick path never decides what is valid; it only recognises what plainly is.
+``tests/test_requestgen.py`` checks, on generated and hostile requests, that it returns the reader's own
+environment or ``None``.
+
+Safety: the function is Python source built from the vocabulary before any request is read. Names from the
+vocabulary enter the source only as ``repr`` string constants; the generated identifiers are the module's
+own (``v1``, ``g2``), and no builtin but those listed in ``_BUILTINS`` is reachable from it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .request import (
+    EMPTY,
+    MAX_SET_ITEMS,
+    MAX_TEXT_CHARS,
+    REQUEST_ID,
+    is_request_id,
+    parse_date,
+    request_keys,
+)
+from .vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
+
+QuickRead = Callable[[object], "dict[str, Any] | None"]
+
+_BUILTINS = {t.__name__: t for t in (len, dict, list, str, int, float, frozenset, Exception)}
+
+
+class _Source:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self._counter = itertools.count(1)
+
+    def var(self, prefix: str = "v") -> str:
+        return f"{prefix}{next(self._counter)}"
+
+    def const(self, value: Any, prefix: str = "K") -> str:
+        name = self.var(prefix)
+        self.names[name] = value
+        return name
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[Any]], frozenset[Any]]) -> QuickRead:
+    """The environment of a plainly valid request, or None (see the module's docstring). ``shared_set`` is
+    the reader's, so that both paths keep one object per distinct set."""
+    src = _Source()
+    shared = src.const(shared_set, "SHARED")
+    src.emit(0, "def quick_read(r):")
+    src.emit(1, "if r.__class__ is not dict: return None")
+    src.emit(1, f"if not {src.const(frozenset(request_keys(vocabulary)), 'TOP')}.issuperset(r): return None")
+    src.emit(1, f"if {'chain'!r} in r and r[{'chain'!r}] is not None: return None")
+    src.emit(1, f"if not {src.const(is_request_id, 'IS_ID')}(r.get({REQUEST_ID!r})): return None")
+    src.emit(1, "env = {}")
+    for name, slot in vocabulary.fields.items():
+        var = src.var()
+        src.emit(1, f"{var} = r.get({name!r})")
+        if slot.required:
+            src.emit(1, f"if {var} is None: return None")
+            _value(src, slot, var, 1, name, shared, vocabulary)
+        else:
+            src.emit(1, f"if {var} is not None:")
+            _value(src, slot, var, 2, name, shared, vocabulary)
+    facts = src.var("g")
+    src.emit(1, f"{facts} = r.get('facts')")
+    src.emit(1, f"if {facts} is not None:")
+    _group(src, fact_tree(vocabulary.facts), facts, 2, shared, vocabulary)
+    for path, slot in vocabulary.facts.items():
+        if slot.default is not None:
+            src.emit(1, f"if {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
+    for path in vocabulary.chain_projections:
+        if path != RECEIVED_UNDER:
+            src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")
+    src.emit(1, f"env[{HOPS!r}] = ()")
+    src.emit(1, "return env")
+    code = "\n".join(src.lines)
+    namespace: dict[str, Any] = dict(src.names)
+    namespace["__builtins__"] = dict(_BUILTINS)
+    exec(compile(code, "<disclosure_rules quick reader>", "exec"), namespace)
+    inner: QuickRead = namespace["quick_read"]
+
+    def quick_read(request: object) -> dict[str, Any] | None:
+        try:
+            return inner(request)
+        except Exception:  # anything odd (a huge integer, an unhashable item): the full reader says what
+            return None
+
+    quick_read.__source__ = code  # type: ignore[attr-defined]  # for reading, when debugging
+    return quick_read
+
+
+def _group(src: _Source, tree: Mapping[str, Any], var: str, indent: int, shared: str, vocabulary: Vocabulary) -> None:
+    """A nested ``facts`` object: a dict with declared keys only, each child read if it is not null."""
+    src.emit(indent, f"if {var}.__class__ is not dict: return None")
+    src.emit(indent, f"if not {src.const(frozenset(tree), 'KEYS')}.issuperset({var}): return None")
+    for key, child in tree.items():
+        item = src.var("g" if isinstance(child, dict) else "v")
+        src.emit(indent, f"{item} = {var}.get({key!r})")
+        src.emit(indent, f"if {item} is not None:")
+        if isinstance(child, dict):
+            _group(src, child, item, indent + 1, shared, vocabulary)
+        else:
+            _value(src, child, item, indent + 1, child.path, shared, vocabulary)
+
+
+def _value(src: _Source, slot: Slot, var: str, indent: int, path: str, shared: str, vocabulary: Vocabulary) -> None:
+    """Put ``var`` at ``path`` in ``env`` if it is plainly a valid value of ``slot``; else return None."""
+    type_ = slot.type
+    kind = type_.kind
+    if kind == "enum":
+        assert type_.enum is not None
+        values = src.const(frozenset(vocabulary.enums[type_.enum].values), "VALUES")
+        src.emit(indent, f"if {var}.__class__ is not str or {var} not in {values}: return None")
+        src.emit(indent, f"env[{path!r}] = {var}")
+    elif kind == "set":
+        assert type_.enum is not None
+        values = src.const(frozenset(vocabulary.enums[type_.enum].values), "VALUES")
+        items = src.var("items")
+        src.emit(indent, f"if {var}.__class__ is str: {items} = ({var},)")
+        src.emit(indent, f"elif {var}.__class__ is list: {items} = {var}")
+        src.emit(indent, "else: return None")
+        smallest = 1 if slot.nonempty else 0
+        src.emit(indent, f"if not {smallest} <= len({items}) <= {MAX_SET_ITEMS}: return None")
+        src.emit(indent, f"for x in {items}:")
+        src.emit(indent + 1, f"if x.__class__ is not str or x not in {values}: return None")
+        src.emit(indent, f"env[{path!r}] = {shared}(frozenset({items}))")
+    elif kind == "bool":
+        src.emit(indent, f"if {var} is not True and {var} is not False: return None")
+        src.emit(indent, f"env[{path!r}] = {var}")
+    elif kind == "number":
+        finite = src.const(math.isfinite, "FINITE")
+        src.emit(indent, f"if ({var}.__class__ is not int and {var}.__class__ is not float) or not {finite}({var}):")
+        src.emit(indent + 1, "return None")
+        src.emit(indent, f"env[{path!r}] = {var}")
+    elif kind == "date":
+        day = src.var("day")
+        src.emit(indent, f"{day} = {src.const(parse_date, 'DATE')}({var})")
+        src.emit(indent, f"if {day} is None: return None")
+        src.emit(indent, f"env[{path!r}] = {day}")
+    elif kind == "text":
+        src.emit(indent, f"if {var}.__class__ is not str or len({var}) > {MAX_TEXT_CHARS}: return None")
+        src.emit(indent, f"env[{path!r}] = {var}")
+    else:  # a kind this module does not know: never the quick path
+        src.emit(indent, "return None")
+
+
+__all__ = ["QuickRead", "build_quick_reader"]
