@@ -108,6 +108,25 @@ OUTPUT_BATCH_LINES = 512
 them. Reading standard input, each decision is handed to the output as soon as it is made."""
 
 
+_LEADING_ID = re.compile(rb'\{"id":("[A-Za-z0-9_.:\-]{0,200}"|0|-?[1-9][0-9]{0,17}),')
+"""A line that opens with an id, written plainly: a short string of letters, digits and ``_.:-``, or an integer.
+A batch gives each line its own id, so no two lines are the same bytes; without the id they repeat as much
+as a batch without ids does."""
+
+
+def _without_leading_id(line: bytes, end: int) -> bytes | None:
+    """The line without its leading id, or None if the rest names an ``id`` again: then the line is a
+    repeated key (an error the strict parser reports) or has an object with a key ``id`` somewhere, and it is
+    decided on its own. (Inside a JSON string a quote is escaped, so ``"id"`` can only be a key.)"""
+    rest = b"{" + line[end:]
+    return None if b'"id"' in rest else rest
+
+
+def _leading_id(lead: re.Match[bytes]) -> str | int:
+    token = lead.group(1)
+    return token[1:-1].decode("ascii") if token[:1] == b'"' else int(token)
+
+
 class UsageError(Exception):
     pass
 
@@ -799,11 +818,20 @@ def _decide_stream(
             elif (known := by_line.get(line)) is not None:
                 decision = known
             else:
-                decision = _placed_in_file(rules, check_line(line), number, name)
-                if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
-                    if len(by_line) >= LINE_CACHE_SIZE:
-                        by_line.clear()  # start over: O(1), where evicting the oldest entry is not
-                    by_line[line] = decision
+                # A line that opens with a plain id is the same case as every line with the same rest.
+                lead = _LEADING_ID.match(line)
+                rest = line if lead is None else _without_leading_id(line, lead.end())
+                if lead is not None and rest is not None and (known := by_line.get(rest)) is not None:
+                    decision = known.with_id(_leading_id(lead))
+                else:
+                    decision = _placed_in_file(rules, check_line(line), number, name)
+                    if decision.status != "error" and len(line) <= LINE_CACHE_MAX_BYTES:
+                        if len(by_line) >= LINE_CACHE_SIZE:
+                            by_line.clear()  # start over: O(1), where evicting the oldest entry is not
+                        if rest is line:
+                            by_line[line] = decision
+                        elif rest is not None:
+                            by_line[rest] = decision.with_id(None)
             if recorder is not None:
                 recorder.add(line, decision)
             if decision.status == "error":
@@ -815,12 +843,15 @@ def _decide_stream(
             else:
                 if decision.decision != "permit":
                     denied += 1
-                entry = rendered.get(id(decision))
+                # Copies of a case's decision (one per request id) share its explanation: render the case
+                # once, and put each line's id in front.
+                entry = rendered.get(id(decision.explanation))
                 if entry is None:
                     if len(rendered) >= RENDERED_CACHE_SIZE:
                         rendered.clear()
-                    entry = rendered[id(decision)] = (decision, encode(_record_line(decision, fmt, args.trace)))
-                pending.append(entry[1])
+                    line_text = encode(_record_line(decision.with_id(None), fmt, args.trace))
+                    entry = rendered[id(decision.explanation)] = (decision, line_text)
+                pending.append(entry[1] if decision.id is None else _with_id_line(entry[1], decision.id, fmt))
             if len(pending) >= batch:
                 if recorder is not None:
                     recorder.commit()  # recorded before printed
@@ -898,7 +929,21 @@ def line_message(name: str, number: int, error: Diagnostic) -> str:
 def _record_line(decision: Decision, fmt: str, trace: bool) -> str:
     if fmt == "json":
         return render_json(decision, trace=trace, indent=None) + "\n"
-    return f"{decision.decision}\t{decision.status}\t{decision.rule or '-'}\n"
+    line = f"{decision.decision}\t{decision.status}\t{decision.rule or '-'}\n"
+    return line if decision.id is None else str(_with_id_line(line, decision.id, fmt))
+
+
+def _with_id_line(line: bytes | str, request_id: object, fmt: str) -> bytes | str:
+    """A rendered line of a decision without an id, as the line of the same decision with ``request_id``:
+    in JSON, the ``id`` key first (as :func:`render_json` puts it); in text, a fourth column."""
+    shown = json.dumps(request_id, ensure_ascii=False)
+    if isinstance(line, bytes):
+        if fmt == "json":
+            return b'{"id": ' + shown.encode() + b", " + line[1:]
+        return line[:-1] + b"\t" + shown.encode() + b"\n"
+    if fmt == "json":
+        return '{"id": ' + shown + ", " + line[1:]
+    return line[:-1] + "\t" + shown + "\n"
 
 
 def _error_line(decision: Decision, number: int, fmt: str, trace: bool) -> str:

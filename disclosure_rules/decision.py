@@ -185,7 +185,22 @@ class Decision:
         including the explanation (built once for all copies)."""
         if request_id is None and self.id is None:
             return self
-        return attrs.evolve(self, id=request_id)
+        # Every field by position: a batch with an id per line makes one copy per line, and attrs.evolve,
+        # which looks the fields up by name, cost five times as much.
+        return Decision(
+            self.decision,
+            self.status,
+            self.reason,
+            self.rule,
+            self.citations,
+            self.obligations,
+            self.unknown_facts,
+            self.conflicts,
+            self.ruleset,
+            self.errors,
+            self.explanation,
+            request_id,
+        )
 
     def _values(self) -> tuple[object, ...]:
         return (
