@@ -93,15 +93,54 @@ RequestId = str | int | float | bool | None
 """A request's own identifier, as the caller gave it: any JSON scalar. It is echoed, never decided on."""
 
 
-@attrs.frozen
 class Explanation:
-    """The parts of a decision that are built only when read."""
+    """The parts of a decision that are built only when read. The trace, which says of every rule why it
+    did or did not apply, is built only when it is read itself: a decision document without a trace (the
+    default) never pays for it."""
 
-    chain: tuple[Link, ...] = ()
-    missing: tuple[Missing, ...] = ()
-    trace: tuple[TraceEntry, ...] = ()
-    provenance: tuple[HopCheck, ...] = ()
-    """How the holder received the data: the hop into it, decided by the rules, then the hops before it."""
+    __slots__ = ("_make_trace", "_trace", "chain", "missing", "provenance")
+
+    def __init__(
+        self,
+        chain: tuple[Link, ...] = (),
+        missing: tuple[Missing, ...] = (),
+        trace: tuple[TraceEntry, ...] | Callable[[], tuple[TraceEntry, ...]] = (),
+        provenance: tuple[HopCheck, ...] = (),
+    ) -> None:
+        self.chain = chain
+        self.missing = missing
+        self.provenance = provenance
+        """How the holder received the data: the hop into it, decided by the rules, then the hops before it."""
+        self._trace: tuple[TraceEntry, ...] | None = trace if isinstance(trace, tuple) else None
+        self._make_trace = None if isinstance(trace, tuple) else trace
+
+    @property
+    def trace(self) -> tuple[TraceEntry, ...]:
+        trace = self._trace
+        if trace is None:
+            make = self._make_trace
+            assert make is not None
+            # Two threads may both build it; they build equal values, and either may be kept.
+            trace = self._trace = make()
+            self._make_trace = None
+        return trace
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.chain, self.missing, self.trace, self.provenance)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (
+            f"Explanation(chain={self.chain!r}, missing={self.missing!r}, trace={self.trace!r}, "
+            f"provenance={self.provenance!r})"
+        )
 
 
 class Deferred:

@@ -32,6 +32,7 @@ from .vocabulary import HOPS
 QUESTION_FIELDS = frozenset({"holder", "recipient", "purpose"})
 """Who holds the data, who would receive it and why: a route whose requirement on them fails is no route
 for this request, whatever facts were added."""
+_QUESTION_ORDER = tuple(sorted(QUESTION_FIELDS))
 
 NEAR_MISS = 2
 """A permitting rule 'nearly applied' when it lacks at most this many requirements and no route lacks fewer."""
@@ -83,6 +84,33 @@ def _tree_order(compiled: CompiledRulebook) -> tuple[str, ...]:
     for rid in rules:  # rules whose general rule is itself an exception elsewhere are already placed
         visit(rid)
     return tuple(seen)
+
+
+class _Failures:
+    """Which requirements failed, per rule whose condition did not hold, tested when first asked for and
+    remembered: `missing` asks about the routes it weighs, the trace (when read) about every rule. The
+    verdict knows only each rule's value, not which of its requirements failed, and the decision was reached
+    without asking."""
+
+    __slots__ = ("env", "found", "states", "units")
+
+    def __init__(
+        self, units: Mapping[str, tuple[_UnitText, ...]], states: Mapping[str, RuleState], env: Mapping[str, Any]
+    ) -> None:
+        self.units, self.states, self.env = units, states, env
+        self.found: dict[str, list[tuple[_UnitText, bool | None]]] = {}
+
+    def of(self, rid: str) -> list[tuple[_UnitText, bool | None]]:
+        found = self.found.get(rid)
+        if found is None:
+            state = self.states[rid]
+            if state.holds is True or not state.in_force:
+                found = []
+            else:
+                env = self.env
+                found = [(u, v) for u in self.units[rid] if (v := u.unit.test(env)) is not True]
+            self.found[rid] = found
+        return found
 
 
 class _Pending(Deferred):
@@ -144,6 +172,8 @@ class Explainer:
         # A value in words depends only on its path, type and value; a batch of new cases shows the same few.
         self.shown: dict[tuple[str, type, object], str] = {}
         self.interned: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # The routes a denial weighs depend on few things, the same across most cases of a batch.
+        self.route_memo: dict[tuple[Any, ...], list[str]] = {}
 
     @functools.cached_property
     def units(self) -> dict[str, tuple[_UnitText, ...]]:
@@ -313,17 +343,10 @@ class Explainer:
         rules = self.book.rules
         states = verdict.states
         chain = tuple(Link(r, rules[r].kind, rules[r].citation, rules[r].title) for r in verdict.chain)
-        # Which requirements failed, for every rule whose condition did not hold: read by both
-        # `missing` and `trace`, so tested once (the verdict knows only each rule's value, not which of its
-        # requirements failed, and the decision was reached without asking).
-        failed: dict[str, list[tuple[_UnitText, bool | None]]] = {
-            rid: [(u, v) for u in self.units[rid] if (v := u.unit.test(env)) is not True]
-            for rid, state in states.items()
-            if state.holds is not True and state.in_force
-        }
+        failed = _Failures(self.units, states, env)
         missing = self.missing(verdict, states, failed, env) if verdict.decision == "deny" else ()
         provenance = self.provenance(verdict) if verdict.hop is not None else ()
-        return Explanation(chain, missing, self.trace(states, failed, env), provenance)
+        return Explanation(chain, missing, lambda: self.trace(states, failed, env), provenance)
 
     def provenance(self, verdict: Verdict) -> tuple[HopCheck, ...]:
         """The hop into the holder as decided, then the hops before it, each with its reason."""
@@ -374,6 +397,16 @@ class Explainer:
         any permitting rule. Either way, never a route that cannot serve this holder, recipient and
         purpose: those are the question, not facts the requester could add.
         """
+        # What follows reads the verdict's status, rule and prohibitions, and the question's own fields.
+        key = (verdict.status, verdict.rule, verdict.prohibitions, *[env.get(p) for p in _QUESTION_ORDER])
+        known = self.route_memo.get(key)
+        if known is None:
+            if len(self.route_memo) >= MAX_SHARED_ENTRIES:
+                self.route_memo.clear()
+            known = self.route_memo[key] = self._routes(verdict, env)
+        return known
+
+    def _routes(self, verdict: Verdict, env: Mapping[str, Any]) -> list[str]:
         rules = self.book.rules
         exceptions = self.compiled.exceptions
         if any(not rules[rid].exception_to and not exceptions[rid] for rid in verdict.prohibitions):
@@ -396,7 +429,7 @@ class Explainer:
         self,
         verdict: Verdict,
         states: Mapping[str, RuleState],
-        failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
+        failed_units: _Failures,
         env: Mapping[str, Any],
     ) -> tuple[Missing, ...]:
         rules = self.book.rules
@@ -407,8 +440,7 @@ class Explainer:
         }
         # Of those routes, the closest only: those that lack the fewest requirements, if at most `near_miss`.
         counts = {
-            rid: len(failed_units.get(rid, [])) + (0 if states[rid].in_force else 1) + len(barred[rid])
-            for rid in barred
+            rid: len(failed_units.of(rid)) + (0 if states[rid].in_force else 1) + len(barred[rid]) for rid in barred
         }
         closest = min((c for c in counts.values() if c > 0), default=0)
         if not closest or closest > self.near_miss:
@@ -426,7 +458,7 @@ class Explainer:
                         f"the date of the disclosure is {self.date_text('date', env['date'])}" if "date" in env else "",
                     )
                 )
-            failed = failed_units.get(rule.id, [])
+            failed = failed_units.of(rule.id)
             failures.extend(Failure(u.source, u.requirement, self.observed(u, v, env)) for u, v in failed)
             failures.extend(
                 Failure(
@@ -442,7 +474,7 @@ class Explainer:
     def trace(
         self,
         states: Mapping[str, RuleState],
-        failed_units: Mapping[str, list[tuple[_UnitText, bool | None]]],
+        failed_units: _Failures,
         env: Mapping[str, Any],
     ) -> tuple[TraceEntry, ...]:
         entries = []
@@ -465,7 +497,7 @@ class Explainer:
                     + " overrides it"
                 )
             elif state.holds is False:
-                said = [u.negation if v is False else f"unknown whether {u.statement}" for u, v in failed_units[rid]]
+                said = [u.negation if v is False else f"unknown whether {u.statement}" for u, v in failed_units.of(rid)]
                 result, detail = "not_met", "not met: " + "; ".join(said)
             else:
                 unknown = sorted(
