@@ -199,3 +199,16 @@ def test_the_ledger_records_the_request_id_when_no_envelope_gives_one(tmp_path: 
     with sqlite3.connect(target) as db:
         ids = [row[0] for row in db.execute("SELECT request_id FROM records ORDER BY seq")]
     assert ids == ["case-9", "10", "outer", None]
+
+
+def test_the_trace_is_built_only_when_read_and_equals_the_one_built_at_once() -> None:
+    rules = disclosure_rules.load(cache_size=0)
+    request = {**example("irs-ice-address-request.json"), "purpose": "civil_immigration_enforcement"}
+    lazy = rules.check(request)
+    assert lazy.missing or lazy.chain  # the explanation is built...
+    explanation = lazy.explanation.get()
+    assert explanation._trace is None  # ...and its trace is not
+    trace = lazy.trace
+    assert trace and explanation._trace is trace
+    eager = rules.check(request)
+    assert eager.trace == trace and eager == lazy
