@@ -57,8 +57,7 @@ def _verify(data: Path, output: Path, sample: int) -> str:
                 redecided += 1
             lines += 1
     return (
-        f"{lines:,} lines, ids in order; {zip_only:,} ZIP-only requests all denied; "
-        f"{redecided:,} decided again alike"
+        f"{lines:,} lines, ids in order; {zip_only:,} ZIP-only requests all denied; {redecided:,} decided again alike"
     )
 
 

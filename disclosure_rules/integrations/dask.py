@@ -19,7 +19,7 @@ from typing import Any
 
 from ..checker import Rules
 from ..records import RecordChecker
-from .frames import decide_frame
+from .frames import DECISION_COLUMNS, decide_frame
 
 _CHECKERS: dict[tuple[str, int, tuple[tuple[str, str], ...]], RecordChecker] = {}
 """In a worker process: one record checker per rules and column mapping, kept across partitions."""
@@ -34,12 +34,16 @@ def _checker(rules: Rules, columns: tuple[tuple[str, str], ...]) -> RecordChecke
 
 
 def decide_partition(df: Any, rules: Rules, columns: tuple[tuple[str, str], ...], missing: bool) -> Any:
-    """One partition: what :func:`decide` maps over the frame."""
-    return decide_frame(_checker(rules, columns), df, missing=missing)
+    """One partition: what :func:`decide` maps over the frame. The columns it adds are of pandas' ``string``
+    type, not ``object``: Dask describes an object column by a placeholder that ``to_parquet`` cannot type."""
+    decided = decide_frame(_checker(rules, columns), df, missing=missing)
+    added = [*DECISION_COLUMNS, *(["missing"] if missing else [])]
+    return decided.astype(dict.fromkeys(added, "string"))
 
 
 def decide(ddf: Any, rules: Rules, columns: Mapping[str, str], *, missing: bool = False) -> Any:
-    """``ddf`` with ``decision``, ``status``, ``rule`` and ``reason`` columns (and ``missing``, if asked), lazily.
+    """``ddf`` with ``decision``, ``status``, ``rule`` and ``reason`` columns (and ``missing``, if asked), lazily,
+    of pandas' ``string`` type (a rule that is absent is ``<NA>``), so that ``to_parquet`` writes them as text.
 
     Raises :class:`~disclosure_rules.records.ColumnsError` at once if the mapping is bad or a mapped column is
     not in ``ddf``; ``rules`` must be loaded by :func:`disclosure_rules.load` (so that it can be pickled).
