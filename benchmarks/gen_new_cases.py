@@ -13,7 +13,7 @@ import random
 from pathlib import Path
 
 import disclosure_rules
-from disclosure_rules.vocabulary import Vocabulary
+from disclosure_rules.rulebook.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ And why, under which rule?
 """
 
 from .checker import Rules, bundled_rules_path, load
-from .decision import Decision
+from .decisions.decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, LoadError
 from .records import ColumnsError, RecordChecker
 from .version import __version__

@@ -6,7 +6,7 @@
 >>> for d in rules.check_many(request_dicts): ... # one Decision per request, in order
 
 A :class:`Rules` keeps a bounded cache from case keys to decisions (see
-:mod:`disclosure_rules.cases`): the first request of a case is validated,
+:mod:`disclosure_rules.intake.cases`): the first request of a case is validated,
 evaluated and explained in full; later requests of the same case reuse that
 decision. Invalid requests are never cached.
 """
@@ -21,23 +21,23 @@ from typing import Any
 
 import attrs
 
-from .cases import build_key_function, plan_buckets
-from .codegen import Generated
-from .codegen import build as build_generated
-from .compiler import CompiledRulebook, compile_rulebook
-from .decision import Decision
+from .decisions.decision import Decision
+from .decisions.explain import Explainer
 from .diagnostics import Diagnostic, LoadError
-from .evaluator import decide, use_generated
-from .explain import Explainer
-from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict, loads_trusting_keys
-from .model import Rulebook, RulebookInfo
-from .persist import load_cached
+from .engine.codegen import Generated
+from .engine.codegen import build as build_generated
+from .engine.compiler import CompiledRulebook, compile_rulebook
+from .engine.evaluator import decide, use_generated
+from .intake.cases import build_key_function, plan_buckets
+from .intake.request import RequestReader, is_request_id
+from .intake.request import request_id as request_id_of
+from .intake.requestgen import build_quick_reader
+from .reading.jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict, loads_trusting_keys
 from .records import RecordChecker
-from .request import RequestReader, is_request_id
-from .request import request_id as request_id_of
-from .requestgen import build_quick_reader
+from .rulebook.model import Rulebook, RulebookInfo
+from .rulebook.persist import load_cached
+from .rulebook.vocabulary import Vocabulary
 from .version import __version__
-from .vocabulary import Vocabulary
 
 CACHE_BYTES = 64 * 2**20
 """About how much memory the case cache may take, by default."""
@@ -120,7 +120,7 @@ class Rules:
 
     def check_json(self, text: bytes | str) -> Decision:
         """Decide one request given as JSON text (UTF-8 bytes or a string), parsed strictly (see
-        :mod:`~disclosure_rules.jsontext`).
+        :mod:`~disclosure_rules.reading.jsontext`).
 
         Malformed JSON, a repeated key or ``NaN`` is denied with status ``error``, as an invalid request is.
         """
@@ -319,7 +319,7 @@ def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Ru
 
     Raises :class:`~disclosure_rules.diagnostics.LoadError` listing every problem if any file does not load.
     Rules that loaded are kept, checked, in the user's cache directory, keyed by the files' content (see
-    :mod:`~disclosure_rules.persist`), so the next process reads them at once.
+    :mod:`~disclosure_rules.rulebook.persist`), so the next process reads them at once.
     """
     directory = Path(path) if path is not None else bundled_rules_path()
     book, generated = load_cached(directory, _load_rulebook, _generate)
@@ -331,8 +331,8 @@ def load(path: str | Path | None = None, *, cache_size: int | None = None) -> Ru
     else:
         # Read again for pickling; a file changed since it was loaded shows as a hash that differs, and
         # then these rules cannot be pickled (their files are no longer known). Imported here, as the loader is.
-        from .loader import rule_files
-        from .yamlsource import YamlError, read_source
+        from .reading.yamlsource import YamlError, read_source
+        from .rulebook.loader import rule_files
 
         try:
             files = {p.name: read_source(p) for p in rule_files(directory)}
@@ -350,7 +350,7 @@ def _generate(book: Rulebook) -> Generated:
 
 def _load_rulebook(directory: Path) -> Rulebook:
     # Imported here: the loader brings the YAML reader and pyparsing, which a cached rule set never needs.
-    from .loader import load_rulebook
+    from .rulebook.loader import load_rulebook
 
     return load_rulebook(directory)
 

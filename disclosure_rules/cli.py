@@ -49,13 +49,13 @@ if TYPE_CHECKING:
 
 
 from .checker import Rules, bundled_rules_path, load
-from .decision import Decision
+from .decisions.decision import Decision
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
-from .jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
+from .intake.request import parse_date
+from .reading.jsontext import MAX_REQUEST_BYTES, JsonInputError, loads_strict
 from .render.json import render_json
 from .render.terminal import Progress, batch_summary, source_excerpt, text_width
 from .render.text import render_text
-from .request import parse_date
 from .version import __version__
 
 
@@ -72,15 +72,18 @@ class _LazyModule:
 
 
 if TYPE_CHECKING:
-    from . import docsgen, literate, testing
+    from . import docsgen, testing
+    from .rulebook import literate
 else:
     # Imported when first used: they bring the YAML reader and pyparsing, which `check` on cached rules
     # never needs (a cold `check` is mostly imports).
-    docsgen, literate, testing = (_LazyModule(f"{__package__}.{name}") for name in ("docsgen", "literate", "testing"))
+    docsgen, literate, testing = (
+        _LazyModule(f"{__package__}.{name}") for name in ("docsgen", "rulebook.literate", "testing")
+    )
 
 
 def rule_files(directory: Path) -> list[Path]:
-    from .loader import rule_files as listed
+    from .rulebook.loader import rule_files as listed
 
     return listed(directory)
 
@@ -463,7 +466,7 @@ def _source_lines(path: str) -> list[str] | None:
     """A source file's lines for the excerpts under its errors; None if it cannot be read now (the error
     itself still names the place). Only a regular file is opened: a FIFO named as a rule file would block the
     open forever, and a device could be read without end."""
-    from .yamlsource import MAX_FILE_BYTES
+    from .reading.yamlsource import MAX_FILE_BYTES
 
     try:
         if not stat.S_ISREG(os.stat(path).st_mode) or os.stat(path).st_size > MAX_FILE_BYTES:
@@ -1412,7 +1415,7 @@ def _add_fmt(commands: Any) -> None:
 
 
 def _yaml_files(paths: Sequence[str]) -> list[Path]:
-    from .yamlsource import is_yaml_name
+    from .reading.yamlsource import is_yaml_name
 
     found: list[Path] = []
     for raw in paths:
@@ -1425,7 +1428,7 @@ def _yaml_files(paths: Sequence[str]) -> list[Path]:
 
 
 def _fmt(args: argparse.Namespace, out: Output, err: Errors) -> int:
-    from .yamlsource import YamlError, read_source
+    from .reading.yamlsource import YamlError, read_source
 
     files = _yaml_files(args.paths)
     if not files:
@@ -1442,7 +1445,7 @@ def _fmt(args: argparse.Namespace, out: Output, err: Errors) -> int:
             err.write(f"{path}: error[encoding]: the file is not UTF-8 (byte {exc.start})\n")
             bad += 1
             continue
-        from . import fmt  # imported where used, as the other commands' modules are
+        from .reading import fmt  # imported where used, as the other commands' modules are
 
         result = fmt.format_text(str(path), text)
         if result.text is None:

@@ -20,16 +20,17 @@ from typing import Any
 
 import attrs
 
-from . import fileschema, literate, testing
+from . import fileschema, testing
 from .checker import Rules, bundled_rules_path, load
-from .compiler import Compiler
 from .diagnostics import DisclosureRulesError
+from .engine.compiler import Compiler
+from .language.unparse import unparse
 from .render import schema
 from .render.markdown import details, short_citation
 from .render.matrix import AsOf, MatrixPage, MatrixSpec, compute
 from .render.rulepages import ClauseTests, Example, RulePages
 from .render.vocabpage import vocabulary_page
-from .unparse import unparse
+from .rulebook import literate
 
 MARKER = ".disclosure-rules-docs"
 """Written into every output directory; only a directory holding it has files removed from it."""

@@ -18,8 +18,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .decision import STATUSES
-from .loader import (
+from .decisions.decision import STATUSES
+from .language.valuetypes import SCALAR_KINDS
+from .rulebook.loader import (
     CLAUSE_KEYS,
     DEFINITION_KEYS,
     EFFECTIVE_KEYS,
@@ -31,10 +32,8 @@ from .loader import (
     RULE_KINDS,
     RULESET_KEYS,
 )
-from .model import ANALYSIS_CHECKS, CONFIDENCE_LEVELS
-from .testing import CASE_KEYS, EXPECT_KEYS, FILE_KEYS
-from .valuetypes import SCALAR_KINDS
-from .vocabloader import (
+from .rulebook.model import ANALYSIS_CHECKS, CONFIDENCE_LEVELS
+from .rulebook.vocabloader import (
     ENUM_KEYS,
     ENUM_VALUE_KEYS,
     GROUP_KEYS,
@@ -44,7 +43,8 @@ from .vocabloader import (
     SLOT_KEYS,
     VOCABULARY_KEYS,
 )
-from .vocabulary import RECEIVED_UNDER
+from .rulebook.vocabulary import RECEIVED_UNDER
+from .testing import CASE_KEYS, EXPECT_KEYS, FILE_KEYS
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"

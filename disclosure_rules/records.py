@@ -2,7 +2,7 @@
 
 A data pipeline holds flat rows (a database table, a data frame's records, the
 peer benchmark's dicts), not the nested request of
-:mod:`disclosure_rules.request`. Values keep their JSON types: a boolean column
+:mod:`disclosure_rules.intake.request`. Values keep their JSON types: a boolean column
 holds booleans, not the text ``"true"``.
 A *column mapping* says which request path each column gives::
 
@@ -22,7 +22,7 @@ leaves its path out of the request, and a null means the same.
 
 Speed. Building the nested request costs about as much as deciding a known
 case, so the common path skips it: a second cache maps the row's raw values
-(see :func:`~disclosure_rules.cases.build_record_functions`) to the decision
+(see :func:`~disclosure_rules.intake.cases.build_record_functions`) to the decision
 the long way gave. Its keys are stored with one shared object per distinct
 string, which keeps the lookups in the processor's cache.
 """
@@ -34,11 +34,11 @@ from typing import Any
 
 import attrs
 
-from .cases import DateBuckets, build_record_functions
-from .decision import Decision
+from .decisions.decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
-from .request import REQUEST_ID, json_type_name, member_path
-from .vocabulary import Vocabulary
+from .intake.cases import DateBuckets, build_record_functions
+from .intake.request import REQUEST_ID, json_type_name, member_path
+from .rulebook.vocabulary import Vocabulary
 
 
 class ColumnsError(DisclosureRulesError, ValueError):

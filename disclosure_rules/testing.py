@@ -42,10 +42,20 @@ from typing import Any
 import attrs
 
 from .checker import Rules
-from .decision import Decision
+from .decisions.decision import Decision
 from .diagnostics import Diagnostic, LoadError, Position, did_you_mean
-from .yamlreader import DiagnosticSink, MappingReader
-from .yamlsource import YamlError, YMap, YNode, YScalar, YSeq, decode_source, is_yaml_name, parse_yaml, read_source
+from .reading.yamlreader import DiagnosticSink, MappingReader
+from .reading.yamlsource import (
+    YamlError,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    decode_source,
+    is_yaml_name,
+    parse_yaml,
+    read_source,
+)
 
 FILE_KEYS = ("scenarios", "title", "description", "base", "bases", "cases")
 CASE_KEYS = ("name", "description", "base", "request", "expect")

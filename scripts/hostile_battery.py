@@ -42,7 +42,7 @@ import disclosure_rules
 from disclosure_rules import Decision, LoadError, Rules
 from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT
 from disclosure_rules.cli import main as cli_main
-from disclosure_rules.jsontext import JsonInputError, loads_strict
+from disclosure_rules.reading.jsontext import JsonInputError, loads_strict
 from disclosure_rules.render.json import render_json
 from tests import hostile
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from disclosure_rules import Rules
-from disclosure_rules.vocabulary import Slot, Vocabulary
+from disclosure_rules.rulebook.vocabulary import Slot, Vocabulary
 
 from .test_properties import twin
 

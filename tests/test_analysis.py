@@ -79,7 +79,7 @@ def test_unknowns_finds_a_permit_that_applies_with_its_signer_left_out() -> None
 def test_errors_finds_a_comparison_that_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rule language type-checks every comparison, so no rule file can seed this fault: the compiler is
     made to build a predicate that raises for one comparison, as a bug in an operator would."""
-    from disclosure_rules.compiler import Compiler
+    from disclosure_rules.engine.compiler import Compiler
 
     built = Compiler.predicate
 

@@ -10,36 +10,38 @@ import disclosure_rules
 PACKAGE = Path(disclosure_rules.__file__).resolve().parent
 
 # Stages, from the bottom up: YAML -> loader -> AST -> compiled predicates -> evaluator -> decision -> renderers.
+# A module in a stage folder is named by its folder and name (`engine.compiler`); a capability in a subpackage of
+# its own (analysis, the ledger, renderers, integrations) by the subpackage's name.
 STAGE = {
     "diagnostics": 0,
-    "valuetypes": 0,
-    "template": 0,
+    "language.valuetypes": 0,
+    "language.template": 0,
     "version": 0,
-    "yamlsource": 1,
-    "fmt": 1,
-    "ast": 1,
-    "vocabulary": 1,
-    "jsontext": 1,
-    "grammar": 2,
-    "model": 2,
-    "unparse": 2,
-    "typecheck": 3,
-    "yamlreader": 2,
-    "vocabloader": 3,
-    "request": 3,
+    "reading.yamlsource": 1,
+    "reading.fmt": 1,
+    "language.ast": 1,
+    "rulebook.vocabulary": 1,
+    "reading.jsontext": 1,
+    "language.grammar": 2,
+    "rulebook.model": 2,
+    "language.unparse": 2,
+    "language.typecheck": 3,
+    "reading.yamlreader": 2,
+    "rulebook.vocabloader": 3,
+    "intake.request": 3,
     # The request reader's quick path, generated from the vocabulary.
-    "requestgen": 3.2,
-    "decision": 3,
-    "literate": 3.5,
-    "loader": 4,
-    "persist": 4.5,
-    "english": 4,
-    "compiler": 5,
-    "codegen": 5.2,
-    "cases": 5,
-    "provenance": 5.5,
-    "evaluator": 6,
-    "explain": 7,
+    "intake.requestgen": 3.2,
+    "decisions.decision": 3,
+    "rulebook.literate": 3.5,
+    "rulebook.loader": 4,
+    "rulebook.persist": 4.5,
+    "decisions.english": 4,
+    "engine.compiler": 5,
+    "engine.codegen": 5.2,
+    "intake.cases": 5,
+    "engine.provenance": 5.5,
+    "engine.evaluator": 6,
+    "decisions.explain": 7,
     "records": 7.5,
     "checker": 8,
     "analysis": 8.5,
@@ -58,29 +60,43 @@ STAGE = {
     "dask": 11,
     "__init__": 12,
 }
+STAGE_FOLDERS = {"reading", "language", "rulebook", "intake", "engine", "decisions"}
+"""Folders that hold the stages of the data flow, each module a stage of its own; a folder's `__init__` is
+its docstring only, so it stands at the bottom."""
+
+
+def _unit(parts: list[str]) -> str:
+    """The name the stages know a module by, from its dotted path inside the package."""
+    if not parts:
+        return "__init__"
+    if parts[0] in STAGE_FOLDERS:
+        return ".".join(parts[:2]) if len(parts) > 1 and parts[1] != "__init__" else "diagnostics"
+    return parts[0]
 
 
 def _module_name(path: Path) -> str:
-    relative = path.relative_to(PACKAGE)
-    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
+    relative = path.relative_to(PACKAGE).with_suffix("")
+    return _unit(list(relative.parts))
 
 
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found: set[str] = set()
-    depth_of_package = len(path.relative_to(PACKAGE).parts) - 1
+    package = list(path.relative_to(PACKAGE).parts[:-1])
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
-            if node.level - 1 == depth_of_package and node.module:
-                found.add(node.module.split(".")[0])
-            elif node.level - 1 == depth_of_package and not node.module:
-                modules = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if p.is_dir()}
-                found.update(alias.name if alias.name in modules else "__init__" for alias in node.names)
-            elif node.level - 1 < depth_of_package and node.module is None:
-                continue
+            base = package[: len(package) - (node.level - 1)]
+            module = base + (node.module.split(".") if node.module else [])
+            if node.module and not (len(module) == 1 and module[0] in STAGE_FOLDERS):
+                found.add(_unit(module))
+            else:  # `from . import a` or `from .engine import a`: each name a module, or a name of the package
+                found.update(_unit([*module, alias.name]) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("disclosure_rules"):
-            parts = node.module.split(".")
-            found.add(parts[1] if len(parts) > 1 else "__init__")
+            parts = node.module.split(".")[1:]
+            if len(parts) == 1 and parts[0] in STAGE_FOLDERS:
+                found.update(_unit([*parts, alias.name]) for alias in node.names)
+            else:
+                found.add(_unit(parts))
     return found
 
 
@@ -103,10 +119,12 @@ def _module_level_imports(path: Path) -> set[str]:
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
         for node in ast.walk(function)
     }
+    package = list(path.relative_to(PACKAGE).parts[:-1])
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and id(node) not in inner and node.level == 1 and node.module:
-            found.add(node.module.split(".")[0])
+        if isinstance(node, ast.ImportFrom) and id(node) not in inner and node.level and node.module:
+            base = package[: len(package) - (node.level - 1)]
+            found.add(_unit(base + node.module.split(".")))
     return found
 
 
@@ -142,7 +160,7 @@ def test_no_eval_of_text() -> None:
         if "exec" in calls:
             # Only the case-key builder and the request reader's quick path (from the checked vocabulary)
             # and the rule-set compiler (from the checked condition trees) generate code.
-            assert _module_name(path) in ("cases", "requestgen", "codegen"), path
+            assert _module_name(path) in ("intake.cases", "intake.requestgen", "engine.codegen"), path
 
 
 EXTRAS = ("pandas", "pyarrow", "dask", "distributed", "numpy")
@@ -178,7 +196,7 @@ def test_importing_the_package_and_its_cli_loads_no_extra() -> None:
 
 def test_the_rule_set_compiler_builds_code_as_syntax_trees_not_text() -> None:
     # Source text could be spliced together from a rule's strings; an ast node holds them only as constants.
-    tree = ast.parse((PACKAGE / "codegen.py").read_text())
+    tree = ast.parse((PACKAGE / "engine" / "codegen.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "compile":
             assert isinstance(node.args[0], ast.Name) and node.args[0].id == "module"

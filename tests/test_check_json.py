@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import disclosure_rules
 from disclosure_rules import Decision, Rules
-from disclosure_rules.jsontext import JsonInputError, loads_strict
+from disclosure_rules.reading.jsontext import JsonInputError, loads_strict
 
 from .conftest import EXAMPLES, example
 

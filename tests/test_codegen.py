@@ -14,9 +14,9 @@ from hypothesis import given
 
 import disclosure_rules
 from disclosure_rules import testing
-from disclosure_rules.codegen import always_present
-from disclosure_rules.evaluator import Verdict, decide, decide_reference, evaluate, evaluate_reference
-from disclosure_rules.request import RequestReader
+from disclosure_rules.engine.codegen import always_present
+from disclosure_rules.engine.evaluator import Verdict, decide, decide_reference, evaluate, evaluate_reference
+from disclosure_rules.intake.request import RequestReader
 
 from .conftest import ROOT
 from .test_engine import fuzzed

@@ -26,8 +26,9 @@ import disclosure_rules
 import disclosure_rules.cli
 from disclosure_rules import Rules, docsgen, testing
 from disclosure_rules.cli import EXIT_PERMIT, EXIT_USAGE, _parser, main
-from disclosure_rules.english import Phraser
-from disclosure_rules.grammar import parse_condition
+from disclosure_rules.decisions.english import Phraser
+from disclosure_rules.language.grammar import parse_condition
+from disclosure_rules.language.typecheck import check_condition
 from disclosure_rules.render import schema
 from disclosure_rules.render.json import DOCUMENT_KEYS, decision_document, render_json
 from disclosure_rules.render.markdown import (
@@ -40,7 +41,6 @@ from disclosure_rules.render.markdown import (
 )
 from disclosure_rules.render.matrix import MatrixSpec, deciding_dates
 from disclosure_rules.render.rulepages import Linker, heading
-from disclosure_rules.typecheck import check_condition
 
 from .conftest import EXAMPLES, ROOT, example, write_rules
 
@@ -595,7 +595,7 @@ def test_the_request_schema_follows_the_vocabulary(mini_dir: Path) -> None:
 
 
 def _bnf_of_docstring() -> str:
-    from disclosure_rules import grammar
+    from disclosure_rules.language import grammar
 
     doc = grammar.__doc__ or ""
     block = doc.split("::\n\n", 1)[1]

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import disclosure_rules
-from disclosure_rules.cases import unread_paths
+from disclosure_rules.intake.cases import unread_paths
 from disclosure_rules.render.json import decision_document, render_json
 from disclosure_rules.render.text import render_text
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from disclosure_rules import Rules, evaluator
+from disclosure_rules import Rules
+from disclosure_rules.engine import evaluator
 
 from .conftest import mini_request
 

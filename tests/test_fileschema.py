@@ -16,10 +16,11 @@ import jsonschema
 import pytest
 
 import disclosure_rules
-from disclosure_rules import docsgen, fileschema, loader, testing, vocabloader
+from disclosure_rules import docsgen, fileschema, testing
 from disclosure_rules.cli import EXIT_PERMIT, EXIT_USAGE, main
 from disclosure_rules.diagnostics import LoadError
-from disclosure_rules.yamlsource import YNode, YScalar, YSeq, parse_yaml
+from disclosure_rules.reading.yamlsource import YNode, YScalar, YSeq, parse_yaml
+from disclosure_rules.rulebook import loader, vocabloader
 
 from .conftest import MINI_VOCABULARY, ROOT, write_rules
 from .test_docs import RULESET as DOCS_RULESET

@@ -10,7 +10,7 @@ import pytest
 
 from disclosure_rules.checker import load
 from disclosure_rules.cli import main
-from disclosure_rules.fmt import canonical, format_text
+from disclosure_rules.reading.fmt import canonical, format_text
 
 from .conftest import ROOT
 

@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from disclosure_rules.ast import And, Compare, ListLiteral, Literal, Name, Not, Or
-from disclosure_rules.grammar import MAX_NESTING, ConditionSyntaxError, parse_condition
-from disclosure_rules.unparse import unparse
+from disclosure_rules.language.ast import And, Compare, ListLiteral, Literal, Name, Not, Or
+from disclosure_rules.language.grammar import MAX_NESTING, ConditionSyntaxError, parse_condition
+from disclosure_rules.language.unparse import unparse
 
 
 def n(*parts: str) -> Name:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import disclosure_rules
 from disclosure_rules import Decision, Rules
 from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, _placed_in_file, main
-from disclosure_rules.jsontext import JsonInputError, loads_strict
+from disclosure_rules.reading.jsontext import JsonInputError, loads_strict
 from disclosure_rules.render.json import render_json
 
 from . import hostile

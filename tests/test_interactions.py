@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 from disclosure_rules import Rules, testing
 from disclosure_rules.checker import bundled_rules_path
-from disclosure_rules.evaluator import decide
-from disclosure_rules.model import Rulebook
-from disclosure_rules.provenance import hop_environment
-from disclosure_rules.request import RequestReader
+from disclosure_rules.engine.evaluator import decide
+from disclosure_rules.engine.provenance import hop_environment
+from disclosure_rules.intake.request import RequestReader
+from disclosure_rules.rulebook.model import Rulebook
 
 from .test_properties import RULES, valid_value
 

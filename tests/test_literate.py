@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import disclosure_rules
-from disclosure_rules import LoadError, cli, docsgen, literate, testing
+from disclosure_rules import LoadError, cli, docsgen, testing
+from disclosure_rules.rulebook import literate
 
 from .conftest import write_rules
 

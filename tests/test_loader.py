@@ -9,8 +9,8 @@ import pytest
 
 import disclosure_rules
 from disclosure_rules import LoadError
-from disclosure_rules.ast import And, Compare, Group, Ref, Value
-from disclosure_rules.ast import Path as PathNode
+from disclosure_rules.language.ast import And, Compare, Group, Ref, Value
+from disclosure_rules.language.ast import Path as PathNode
 
 from .conftest import MINI_VOCABULARY, write_rules
 

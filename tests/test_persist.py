@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 import disclosure_rules
-from disclosure_rules import checker, persist
+from disclosure_rules import checker
 from disclosure_rules.checker import bundled_rules_path
 from disclosure_rules.diagnostics import LoadError
-from disclosure_rules.loader import rule_files
+from disclosure_rules.rulebook import persist
+from disclosure_rules.rulebook.loader import rule_files
 
 from .conftest import example
 
@@ -54,7 +55,7 @@ def test_a_second_load_reads_the_cache_and_decides_the_same(
 def test_the_generated_code_is_kept_with_its_rule_book_and_decides_as_the_closures(
     rules_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from disclosure_rules import codegen, evaluator
+    from disclosure_rules.engine import codegen, evaluator
 
     disclosure_rules.load(rules_copy)
 

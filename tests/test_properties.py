@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import disclosure_rules
 from disclosure_rules import Rules
-from disclosure_rules.vocabulary import Slot
+from disclosure_rules.rulebook.vocabulary import Slot
 
 from .conftest import example
 

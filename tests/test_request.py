@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from disclosure_rules import Rules
-from disclosure_rules.request import MAX_SET_ITEMS, RequestReader
+from disclosure_rules.intake.request import MAX_SET_ITEMS, RequestReader
 
 
 def errors_of(rules: Rules, request: Any) -> list[tuple[str, str | None, str | None]]:

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import disclosure_rules
-from disclosure_rules.request import RequestReader
-from disclosure_rules.requestgen import build_quick_reader
+from disclosure_rules.intake.request import RequestReader
+from disclosure_rules.intake.requestgen import build_quick_reader
 
 from .hostile import SEEDS, fuzz_request, mutate
 from .test_properties import requests

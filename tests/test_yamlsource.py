@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from disclosure_rules.yamlsource import YamlError, YMap, YScalar, YSeq, parse_yaml
+from disclosure_rules.reading.yamlsource import YamlError, YMap, YScalar, YSeq, parse_yaml
 
 
 def scalar(node: object, key: str) -> YScalar:
@@ -94,8 +94,8 @@ def _walk(node: object) -> object:
 
 
 def test_libyaml_and_the_pure_python_parser_agree_on_every_bundled_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    from disclosure_rules import yamlsource
     from disclosure_rules.checker import bundled_rules_path
+    from disclosure_rules.reading import yamlsource
 
     if yamlsource._FastLoader is None:
         pytest.skip("PyYAML was built without libyaml")

@@ -2,7 +2,7 @@
 
 The vocabulary is finite (enumerations, booleans, sets of values, and dates that matter only between the
 rules' boundary dates), so questions about *all* requests can be answered completely by a search over
-that domain with three-valued partial evaluation: the evaluator itself (:func:`~disclosure_rules.evaluator.
+that domain with three-valued partial evaluation: the evaluator itself (:func:`~disclosure_rules.engine.evaluator.
 decide`) is run on partial requests, and Kleene's monotonicity means an answer it gives while some facts are
 still unassigned holds for every way of assigning them. The search splits only on facts that a rule still
 undecided reads, and only into the classes of values those rules can tell apart. See ``docs/analysis.md``.

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..checker import Rules
-from ..model import Rule
+from ..rulebook.model import Rule
 from .conditions import first_leaf, unit_findings
 from .disjoint import Disjointness
 from .domain import ABSENT, Assignment
@@ -92,7 +92,7 @@ def _state_judge(oracle: Oracle, rid: str, attribute: str) -> Callable[[Assignme
 
 def _refine(oracle: Oracle, verdict: object, assignment: Assignment, focus: Sequence[str]) -> Step:
     """Split on what the undecided rules of ``focus`` read, else on any undecided rule; prune when none is."""
-    from ..evaluator import Verdict
+    from ..engine.evaluator import Verdict
 
     assert isinstance(verdict, Verdict)
     open_focus = oracle.open_rules(verdict, assignment, focus)

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ..checker import Rules, load
-from ..request import parse_date
+from ..intake.request import parse_date
 from .checks import CHECKS, analyze
 from .diff import diff_dates, diff_rules
 from .query import QueryError, query

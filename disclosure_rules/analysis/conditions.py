@@ -9,10 +9,10 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..ast import And, Compare, Expr, Not, Or, Ref
-from ..compiler import Compiler, Pred, Unit
-from ..unparse import unparse
-from ..vocabulary import RECEIVED_UNDER
+from ..engine.compiler import Compiler, Pred, Unit
+from ..language.ast import And, Compare, Expr, Not, Or, Ref
+from ..language.unparse import unparse
+from ..rulebook.vocabulary import RECEIVED_UNDER
 from .domain import ABSENT, Assignment, expand
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
@@ -199,7 +199,7 @@ def sweep_errors(oracle: Oracle) -> Iterator[Finding]:
 
 
 def _paths_in(node: Expr) -> set[str]:
-    from ..ast import Path
+    from ..language.ast import Path
 
     return (
         {side.path for side in (node.left, node.right) if isinstance(side, Path)}

@@ -17,8 +17,8 @@ from typing import Any
 import attrs
 
 from ..checker import Rules
-from ..evaluator import Verdict, prohibiting
-from ..model import Rule, Rulebook
+from ..engine.evaluator import Verdict, prohibiting
+from ..rulebook.model import Rule, Rulebook
 from .domain import ABSENT, Assignment, Space, json_value, order_paths
 from .oracle import Oracle, Outcome
 from .report import Region, describe_outcome
@@ -80,7 +80,7 @@ def _changed(old: Rulebook, new: Rulebook) -> tuple[tuple[str, ...], tuple[str, 
 
 
 def _key(book: Rulebook, rule: Rule) -> tuple[Any, ...]:
-    from ..typecheck import references
+    from ..language.typecheck import references
 
     used: dict[str, Any] = {}
     pending = list(references(rule.condition))

@@ -1,7 +1,7 @@
 """Pairs of rules that can never hold together, proved part by part.
 
 A rule holds only when every part of its condition (each conjunct the compiler keeps apart, a
-:class:`~disclosure_rules.compiler.Unit`) is true. So two rules are disjoint as soon as one part of the
+:class:`~disclosure_rules.engine.compiler.Unit`) is true. So two rules are disjoint as soon as one part of the
 first and one part of the second can never be true together: ``holder == "IRS"`` against
 ``holder != "IRS"``, ``purpose == "child_support"`` against ``purpose in [...]`` without it. Deciding that
 needs a search over the few paths the two parts read, not over the whole request, so most of the pairs the
@@ -9,7 +9,7 @@ needs a search over the few paths the two parts read, not over the whole request
 
 The routes a holder received the data under (``chain.received_under``) are derived from the hop into it;
 here they range over every set they can take: a subset of the routes granted by the permits a hop naming
-one route is matched by (see :func:`~disclosure_rules.provenance.received_under`). That is more than the
+one route is matched by (see :func:`~disclosure_rules.engine.provenance.received_under`). That is more than the
 hop can give, so "never together" stays a proof. Parts that read another projection of the chain are not
 compared (the pair goes to the full search).
 """
@@ -19,8 +19,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from ..compiler import Unit
-from ..vocabulary import RECEIVED_UNDER
+from ..engine.compiler import Unit
+from ..rulebook.vocabulary import RECEIVED_UNDER
 from .domain import Assignment
 from .oracle import Oracle
 from .search import FOUND, PRUNE, Budget, Step, explore, split

@@ -1,6 +1,6 @@
 """The domain of requests, as classes of values the rules can tell apart.
 
-Everything here is derived from the :class:`~disclosure_rules.vocabulary.Vocabulary` and the checked
+Everything here is derived from the :class:`~disclosure_rules.rulebook.vocabulary.Vocabulary` and the checked
 conditions, never from hard-coded names, so a new field, fact or hop key is analysed as soon as it is
 declared. A *choice* for a path is one value standing for a class of values that every rule still
 undecided treats alike (an enumeration value never named apart from others by those rules stands for all
@@ -22,12 +22,12 @@ from typing import Any
 
 import attrs
 
-from ..ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
-from ..cases import ONE_DAY, DateBuckets, plan_buckets
 from ..checker import Rules
-from ..request import RequestReader
-from ..valuetypes import Type
-from ..vocabulary import RECEIVED_UNDER, Slot, Vocabulary
+from ..intake.cases import ONE_DAY, DateBuckets, plan_buckets
+from ..intake.request import RequestReader
+from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
+from ..language.valuetypes import Type
+from ..rulebook.vocabulary import RECEIVED_UNDER, Slot, Vocabulary
 
 
 class _Absent:
@@ -52,7 +52,7 @@ HOP = "chain[0]."
 
 HOP_REPLACED_UNREAD = frozenset({"recipient"})
 """Request paths the hop's own decision never reads: the hop is decided with its own end as the recipient
-(:func:`~disclosure_rules.provenance.hop_environment`). (The holder is replaced too, but the hop must reach
+(:func:`~disclosure_rules.engine.provenance.hop_environment`). (The holder is replaced too, but the hop must reach
 it, so its classes follow every rule's.)"""
 
 
@@ -295,7 +295,7 @@ class Space:
 
     def _grant_classes(self, routes: Sequence[str]) -> set[frozenset[Any]]:
         """For each route a permit grants, the routes a hop may name to be matched by it (itself, and a
-        paragraph it is a subparagraph of: see :mod:`~disclosure_rules.provenance`)."""
+        paragraph it is a subparagraph of: see :mod:`~disclosure_rules.engine.provenance`)."""
         out: set[frozenset[Any]] = set()
         for rule in self.rules.book.rules.values():
             if rule.grants is not None:

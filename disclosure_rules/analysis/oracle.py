@@ -1,6 +1,6 @@
 """The evaluator, used as a black box on partial requests.
 
-The analysis never re-implements the semantics: it asks :func:`~disclosure_rules.evaluator.decide` and
+The analysis never re-implements the semantics: it asks :func:`~disclosure_rules.engine.evaluator.decide` and
 reads the verdict and each rule's state. What it adds is bookkeeping: which paths each rule reads (from the
 compiler), and whether a rule whose state is unknown is unknown only because the search has not chosen
 some path yet (then the search splits) or because the request itself leaves a fact out (then the state is
@@ -17,11 +17,11 @@ from typing import Any
 import attrs
 
 from ..checker import Rules
-from ..compiler import UNKNOWN
-from ..evaluator import Verdict, decide
-from ..model import Rule
-from ..provenance import EMPTY, hop_environment, received_under
-from ..vocabulary import HOPS, RECEIVED_UNDER
+from ..engine.compiler import UNKNOWN
+from ..engine.evaluator import Verdict, decide
+from ..engine.provenance import EMPTY, hop_environment, received_under
+from ..rulebook.model import Rule
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER
 from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
 
 _HOP_REPLACED = frozenset({"holder", "recipient", "date"})
@@ -110,7 +110,8 @@ class Oracle:
 
     def gives_nothing(self, assignment: Assignment) -> bool:
         """Whether the chain gives no route whatever its unchosen keys are: a hop that does not reach the
-        holder, or that names a route no permit grants (see :func:`~disclosure_rules.provenance.received_under`)."""
+        holder, or that names a route no permit grants (see
+        :func:`~disclosure_rules.engine.provenance.received_under`)."""
         if assignment.get(CHAIN) != 1:
             return False
         to, holder = assignment.get(hop_path("to")), assignment.get("holder")
@@ -261,7 +262,7 @@ class Oracle:
         return tuple(sorted(p for rid in first for p in self._hop_reads(rid, assignment)))
 
     def _granting(self, named: str) -> list[str]:
-        """The permits a hop naming ``named`` is matched by (see :mod:`~disclosure_rules.provenance`)."""
+        """The permits a hop naming ``named`` is matched by (see :mod:`~disclosure_rules.engine.provenance`)."""
         return [
             rid
             for rid, rule in self.book.rules.items()
@@ -277,7 +278,7 @@ class Oracle:
 
     def _settled_routes(self, hop: Verdict, assignment: Assignment) -> bool:
         """Whether the routes the hop gives stay the same whatever the unchosen paths turn out to be (Kleene
-        monotonicity: a definite state stays; see :func:`~disclosure_rules.provenance.received_under`)."""
+        monotonicity: a definite state stays; see :func:`~disclosure_rules.engine.provenance.received_under`)."""
         if hop.decision == "deny" and hop.status != "indeterminate":
             return True
         values = [hop.states[rid].applies for rid in self._granting(assignment[hop_path("route")])]

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ..checker import Rules
-from ..request import parse_date
+from ..intake.request import parse_date
 from .domain import ABSENT, Assignment, Space, json_value
 from .oracle import Oracle
 from .search import FOUND, PRUNE, Step, explore, split

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from ..model import Rulebook
+from ..rulebook.model import Rulebook
 from .oracle import Outcome
 
 

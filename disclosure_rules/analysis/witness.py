@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..checker import Rules
-from ..decision import Decision
-from ..evaluator import Verdict, decide
-from ..request import RequestReader
+from ..decisions.decision import Decision
+from ..engine.evaluator import Verdict, decide
+from ..intake.request import RequestReader
 from .domain import ABSENT, CHAIN, HOP, Assignment, Space, hop_path, json_value, put
 
 

@@ -13,7 +13,7 @@ import datetime
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..decision import Decision
+from ..decisions.decision import Decision
 from ..diagnostics import Diagnostic
 from ..records import ColumnsError, RecordChecker
 

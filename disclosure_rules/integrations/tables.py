@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..vocabulary import Vocabulary
+from ..rulebook.vocabulary import Vocabulary
 
 TABLE_BATCH_ROWS = 4_096
 """Rows read, decided and written at once."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from ..decision import Decision
+from ..decisions.decision import Decision
 from ..render.json import decision_document
 
 RECORD_VERSION = 1

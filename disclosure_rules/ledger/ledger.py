@@ -16,7 +16,7 @@ from typing import NamedTuple
 import attrs
 
 from ..checker import Rules
-from ..decision import Decision
+from ..decisions.decision import Decision
 from .canonical import DecisionDoc, RequestDoc, Uuid7, request_doc, utc_now
 from .postgres import PostgresStore, is_postgres_url
 from .rows import RecordRows

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..decision import Decision
+from ..decisions.decision import Decision
 from ..diagnostics import Diagnostic
-from ..jsontext import JsonInputError, loads_strict
+from ..reading.jsontext import JsonInputError, loads_strict
 from .canonical import RequestDoc, request_doc, unparsed_request_doc
 from .ledger import Entry, Ledger
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from ..decision import Decision
+from ..decisions.decision import Decision
 from .canonical import DecisionDoc, RequestDoc, decision_doc, record_template, time_field
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..decision import Decision
+from ..decisions.decision import Decision
 
 DOCUMENT_KEYS = (
     "decision",

@@ -12,8 +12,8 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from ..english import OutlineItem, Phraser
-from ..model import Effective
+from ..decisions.english import OutlineItem, Phraser
+from ..rulebook.model import Effective
 
 # The public text of the United States Code; one page per section.
 USC_URL = "https://www.law.cornell.edu/uscode/text/{title}/{section}"

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import attrs
 
 from ..checker import Rules
-from ..decision import Decision
-from ..vocabulary import Vocabulary
+from ..decisions.decision import Decision
+from ..rulebook.vocabulary import Vocabulary
 from .markdown import code, escape, relative, short_citation, table
 
 # Request fields the matrix fills in; the vocabulary must declare them with these types.

@@ -1,6 +1,6 @@
 """Pages for the rules themselves: an index, one page per rule set, one page per rule.
 
-Everything on a page is read from the loaded :class:`~disclosure_rules.model.Rulebook` (and
+Everything on a page is read from the loaded :class:`~disclosure_rules.rulebook.model.Rulebook` (and
 the worked examples from decisions the engine made), so a page cannot say what the rules do not.
 """
 
@@ -12,14 +12,14 @@ from typing import Any
 
 import attrs
 
-from ..ast import Expr
-from ..decision import Decision
-from ..english import Phraser
-from ..literate import units
-from ..model import Clause, Definition, Note, Rule, Rulebook, RuleSet
-from ..template import TemplateField
-from ..typecheck import references
-from ..unparse import unparse
+from ..decisions.decision import Decision
+from ..decisions.english import Phraser
+from ..language.ast import Expr
+from ..language.template import TemplateField
+from ..language.typecheck import references
+from ..language.unparse import unparse
+from ..rulebook.literate import units
+from ..rulebook.model import Clause, Definition, Note, Rule, Rulebook, RuleSet
 from .markdown import (
     DefinitionLink,
     GroupFolder,

@@ -1,6 +1,6 @@
 """JSON Schemas of the request (built from the vocabulary) and of the decision document.
 
-The request schema says what :class:`~disclosure_rules.request.RequestReader` accepts: the
+The request schema says what :class:`~disclosure_rules.intake.request.RequestReader` accepts: the
 fields, the nested ``facts`` and the ``chain`` hops, every enumeration as an ``enum``, dates as
 ``YYYY-MM-DD`` strings, nothing undeclared (``additionalProperties: false``), and ``null`` where
 the reader takes ``null`` for "not stated". The reader stays the authority (it also rejects
@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any, get_args
 
-from ..decision import STATUSES, TraceResult
-from ..request import MAX_CHAIN_HOPS, MAX_ID_CHARS, MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, request_keys
-from ..valuetypes import Type
-from ..vocabulary import Slot, Vocabulary, fact_tree
+from ..decisions.decision import STATUSES, TraceResult
+from ..intake.request import MAX_CHAIN_HOPS, MAX_ID_CHARS, MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, request_keys
+from ..language.valuetypes import Type
+from ..rulebook.vocabulary import Slot, Vocabulary, fact_tree
 from .json import DOCUMENT_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

@@ -7,7 +7,7 @@ import re
 import textwrap
 from typing import Protocol
 
-from ..decision import Decision
+from ..decisions.decision import Decision
 
 WIDTH = 100
 

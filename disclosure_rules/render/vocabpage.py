@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..valuetypes import Type
-from ..vocabulary import Enumeration, GroupDef, Slot, Vocabulary
+from ..language.valuetypes import Type
+from ..rulebook.vocabulary import Enumeration, GroupDef, Slot, Vocabulary
 from .markdown import FOLD_OVER, code, dotted_code, escape, one_line, prose, table
 
 

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..decision import Decision
-from ..english import Phraser
-from ..request import RequestReader
-from ..vocabulary import Slot, Vocabulary
+from ..decisions.decision import Decision
+from ..decisions.english import Phraser
+from ..intake.request import RequestReader
+from ..rulebook.vocabulary import Slot, Vocabulary
 from .markdown import code, escape, folded_list, prose
 
 _STATUS_WORDS = {

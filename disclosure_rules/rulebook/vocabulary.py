@@ -17,12 +17,12 @@ from typing import Any
 
 import attrs
 
-from .template import Template
-from .valuetypes import Type
+from ..language.template import Template
+from ..language.valuetypes import Type
 
 RECEIVED_UNDER = "chain.received_under"
 """The routes under which the holder lawfully received the data: not stated by a request but decided, hop by
-hop, by the rules themselves (see :mod:`~disclosure_rules.provenance`)."""
+hop, by the rules themselves (see :mod:`~disclosure_rules.engine.provenance`)."""
 
 HOPS = "chain"
 """Where a request's environment keeps its validated hops, in order (conditions read only their projections)."""

@@ -20,7 +20,7 @@ import re
 import attrs
 import yaml
 
-from .diagnostics import Diagnostic, Position
+from ..diagnostics import Diagnostic, Position
 
 _BLOCK_SCALAR = re.compile(r"""(?:^|[:\-]\s+|^\s*-\s+)[|>][-+0-9]*\s*(?:#.*)?$""")
 """A line that opens a block scalar (``key: |``, ``- >-``): the lines indented more deeply after it are its

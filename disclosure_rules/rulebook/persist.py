@@ -1,7 +1,7 @@
 """A loaded rule set kept on disk, so that a cold start reads one file instead of parsing YAML and conditions.
 
 Loading the bundled rules (reading the YAML, parsing every condition with pyparsing, type-checking it)
-takes most of a one-request ``check``. The checked :class:`~disclosure_rules.model.Rulebook` is plain
+takes most of a one-request ``check``. The checked :class:`~disclosure_rules.rulebook.model.Rulebook` is plain
 frozen data, so it is pickled, with the code generated from it (:mod:`.codegen`, whose compiling was a
 fifth of a cold start), into the user's cache directory (``$XDG_CACHE_HOME/disclosure-rules``, or
 ``~/.cache/disclosure-rules``; ``DISCLOSURE_RULES_CACHE_DIR`` overrides it, and ``off`` turns it off).
@@ -30,8 +30,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..version import __version__
 from .model import Rulebook
-from .version import __version__
 
 ENV_VAR = "DISCLOSURE_RULES_CACHE_DIR"
 FORMAT = b"disclosure-rules rulebook 2"
@@ -74,7 +74,7 @@ def content_key(directory: Path) -> str | None:
 @functools.cache
 def _code_stamp() -> bytes:
     """The package's own source files as they are installed: name, size and modification time of each."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     stamp = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         try:

@@ -1,4 +1,4 @@
-"""Turn a verdict into a :class:`~disclosure_rules.decision.Decision` a lawyer can read.
+"""Turn a verdict into a :class:`~disclosure_rules.decisions.decision.Decision` a lawyer can read.
 
 The reason comes from the controlling rule's template (or, when no rule
 controls, from sentences built around the vocabulary's ``disclosure``
@@ -19,15 +19,15 @@ from typing import Any
 
 import attrs
 
-from .ast import Not, Ref
-from .compiler import UNKNOWN, CompiledRulebook, Unit
+from ..diagnostics import Diagnostic
+from ..engine.compiler import UNKNOWN, CompiledRulebook, Unit
+from ..engine.evaluator import RuleState, Verdict
+from ..language.ast import Not, Ref
+from ..language.unparse import unparse
+from ..rulebook.model import Effective
+from ..rulebook.vocabulary import HOPS
 from .decision import Decision, Deferred, Explanation, Failure, HopCheck, Link, Missing, TraceEntry
-from .diagnostics import Diagnostic
 from .english import Phraser
-from .evaluator import RuleState, Verdict
-from .model import Effective
-from .unparse import unparse
-from .vocabulary import HOPS
 
 QUESTION_FIELDS = frozenset({"holder", "recipient", "purpose"})
 """Who holds the data, who would receive it and why: a route whose requirement on them fails is no route
@@ -287,7 +287,7 @@ class Explainer:
 
     def decision(self, verdict: Verdict, env: Mapping[str, Any]) -> Decision:
         """The decision on ``verdict``: what it decides and why now; the chain, `missing`, trace and provenance
-        when first read, from this verdict and environment (see :mod:`~disclosure_rules.decision`)."""
+        when first read, from this verdict and environment (see :mod:`~disclosure_rules.decisions.decision`)."""
         rules = self.book.rules
         controlling = rules[verdict.rule] if verdict.rule else None
         citations: list[str] = []

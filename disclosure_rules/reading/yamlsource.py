@@ -31,7 +31,7 @@ import attrs
 import yaml
 import yaml.cyaml
 
-from .diagnostics import Diagnostic, Position
+from ..diagnostics import Diagnostic, Position
 
 MAX_FILE_BYTES = 1_000_000
 """The largest rule or scenario file read (the bundled ones are under 30 KB); a larger one is refused

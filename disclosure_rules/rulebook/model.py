@@ -2,7 +2,7 @@
 
 A :class:`Rulebook` is the loaded whole: one vocabulary, the rule sets, and
 indexes across them (rules by id, the exceptions each rule has). Conditions
-in it are already parsed and type-checked (:mod:`~disclosure_rules.ast`
+in it are already parsed and type-checked (:mod:`~disclosure_rules.language.ast`
 checked nodes). Positions are kept for messages and docs but never take part
 in equality.
 """
@@ -15,9 +15,9 @@ from typing import Literal
 
 import attrs
 
-from .ast import Expr
-from .diagnostics import Position
-from .template import Template
+from ..diagnostics import Position
+from ..language.ast import Expr
+from ..language.template import Template
 from .vocabulary import Vocabulary
 
 Kind = Literal["permit", "forbid"]
@@ -143,7 +143,7 @@ class Rule:
     position: Position | None = _pos()
     grants: str | None = None
     """For a permit, the legal route (a value of the chain hop's ``route``) a disclosure it permits is made
-    under: how a later hop of the data is told to have been lawful (see :mod:`~disclosure_rules.provenance`)."""
+    under: how a later hop of the data is told to have been lawful (see :mod:`~disclosure_rules.engine.provenance`)."""
     statute: tuple[Clause, ...] = ()
     """The law the rule encodes, clause by clause, each mapped to the parts of the condition that carry it."""
     intended: tuple[Intended, ...] = ()

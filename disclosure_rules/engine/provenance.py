@@ -11,7 +11,7 @@ everything after it.
 
 The answer is the set of routes under which the holder lawfully received the data (``chain.received_under``):
 the route the hop names, if the hop is permitted and a permit that grants that route
-(:attr:`~disclosure_rules.model.Rule.grants`) applies to it; none if the hop was denied, went elsewhere or
+(:attr:`~disclosure_rules.rulebook.model.Rule.grants`) applies to it; none if the hop was denied, went elsewhere or
 names a route that does not apply (data disclosed under (m)(2) was received under (m)(2), whatever else might
 have allowed it); unknown if that depends on facts the request does not state. A hop that names
 ``6103(i)(3)`` without its subparagraph is matched by (A), (B) or (C), and the one that applies is recorded.
@@ -23,8 +23,8 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER
 from .compiler import UNKNOWN, CompiledRulebook
-from .vocabulary import HOPS, RECEIVED_UNDER
 
 EMPTY: frozenset[str] = frozenset()
 

@@ -1,6 +1,6 @@
 """The condition language, written once in pyparsing.
 
-The grammar only builds :mod:`~disclosure_rules.ast` nodes; it knows nothing of
+The grammar only builds :mod:`~disclosure_rules.language.ast` nodes; it knows nothing of
 types, vocabularies or evaluation, and it never hands text to Python's
 ``eval``. :func:`parse_condition` is the whole interface: text in, a parsed
 tree out, or a :class:`ConditionSyntaxError` with the offset of the problem.

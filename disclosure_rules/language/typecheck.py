@@ -1,7 +1,7 @@
 """Type-check a parsed condition against the vocabulary.
 
-Names become :class:`~disclosure_rules.ast.Path`, :class:`~disclosure_rules.ast.Group`
-or :class:`~disclosure_rules.ast.Ref`; string literals take the type of what they
+Names become :class:`~disclosure_rules.language.ast.Path`, :class:`~disclosure_rules.language.ast.Group`
+or :class:`~disclosure_rules.language.ast.Ref`; string literals take the type of what they
 are compared with, so a misspelt value (``"nontax_criminal_investigaton"``)
 is caught at load time, with a suggestion. Every problem is collected (with
 the span inside the condition) rather than stopping at the first.
@@ -13,6 +13,8 @@ from collections.abc import Collection
 
 import attrs
 
+from ..diagnostics import did_you_mean
+from ..rulebook.vocabulary import Vocabulary
 from .ast import (
     COMPARISONS,
     And,
@@ -30,9 +32,7 @@ from .ast import (
     Value,
     ValueSet,
 )
-from .diagnostics import did_you_mean
 from .valuetypes import BOOL, DATE, NUMBER, TEXT, Type
-from .vocabulary import Vocabulary
 
 
 @attrs.frozen

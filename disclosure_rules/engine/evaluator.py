@@ -38,10 +38,10 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from ..rulebook.vocabulary import RECEIVED_UNDER
 from .codegen import Evaluate, Generated, generate, load_generated
 from .compiler import UNKNOWN, CompiledRulebook
 from .provenance import received_under
-from .vocabulary import RECEIVED_UNDER
 
 State = bool | None
 

@@ -1,6 +1,6 @@
 """The request reader's quick path: one generated function that reads a plainly valid request.
 
-:class:`~disclosure_rules.request.RequestReader` walks the vocabulary generically, to say exactly what is
+:class:`~disclosure_rules.intake.request.RequestReader` walks the vocabulary generically, to say exactly what is
 wrong with a request and where. On a new case of a batch most requests are valid, and that walk is a fifth of
 the cost of deciding them. This module generates, from the *checked vocabulary*, a function that builds the
 same environment for a request in which nothing is out of the ordinary, and returns ``None`` at the first
@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
 from .request import (
     EMPTY,
     MAX_SET_ITEMS,
@@ -31,7 +32,6 @@ from .request import (
     parse_date,
     request_keys,
 )
-from .vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
 
 QuickRead = Callable[[object], "dict[str, Any] | None"]
 

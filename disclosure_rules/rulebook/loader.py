@@ -1,4 +1,4 @@
-"""Load a rule directory: YAML files in, a checked :class:`~disclosure_rules.model.Rulebook` out.
+"""Load a rule directory: YAML files in, a checked :class:`~disclosure_rules.rulebook.model.Rulebook` out.
 
 A rule file is every entry of the rule directory (not of its subdirectories)
 whose name ends in ``.yaml`` or ``.yml``, in any case, and does not start with a
@@ -25,9 +25,24 @@ from typing import TypeVar
 
 import attrs
 
-from .ast import And, Compare, Expr, Not, Or, Value
-from .diagnostics import Diagnostic, LoadError, Position, did_you_mean, did_you_mean_or_list
-from .grammar import ConditionSyntaxError, parse_condition
+from ..diagnostics import Diagnostic, LoadError, Position, did_you_mean, did_you_mean_or_list
+from ..language.ast import And, Compare, Expr, Not, Or, Value
+from ..language.grammar import ConditionSyntaxError, parse_condition
+from ..language.typecheck import check_condition, references
+from ..language.unparse import unparse
+from ..reading.yamlreader import DiagnosticSink, MappingReader, entries
+from ..reading.yamlsource import (
+    RULE_FILE_SUFFIXES,
+    YamlError,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    decode_source,
+    is_yaml_name,
+    parse_yaml,
+    read_source,
+)
 from .literate import unit_texts
 from .model import (
     ANALYSIS_CHECKS,
@@ -43,23 +58,8 @@ from .model import (
     RulebookInfo,
     RuleSet,
 )
-from .typecheck import check_condition, references
-from .unparse import unparse
 from .vocabloader import NAME_PATTERN, VocabularyBuilder, template_or_report
 from .vocabulary import Vocabulary
-from .yamlreader import DiagnosticSink, MappingReader, entries
-from .yamlsource import (
-    RULE_FILE_SUFFIXES,
-    YamlError,
-    YMap,
-    YNode,
-    YScalar,
-    YSeq,
-    decode_source,
-    is_yaml_name,
-    parse_yaml,
-    read_source,
-)
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()\-]*$")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from .diagnostics import Diagnostic, Position, did_you_mean_or_list
+from ..diagnostics import Diagnostic, Position, did_you_mean_or_list
 from .yamlsource import YMap, YNode, YScalar, YSeq
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import attrs
 
-from .ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
-from .model import Definition, Rulebook
+from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
+from ..rulebook.model import Definition, Rulebook
 
 Env = Mapping[str, Any]
 Pred = Callable[[Env], "bool | None"]

@@ -44,8 +44,8 @@ import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from ..rulebook.vocabulary import Slot, Vocabulary, fact_tree
 from .request import MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
-from .vocabulary import Slot, Vocabulary, fact_tree
 
 KeyFunction = Callable[[Any], "tuple[Any, ...] | None"]
 MAX_MEMO = 50_000

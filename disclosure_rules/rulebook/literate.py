@@ -14,10 +14,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from .ast import And, Expr
-from .diagnostics import Position
+from ..diagnostics import Position
+from ..language.ast import And, Expr
+from ..language.unparse import unparse
 from .model import Clause, Rulebook
-from .unparse import unparse
 
 
 def units(condition: Expr) -> tuple[Expr, ...]:

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from .ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
-from .model import Definition
-from .valuetypes import Type
-from .vocabulary import Vocabulary
+from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
+from ..language.valuetypes import Type
+from ..rulebook.model import Definition
+from ..rulebook.vocabulary import Vocabulary
 
 # For each operator: statement, negated statement, requirement, negated requirement.
 _PHRASES: Mapping[str, tuple[str, str, str, str]] = {

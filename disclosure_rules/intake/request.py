@@ -23,9 +23,9 @@ from typing import Any
 
 import attrs
 
-from .diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
-from .valuetypes import Type
-from .vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
+from ..diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
+from ..language.valuetypes import Type
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
 
 MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100

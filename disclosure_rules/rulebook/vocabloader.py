@@ -1,4 +1,4 @@
-"""Build the :class:`~disclosure_rules.vocabulary.Vocabulary` from the vocabulary files of a rule directory.
+"""Build the :class:`~disclosure_rules.rulebook.vocabulary.Vocabulary` from the vocabulary files of a rule directory.
 
 Enumerations come first, because fields, facts, chain keys and groups name them; every problem is reported
 to the shared sink with its position.
@@ -11,12 +11,12 @@ import re
 
 import attrs
 
-from .diagnostics import Position, did_you_mean
-from .template import Template, parse_template
-from .valuetypes import SCALAR_KINDS, Type
+from ..diagnostics import Position, did_you_mean
+from ..language.template import Template, parse_template
+from ..language.valuetypes import SCALAR_KINDS, Type
+from ..reading.yamlreader import DiagnosticSink, MappingReader, entries
+from ..reading.yamlsource import YMap, YNode, YScalar
 from .vocabulary import RECEIVED_UNDER, Enumeration, EnumValue, GroupDef, Slot, Vocabulary
-from .yamlreader import DiagnosticSink, MappingReader, entries
-from .yamlsource import YMap, YNode, YScalar
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PATH_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .diagnostics import Diagnostic, Position
+from ..diagnostics import Diagnostic, Position
 
 MAX_REQUEST_BYTES = 1_000_000
 

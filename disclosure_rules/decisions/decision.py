@@ -20,8 +20,8 @@ from typing import Literal
 
 import attrs
 
-from .diagnostics import Diagnostic
-from .model import Obligation, RulebookInfo
+from ..diagnostics import Diagnostic
+from ..rulebook.model import Obligation, RulebookInfo
 
 Outcome = Literal["permit", "deny"]
 Status = Literal["permitted", "prohibited", "no_authority", "indeterminate", "error"]

@@ -1,9 +1,9 @@
 """Compile a whole rule set into one generated Python function: every rule's state on a request.
 
-The closure compiler (:mod:`~disclosure_rules.compiler`) turns each condition into a tree of closures, one
+The closure compiler (:mod:`~disclosure_rules.engine.compiler`) turns each condition into a tree of closures, one
 Python call per node; on a new case most of the time goes there. This module builds, with the :mod:`ast`
 module, one function per rule set from the *type-checked* condition trees, which computes what
-:func:`~disclosure_rules.evaluator.evaluate` computes: for each rule, whether it is in force, holds and
+:func:`~disclosure_rules.engine.evaluator.evaluate` computes: for each rule, whether it is in force, holds and
 applies (Kleene's three-valued logic). The closures stay, as the reference the generated code is tested
 against (``tests/test_codegen.py``) and for the explanations, which test one requirement at a time.
 
@@ -29,10 +29,10 @@ from typing import Any
 
 import attrs
 
-from .ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
+from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
+from ..rulebook.model import Effective
+from ..rulebook.vocabulary import RECEIVED_UNDER, Vocabulary
 from .compiler import _ORDER, UNKNOWN, CompiledRulebook
-from .model import Effective
-from .vocabulary import RECEIVED_UNDER, Vocabulary
 
 State = bool | None
 StateTuple = tuple[bool, State, State]
