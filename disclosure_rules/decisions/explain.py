@@ -23,6 +23,7 @@ from ..diagnostics import Diagnostic
 from ..engine.compiler import UNKNOWN, CompiledRulebook, Unit
 from ..engine.evaluator import RuleState, Verdict
 from ..language.ast import Not, Ref
+from ..language.template import Template
 from ..language.unparse import unparse
 from ..rulebook.model import Effective
 from ..rulebook.vocabulary import HOPS
@@ -174,6 +175,7 @@ class Explainer:
         self.interned: dict[tuple[str, ...], tuple[str, ...]] = {}
         # The routes a denial weighs depend on few things, the same across most cases of a batch.
         self.route_memo: dict[tuple[Any, ...], list[str]] = {}
+        self.reasons: dict[tuple[Any, ...], str] = {}
 
     @functools.cached_property
     def units(self) -> dict[str, tuple[_UnitText, ...]]:
@@ -279,6 +281,18 @@ class Explainer:
 
     # -- decisions ----------------------------------------------------------------------------
 
+    def reason(self, rid: str, template: Template, env: Mapping[str, Any]) -> str:
+        """A rule's reason for this request: its template filled in, remembered by the values it quotes (and
+        their types, as `show` does: `1 == True`), which new cases of a batch share."""
+        quoted = tuple([env.get(p, UNKNOWN) for p in template.paths])
+        key = (rid, quoted, tuple([v.__class__ for v in quoted]))
+        reason = self.reasons.get(key)
+        if reason is None:
+            if len(self.reasons) >= MAX_SHARED_ENTRIES:
+                self.reasons.clear()
+            reason = self.reasons[key] = template.render(lambda path: self.show(path, env))
+        return reason
+
     def disclosure(self, env: Mapping[str, Any]) -> str:
         template = self.vocabulary.disclosure
         if template is None:
@@ -296,7 +310,7 @@ class Explainer:
                 citations.append(rules[rid].citation)
         if verdict.status in ("permitted", "prohibited"):
             assert controlling is not None
-            reason = controlling.reason.render(lambda path: self.show(path, env))
+            reason = self.reason(controlling.id, controlling.reason, env)
         elif verdict.status == "indeterminate":
             reason = self.indeterminate_reason(verdict, env)
             for rid in verdict.undecided:
