@@ -168,3 +168,84 @@ def test_a_check_that_runs_out_of_budget_says_so_and_never_passes(monkeypatch: p
     assert "did not finish" in findings[-1].message
     # On the clean set every pair is proved disjoint part by part (its own budget): nothing to search, a pass.
     assert main(["analyze", str(FIXTURES / "clean"), "--check", "conflict"]) == 0
+
+
+def _outcome(rules: disclosure_rules.Rules, request: dict[str, object]) -> tuple[object, ...]:
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.witness import redecide
+
+    _decision, verdict = redecide(rules, request)
+    assert verdict is not None
+    return Oracle(rules).outcome(verdict)
+
+
+def _requests(day: str) -> list[dict[str, object]]:
+    """Every request of the fixtures' vocabulary over the fields and the signer (the facts the seeded rules
+    read), with and without an origin."""
+    import itertools
+
+    agencies, origins = ("IRS", "SSA", "ICE", "DOJ"), ("tax_return", "claimant", "usps")
+    out: list[dict[str, object]] = []
+    for holder, recipient, element, purpose in itertools.product(
+        agencies, agencies, ("address", "wages", "name"), ("crime", "civil")
+    ):
+        for size in range(len(origins) + 1):
+            for origin in itertools.combinations(origins, size):
+                for signer in ("head", "deputy", None):
+                    request: dict[str, object] = {
+                        "date": day,
+                        "holder": holder,
+                        "recipient": recipient,
+                        "element": element,
+                        "purpose": purpose,
+                    }
+                    if origin:
+                        request["origin"] = list(origin)
+                    if signer:
+                        request["facts"] = {"request": {"signed_by": signer}}
+                    out.append(request)
+    return out
+
+
+def test_diff_on_two_dates_finds_the_seeded_order_and_nothing_else() -> None:
+    from disclosure_rules.analysis import diff_dates
+
+    rules = _load("diff")
+    regions = diff_dates(rules, datetime.date(2026, 1, 9), datetime.date(2026, 1, 11))
+    assert regions and all(r.confirmed for r in regions)
+    assert all(r.fields.get("recipient") == ("ICE",) and r.fields.get("element") == ("address",) for r in regions)
+    assert {r.after[2] for r in regions} == {"stay", None}
+    assert diff_dates(rules, datetime.date(2026, 1, 11), datetime.date(2026, 1, 12)) == []
+    # Complete: every request whose outcome moves lies in a region of its move, within the values it names.
+    moves = {(r.before, r.after): r for r in regions}
+    for request in _requests("2026-01-09"):
+        before, after = _outcome(rules, request), _outcome(rules, {**request, "date": "2026-01-11"})
+        if before != after:
+            region = moves[(before, after)]  # type: ignore[index]
+            assert all(request[path] in values for path, values in region.fields.items()), request
+
+
+def test_diff_of_two_rule_sets_finds_the_added_order() -> None:
+    from disclosure_rules.analysis import diff_rules
+
+    old, new = _load("clean"), _load("diff")
+    regions = diff_rules(old, new)
+    assert regions and all(r.confirmed for r in regions)
+    assert all(r.after[2] in ("stay", None) and r.fields.get("recipient") == ("ICE",) for r in regions)
+    assert diff_rules(old, old) == []
+
+
+def test_diff_on_the_bundled_law_shows_the_ddc_order_and_nothing_else(bundled: disclosure_rules.Rules) -> None:
+    from disclosure_rules.analysis import diff_dates
+
+    regions = diff_dates(bundled, datetime.date(2025, 11, 20), datetime.date(2025, 11, 22))
+    assert regions and all(r.confirmed for r in regions)
+    for region in regions:
+        assert region.fields["holder"] == ("IRS",)
+        assert region.fields["purpose"] == ("nontax_criminal_investigation",)
+        assert set(region.fields["element"]) == {"address", "match_result"}
+        assert set(region.fields["recipient"]) <= {"DHS", "ICE", "USCIS", "CBP"}
+        assert "ddc-ctr-2025-11-21" in (region.before[2], region.after[2]) or region.before[2] in (
+            "irc-6103-i-2",
+            "irc-6103-i-3-a",
+        )

@@ -10,6 +10,7 @@ undecided reads, and only into the classes of values those rules can tell apart.
 Modules: :mod:`.domain` (what a request may be, in classes of values), :mod:`.search` (the search),
 :mod:`.oracle` (the evaluator as a black box), :mod:`.witness` (complete requests, re-decided),
 :mod:`.checks` (the checks of ``analyze``), :mod:`.query` (``analyze --can``), :mod:`.diff` (``diff``),
+:mod:`.outcomes` (which outcomes a partial request may still come to, for ``diff``),
 :mod:`.report` (findings and regions in words and JSON).
 """
 

@@ -2,16 +2,17 @@
 
 Both sides are evaluated on the same partial request. Only the *changed* rules can move an outcome (rules
 added, removed or rewritten; between two dates, rules whose window covers one date and not the other, and
-rules that read the date), so a branch where every changed rule is settled false on both sides is pruned
-at once. Elsewhere the search goes on until every rule is settled on both sides, and a leaf whose outcome
-(decision, status, controlling rule, obligations) differs is kept. Leaves are grouped by how the outcome
-moves; each group is one region, described by the values its fields take and the facts it fixes.
+rules that read the date), so a branch where every changed rule is settled false on both sides, or settled
+alike, is pruned at once. Elsewhere the search looks for *moves* (a pair of differing outcomes), not for
+every request that moves: a branch is cut when no pair of outcomes the two sides may still come to can differ
+(:mod:`.outcomes`), or when every move it may still come to has been found already with every value the
+paths a region is described by may take there. Each move is one region, with one witness, decided again.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -19,9 +20,11 @@ import attrs
 from ..checker import Rules
 from ..engine.evaluator import Verdict, prohibiting
 from ..rulebook.model import Rule, Rulebook
-from .domain import ABSENT, Assignment, Space, json_value, order_paths
+from .domain import ABSENT, Assignment, Space, hop_path, json_value, order_paths
 from .oracle import Oracle, Outcome
+from .outcomes import SideView, Var, pair_possible, shared_states
 from .report import Region, describe_outcome
+from .search import LIMIT, Budget
 from .witness import redecide, request_of
 
 
@@ -102,28 +105,171 @@ def _key(book: Rulebook, rule: Rule) -> tuple[Any, ...]:
 
 
 def _regions(space: Space, left: Side, right: Side, start: Assignment) -> list[Region]:
-    def evaluate(assignment: Assignment) -> tuple[Verdict, Verdict]:
-        return (
-            left.oracle.verdict(left.assignment(assignment)),
-            right.oracle.verdict(right.assignment(assignment)),
+    search = _PairSearch(space, left, right)
+    search.run(start)
+    book = right.oracle.book
+    regions = [_region(space, book, left, right, move, found) for move, found in search.found.items()]
+    return sorted(regions, key=lambda r: r.description)
+
+
+Described = Mapping[str, frozenset[Any]]
+"""For each path a region is described by, the values it may take."""
+
+
+@attrs.define
+class _Found:
+    """What the search found of one move (a pair of outcomes): a witness, the values each described path
+    takes somewhere in it, and how many leaves it was reached at."""
+
+    witness: Assignment
+    values: dict[str, set[Any]]
+    leaves: int = 0
+
+
+class _PairSearch:
+    """A depth-first search for every *move* (a pair of differing outcomes, one per side), and for each the
+    values each described path takes where it moves (the enumeration fields, and the facts the changed rules
+    read), with one witness per move.
+
+    A branch is cut when no move can come of it: every changed rule is settled false on both sides, or
+    settled alike (see :func:`_settled_alike`), or no pair of outcomes the two sides may still come to can
+    differ (:func:`~.outcomes.pair_possible`, which knows that the rules a date diff did not change come out
+    the same on both sides). It is cut, too, when every move it may still come to has been found already
+    with every value its described paths may still take. Each test over-approximates what the branch holds,
+    so the search is complete: every move, and every value a described path takes in it, is found."""
+
+    def __init__(self, space: Space, left: Side, right: Side) -> None:
+        self.space = space
+        self.left = left
+        self.right = right
+        self.described = _described_paths(space, left, right)
+        self.found: dict[tuple[Outcome, Outcome], _Found] = {}
+        self.visited = 0
+        self._shared: dict[tuple[str, ...], frozenset[Var]] = {}
+
+    def run(self, start: Assignment) -> None:
+        stack: list[tuple[Assignment, Assignment]] = [(start, {})]
+        while stack:
+            assignment, classes = stack.pop()
+            self.visited += 1
+            if self.visited > LIMIT:
+                raise Budget(f"the diff visited more than {LIMIT:,} partial requests")
+            # The evaluator needs the date (it decides which rules are in force): it is chosen first.
+            split = self._visit(assignment, classes) if "date" in assignment else ([["date"]], [])
+            if split is None:
+                continue
+            groups, undecided = split
+            path = order_paths(self.space, groups, assignment)
+            if path is None:  # pragma: no cover - an unsettled outcome always has a path to choose
+                continue
+            for choice in reversed(self.space.choices(path, assignment, undecided)):
+                stack.append(({**assignment, path: choice.value, **choice.also}, {**classes, path: choice.stands_for}))
+
+    def _visit(self, assignment: Assignment, classes: Assignment) -> tuple[list[list[str]], list[str]] | None:
+        """Record a leaf, or say which paths to split on, and the rules whose classes of values the split
+        follows (None: the branch is done)."""
+        if self._outside(assignment):
+            return None
+        left, right = self.left, self.right
+        here_left, here_right = left.assignment(assignment), right.assignment(assignment)
+        lv, rv = left.oracle.verdict(here_left), right.oracle.verdict(here_right)
+        if self._unchanged(lv, rv, left.changed):
+            return None
+        old, new = left.oracle.unsettled(lv, here_left), right.oracle.unsettled(rv, here_right)
+        allowed = self._allowed(assignment, classes)
+        if not old and not new:
+            move = (left.oracle.outcome(lv), right.oracle.outcome(rv))
+            if move[0] != move[1] and not self._covered(move, allowed):
+                self._record(move, assignment, allowed)
+            return None
+        if not self._open_move(lv, rv, old, new, assignment, allowed):
+            return None
+        # The space knows the old rule book's rules by a prefix (see Space.add_tests).
+        prefix = "" if left.oracle is right.oracle else "old:"
+        # The changed rules and the rules they are exceptions to first: once they are settled alike on both
+        # sides, the branch is cut (see _settled_alike).
+        near = [
+            *left.oracle.paths_of([r for r in old if r in left.near], here_left),
+            *right.oracle.paths_of([r for r in new if r in right.near], here_right),
+        ]
+        rest = [*left.oracle.paths_of(old, here_left), *right.oracle.paths_of(new, here_right)]
+        return [near, rest], [*(prefix + r for r in old), *new]
+
+    def _open_move(
+        self,
+        lv: Verdict,
+        rv: Verdict,
+        old: Sequence[str],
+        new: Sequence[str],
+        assignment: Assignment,
+        allowed: Described,
+    ) -> bool:
+        """Whether this branch may still come to a move not found yet with every value its described paths
+        may take here (a move found so is not checked again: the search looks no further for it)."""
+        left, right = self.left, self.right
+        mine = SideView(left.oracle, lv.states, left.assignment(assignment))
+        theirs = SideView(right.oracle, rv.states, right.assignment(assignment))
+        before = mine.candidates() if old else mine.settled(left.oracle.outcome(lv))
+        after = theirs.candidates() if new else theirs.settled(right.oracle.outcome(rv))
+        shared = self._shared_states(left.changed)
+        return any(
+            b != a and not self._covered((b, a), allowed) and pair_possible(mine, theirs, (b, a), shared)
+            for b in before
+            for a in after
         )
 
-    def unchanged(verdicts: tuple[Verdict, Verdict]) -> bool:
-        lv, rv = verdicts
-        if all(lv.states[c].holds is False for c in left.changed) and all(
-            rv.states[c].holds is False for c in right.changed
-        ):
-            return True
-        return left.oracle is right.oracle and _settled_alike(left.oracle, left.changed, lv, rv)
+    def _outside(self, assignment: Assignment) -> bool:
+        """Whether a date diff leaves this branch out: its chain's hop comes after the earlier date, so the
+        request could not have been made then (the data had not been received), and the two sides would not
+        be the same request at two dates but two different stories."""
+        left, right = self.left, self.right
+        hop_day = assignment.get(hop_path("date"))
+        if left.day is None or right.day is None or not isinstance(hop_day, datetime.date):
+            return False
+        return hop_day > min(left.day, right.day)
 
-    groups: dict[tuple[Outcome, Outcome], list[tuple[Assignment, Assignment]]] = {}
-    for assignment, classes, (lv, rv) in _leaves(space, left, right, start, evaluate, unchanged):
-        move = (left.oracle.outcome(lv), right.oracle.outcome(rv))
-        if move[0] != move[1]:
-            groups.setdefault(move, []).append((assignment, classes))
-    book = right.oracle.book
-    regions = [_region(space, book, left, right, move, nodes) for move, nodes in groups.items()]
-    return sorted(regions, key=lambda r: (-r.cells, r.description))
+    def _shared_states(self, differing: tuple[str, ...]) -> frozenset[Var]:
+        """The states that come out the same on both sides: none between two rule books."""
+        if self.left.oracle is not self.right.oracle:
+            return frozenset()
+        if differing not in self._shared:
+            self._shared[differing] = shared_states(self.left.oracle, differing)
+        return self._shared[differing]
+
+    def _unchanged(self, lv: Verdict, rv: Verdict, differing: tuple[str, ...]) -> bool:
+        left, right = self.left, self.right
+        if left.oracle is not right.oracle:
+            return all(lv.states[c].holds is False for c in left.changed) and all(
+                rv.states[c].holds is False for c in right.changed
+            )
+        if all(lv.states[c].holds is False and rv.states[c].holds is False for c in differing):
+            return True
+        return _settled_alike(left.oracle, differing, lv, rv)
+
+    def _allowed(self, assignment: Assignment, classes: Assignment) -> dict[str, frozenset[Any]]:
+        """The values each described path may still take below this partial request."""
+        out: dict[str, frozenset[Any]] = {}
+        for path, values in self.described.items():
+            if path not in assignment:
+                out[path] = values
+            else:
+                cls = classes.get(path)
+                out[path] = frozenset(cls) if cls else frozenset([assignment[path]])
+        return out
+
+    def _covered(self, move: tuple[Outcome, Outcome], allowed: Mapping[str, frozenset[Any]]) -> bool:
+        found = self.found.get(move)
+        return found is not None and all(values <= found.values[p] for p, values in allowed.items())
+
+    def _record(
+        self, move: tuple[Outcome, Outcome], assignment: Assignment, allowed: Mapping[str, frozenset[Any]]
+    ) -> None:
+        found = self.found.get(move)
+        if found is None:
+            found = self.found[move] = _Found(assignment, {p: set() for p in self.described})
+        found.leaves += 1
+        for path, values in allowed.items():
+            found.values[path] |= values
 
 
 def _settled_alike(oracle: Oracle, changed: Sequence[str], before: Verdict, after: Verdict) -> bool:
@@ -151,44 +297,13 @@ def _settled_alike(oracle: Oracle, changed: Sequence[str], before: Verdict, afte
     return True
 
 
-def _leaves(
-    space: Space,
-    left: Side,
-    right: Side,
-    start: Assignment,
-    evaluate: Callable[[Assignment], tuple[Verdict, Verdict]],
-    unchanged: Callable[[tuple[Verdict, Verdict]], bool],
-) -> Iterator[tuple[Assignment, Assignment, tuple[Verdict, Verdict]]]:
-    """Partial requests below which both outcomes are settled (the same for every way of choosing the
-    paths left), with the classes their choices stand for; a branch where no changed rule can hold is cut."""
-    stack: list[tuple[Assignment, Assignment]] = [(start, {})]
-    while stack:
-        assignment, classes = stack.pop()
-        verdicts = evaluate(assignment)
-        if unchanged(verdicts):
-            continue
-        old = left.oracle.unsettled(verdicts[0], left.assignment(assignment))
-        new = right.oracle.unsettled(verdicts[1], right.assignment(assignment))
-        if not old and not new:
-            yield assignment, classes, verdicts
-            continue
-        paths = [
-            *left.oracle.paths_of(old, left.assignment(assignment)),
-            *right.oracle.paths_of(new, right.assignment(assignment)),
-        ]
-        # The changed rules and the rules they are exceptions to first: once they are settled alike on both
-        # sides, the branch is cut (see _settled_alike).
-        near = [
-            *left.oracle.paths_of([r for r in old if r in left.near], left.assignment(assignment)),
-            *right.oracle.paths_of([r for r in new if r in right.near], right.assignment(assignment)),
-        ]
-        path = order_paths(space, [near, paths], assignment)
-        if path is None:  # pragma: no cover - an undecided rule always has a path to choose
-            continue
-        # The space knows the old rule book's rules by a prefix (see Space.add_tests).
-        prefix = "" if left.oracle is right.oracle else "old:"
-        for choice in reversed(space.choices(path, assignment, [*(prefix + r for r in old), *new])):
-            stack.append(({**assignment, path: choice.value, **choice.also}, {**classes, path: choice.stands_for}))
+def _described_paths(space: Space, left: Side, right: Side) -> dict[str, frozenset[Any]]:
+    """The paths a region is described by, with every value each may take: the enumeration fields (but the
+    date), and the facts (true, false or left out) that a changed rule reads."""
+    fields = [p for p in space.vocabulary.fields if p != "date" and space.paths[p].kind == "enum"]
+    reads = {p for side in (left, right) for rid in side.changed for p in _own_reads(side.oracle, rid)}
+    facts = [p for p in sorted(reads) if p.startswith("facts.") and p in space.paths and space.paths[p].kind == "bool"]
+    return {path: _every_value(space, path) for path in [*fields, *facts]}
 
 
 def _region(
@@ -197,62 +312,42 @@ def _region(
     left: Side,
     right: Side,
     move: tuple[Outcome, Outcome],
-    nodes: Sequence[tuple[Assignment, Assignment]],
+    found: _Found,
 ) -> Region:
-    fields = _field_hull(space, nodes)
-    facts = _constant_facts(space, [a for a, _ in nodes])
-    witness = request_of(space, nodes[0][0])
+    fields: dict[str, tuple[str, ...]] = {}
+    facts: dict[str, Any] = {}
+    for path, values in found.values.items():
+        every = _every_value(space, path)
+        if path.startswith("facts."):
+            if len(values) == 1:
+                (value,) = values
+                facts[path] = None if value is ABSENT else json_value(value)
+        elif values != every:
+            fields[path] = tuple(
+                "left out" if v is ABSENT else str(v) for v in (*space.paths[path].values, ABSENT) if v in values
+            )
+    witness = request_of(space, found.witness)
     confirmed = _confirm(left, witness, move[0]) and _confirm(right, witness, move[1])
-    where = "; ".join(f"{path}: {' or '.join(values)}" for path, values in fields.items()) or "any request"
+    where = "; ".join(f"{path}: {' or '.join(values)}" for path, values in fields.items())
+    where = where or "any request"
     if facts:
         where += "; with " + ", ".join(
             f"{p} {'left out' if v is None else '= ' + json_str(v)}" for p, v in facts.items()
         )
     description = f"{where}: {describe_outcome(left.oracle.book, move[0])} → {describe_outcome(book, move[1])}"
-    return Region(move[0], move[1], description, fields, facts, witness, len(nodes), confirmed)
+    return Region(move[0], move[1], description, fields, facts, witness, found.leaves, confirmed)
+
+
+def _every_value(space: Space, path: str) -> frozenset[Any]:
+    info = space.paths[path]
+    base: frozenset[Any] = frozenset(info.values) if info.kind == "enum" else frozenset([True, False])
+    return base | ({ABSENT} if info.may_be_absent else set())
 
 
 def json_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _field_hull(space: Space, nodes: Iterable[tuple[Assignment, Assignment]]) -> dict[str, tuple[str, ...]]:
-    """For each field the region limits (not date, which the diff fixes), the values its leaves (and the
-    partial requests merged into them) cover."""
-    out: dict[str, tuple[str, ...]] = {}
-    nodes = list(nodes)
-    for path in space.vocabulary.fields:
-        info = space.paths[path]
-        if path == "date" or info.kind != "enum":
-            continue
-        covered: set[str] = set()
-        for assignment, classes in nodes:
-            if path not in assignment:
-                covered = set(info.values)
-                break
-            cls = classes.get(path)
-            covered |= set(cls) if cls else {assignment[path]}
-        if covered != set(info.values):
-            out[path] = tuple(v for v in info.values if v in covered)
-    return out
-
-
-def _constant_facts(space: Space, leaves: Sequence[Assignment]) -> dict[str, Any]:
-    """Facts (and set-valued fields) with one value in every leaf of the region."""
-    out: dict[str, Any] = {}
-    first = leaves[0]
-    candidates = [p for p in first if p != "date" and (p.startswith("facts.") or space.paths[p].kind != "enum")]
-    for path in candidates:
-        values = {leaf.get(path, _MISSING) for leaf in leaves}
-        if len(values) == 1 and _MISSING not in values:
-            value = first[path]
-            out[path] = None if value is ABSENT else json_value(value)
-    return out
-
-
-_MISSING = object()
 
 
 def _confirm(side: Side, witness: Mapping[str, Any], expected: Outcome) -> bool:

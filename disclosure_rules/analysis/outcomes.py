@@ -1,0 +1,349 @@
+"""Which outcomes a partial request may still come to, alone and in pairs: sound over-approximations, for diff.
+
+The evaluator gives each rule a three-valued state on a partial request; by Kleene monotonicity a definite
+state stays whatever the paths left are chosen to be, and an unknown one may become true or false only when
+the rule, or an exception to it at any depth, reads a path still to be chosen (else it stays unknown). So
+each permit's final ``applies`` and each forbid's final ``prohibits`` ranges over a known set of values.
+
+An outcome (decision, status, controlling rule, obligations) needs some of those values, as the evaluator
+picks it (:func:`~disclosure_rules.engine.evaluator._verdict`): a prohibition needs its forbid to prohibit and no
+forbid that surely ranks above it to; a permit needs no forbid to prohibit or be unknown, itself to apply
+and no permit that surely ranks above it to; an indeterminate answer names the first unknown permit in
+order of declaration (or the first that applies, when none is unknown); no authority needs every permit not
+to apply. An outcome is *possible* when the values it needs are among those that may come; a *pair* (one
+outcome per side of a diff) when, besides, the values of the states both sides share (the rules a diff did
+not change, and everything above them) can agree. Every outcome (pair) some completion of the request ends
+with passes; a few that none does may pass too (then the diff searches on).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Collection, Iterable, Mapping
+
+from ..engine.evaluator import RuleState, State, prohibiting
+from ..rulebook.model import Rule
+from .domain import Assignment
+from .oracle import Oracle, Outcome
+
+Var = tuple[str, str]
+"""``("applies", permit)`` or ``("prohibits", forbid)``: a state an outcome is picked by."""
+
+Values = dict[Var, frozenset[State]]
+ANY: frozenset[State] = frozenset([True, False, None])
+NOT_TRUE: frozenset[State] = frozenset([False, None])
+KNOWN: frozenset[State] = frozenset([True, False])
+TRUE: frozenset[State] = frozenset([True])
+FALSE: frozenset[State] = frozenset([False])
+
+
+class SideView:
+    """One side of a diff on one partial request: the values each state may still come to, and bounds on
+    each rule's place in the evaluator's ranking."""
+
+    def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], assignment: Assignment) -> None:
+        self.oracle = oracle
+        self.tree = _tree(oracle)
+        self.forbids, self.permits = self.tree.forbids, self.tree.permits
+        open_rules = {r for r in oracle.ids if states[r].holds is None and oracle.pending(r, assignment)}
+        moves = _Moves(oracle, open_rules)
+        prohibits = prohibiting(oracle.compiled, states)
+        self.values: Values = {("prohibits", f): _may(prohibits[f], moves.prohibits(f)) for f in self.forbids}
+        for rid in oracle.ids:
+            self.values[("holds", rid)] = _may(states[rid].holds, rid in open_rules)
+            self.values[("applies", rid)] = _may(states[rid].applies, moves.applies(rid))
+        self.tree.propagate(self.values, oracle.ids)
+        self.ranks = _RankBounds(oracle, states, open_rules)
+        self._alone: dict[Outcome, Values | None] = {}
+
+    def candidates(self) -> list[Outcome]:
+        """The outcomes this side may come to at a first look (each still to be checked with :meth:`alone`)."""
+        rules = self.oracle.book.rules
+        values = self.values
+        sure_forbid = any(values[("prohibits", f)] == TRUE for f in self.forbids)
+        sure_permit = any(values[("applies", p)] == TRUE for p in self.permits)
+        out: list[Outcome] = [("deny", "prohibited", f, ()) for f in self.forbids if True in values[("prohibits", f)]]
+        if not sure_forbid:
+            may = [p for p in self.permits if values[("applies", p)] != FALSE]
+            out += [
+                ("permit", "permitted", p, tuple(rules[p].obligations)) for p in may if True in values[("applies", p)]
+            ]
+            out += [("deny", "indeterminate", p, ()) for p in may]
+            if not sure_permit:
+                out.append(("deny", "no_authority", None, ()))
+        return out
+
+    def settled(self, outcome: Outcome) -> list[Outcome]:
+        """This side's one outcome, once settled (its own verdict's: never refused, whatever :meth:`allowed`
+        would say)."""
+        self._alone[outcome] = self.allowed(outcome) or dict(self.values)
+        return [outcome]
+
+    def alone(self, outcome: Outcome) -> Values | None:
+        """:meth:`allowed` for ``outcome`` alone, remembered."""
+        if outcome not in self._alone:
+            self._alone[outcome] = self.allowed(outcome)
+        return self._alone[outcome]
+
+    def allowed(self, outcome: Outcome, shared: Values | None = None) -> Values | None:
+        """The values each state may take for this side to end with ``outcome`` (narrowed by ``shared``, the
+        values the other side allows for the states both share); None when some state has none left."""
+        out = dict(self.values)
+        changes: list[Var] = []
+        for var, needed in self._needs(outcome).items():
+            _narrow(out, var, needed, changes)
+        for var, other in (shared or {}).items():
+            _narrow(out, var, other, changes)
+        self.tree.propagate(out, {rid for _kind, rid in changes})
+        if any(not values for values in out.values()):
+            return None
+        return out if self._undecided_possible(outcome, out) else None
+
+    def _needs(self, outcome: Outcome) -> dict[Var, frozenset[State]]:
+        _decision, status, rule, _obligations = outcome
+        need: dict[Var, frozenset[State]] = {}
+        if status == "prohibited" and rule is not None:
+            need |= {("prohibits", g): NOT_TRUE for g in self.forbids if self.ranks.above(g, rule)}
+            need[("prohibits", rule)] = frozenset([True])
+        elif status == "permitted" and rule is not None:
+            need |= {("prohibits", g): frozenset([False]) for g in self.forbids}
+            need |= {("applies", q): NOT_TRUE for q in self.permits if self.ranks.above(q, rule)}
+            need[("applies", rule)] = frozenset([True])
+        elif status == "indeterminate" and rule is not None:
+            need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
+            # The rule named is the first unknown permit, or the first that applies when none is unknown:
+            # either way no permit declared before it is unknown.
+            need |= {("applies", q): KNOWN for q in self.permits[: self.permits.index(rule)]}
+            need[("applies", rule)] = frozenset([True, None])
+        else:
+            need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
+            need |= {("applies", q): frozenset([False]) for q in self.permits}
+        return need
+
+    def _undecided_possible(self, outcome: Outcome, values: Values) -> bool:
+        """An indeterminate answer needs, besides, a forbid left unknown or no permit that applies."""
+        if outcome[1] != "indeterminate":
+            return True
+        return any(None in values[("prohibits", f)] for f in self.forbids) or all(
+            values[("applies", p)] != frozenset([True]) for p in self.permits
+        )
+
+
+def pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
+    """Whether some completion may end with ``move[0]`` on the left and ``move[1]`` on the right, where the
+    states in ``shared`` come out the same on both sides."""
+    mine, theirs = left.alone(move[0]), right.alone(move[1])
+    if mine is None or theirs is None:
+        return False
+    both: Values = {}
+    for var in shared:
+        values = mine[var] & theirs[var]
+        if not values:
+            return False
+        if values != mine[var] or values != theirs[var]:
+            both[var] = values
+    if not both:
+        return True
+    return left.allowed(move[0], both) is not None and right.allowed(move[1], both) is not None
+
+
+def shared_states(oracle: Oracle, differing: Collection[str]) -> frozenset[Var]:
+    """The states that come out the same on both sides of a diff of one rule book whose rules outside
+    ``differing`` hold alike on both sides: a rule's ``applies`` reads its own ``holds`` and its exceptions'
+    ``applies`` (so differs only at those rules and above them), a forbid's ``prohibits`` its own ``applies``
+    and the ``prohibits`` of the forbids above it (see
+    :func:`~disclosure_rules.engine.evaluator.prohibiting_reference`)."""
+    rules = oracle.book.rules
+    applies = set(differing) | {a for r in differing for a in oracle.ancestors(r)}
+    prohibits: dict[str, bool] = {}
+
+    def differs(forbid: str) -> bool:
+        if forbid not in prohibits:
+            prohibits[forbid] = forbid in applies or any(
+                _above_differs(p, differs, rules) for p in rules[forbid].exception_to
+            )
+        return prohibits[forbid]
+
+    out = {("holds", r) for r in rules if r not in differing}
+    out |= {("applies", r) for r in rules if r not in applies}
+    out |= {("prohibits", f) for f, rule in rules.items() if rule.kind == "forbid" and not differs(f)}
+    return frozenset(out)
+
+
+def _above_differs(parent: str, differs: Callable[[str], bool], rules: Mapping[str, Rule]) -> bool:
+    """Whether a forbid's standing through ``parent`` reads a ``prohibits`` that ``differs`` (see
+    :func:`~disclosure_rules.engine.evaluator.prohibiting_reference`: above a forbid, its own standing; above a
+    permit, the forbids that permit is an exception to)."""
+    rule = rules[parent]
+    if rule.kind == "forbid":
+        return any(_above_differs(p, differs, rules) for p in rule.exception_to)
+    return any(differs(g) for g in rule.exception_to if rules[g].kind == "forbid")
+
+
+class _Tree:
+    """The shape of a rule book's tree of exceptions, as the evaluator reads it."""
+
+    def __init__(self, oracle: Oracle) -> None:
+        rules = oracle.book.rules
+        self.rules = rules
+        self.exceptions = oracle.exceptions
+        self.forbids = [r for r, rule in rules.items() if rule.kind == "forbid"]
+        self.permits = [r for r, rule in rules.items() if rule.kind == "permit"]
+        self.sources = {f: self._standing(f) for f in self.forbids}
+        self.readers: dict[str, set[str]] = {f: set() for f in self.forbids}
+        """For each forbid, the forbids whose standing reads its ``prohibits``."""
+        for forbid, sources in self.sources.items():
+            for source in sources or ():
+                self.readers[source].add(forbid)
+        self.depths = {r: self.depth(r) for r in rules}
+
+    def _standing(self, rid: str) -> frozenset[str] | None:
+        """The forbids whose ``prohibits`` a forbid's standing is the disjunction of (None: it always stands:
+        see :func:`~disclosure_rules.engine.evaluator.prohibiting_reference`)."""
+        out: set[str] = set()
+        parents = self.rules[rid].exception_to
+        if not parents:
+            return None
+        for parent in parents:
+            if self.rules[parent].kind == "forbid":
+                above = self._standing(parent)
+                if above is None:
+                    return None
+                out |= above
+            else:
+                out |= {g for g in self.rules[parent].exception_to if self.rules[g].kind == "forbid"}
+        return frozenset(out)
+
+    def narrow_applies(self, values: Values, rid: str, changes: list[Var]) -> None:
+        """A rule applies when it holds and none of its exceptions applies (Kleene's logic)."""
+        applies, holds = ("applies", rid), ("holds", rid)
+        below = [values[("applies", e)] for e in self.exceptions[rid]]
+        if values[applies] == TRUE:
+            _narrow(values, holds, TRUE, changes)
+            for exception in self.exceptions[rid]:
+                _narrow(values, ("applies", exception), FALSE, changes)
+        if values[holds] == FALSE or any(b == TRUE for b in below):
+            _narrow(values, applies, FALSE, changes)
+        if values[holds] == TRUE and all(b == FALSE for b in below):
+            _narrow(values, applies, TRUE, changes)
+        if None not in values[holds] and all(None not in b for b in below):
+            _narrow(values, applies, KNOWN, changes)
+
+    def narrow_prohibits(self, values: Values, rid: str, changes: list[Var]) -> None:
+        """A forbid prohibits when it applies and its standing does (the disjunction of its sources)."""
+        prohibits, applies = ("prohibits", rid), ("applies", rid)
+        sources = self.sources[rid]
+        if sources is None:
+            both = values[prohibits] & values[applies]
+            _narrow(values, prohibits, both, changes)
+            _narrow(values, applies, both, changes)
+            return
+        above = [values[("prohibits", g)] for g in sources]
+        if values[prohibits] == TRUE:
+            _narrow(values, applies, TRUE, changes)
+            if len(sources) == 1:
+                _narrow(values, ("prohibits", next(iter(sources))), TRUE, changes)
+        if values[applies] == FALSE or all(a == FALSE for a in above):
+            _narrow(values, prohibits, FALSE, changes)
+        if values[applies] == TRUE and any(a == TRUE for a in above):
+            _narrow(values, prohibits, TRUE, changes)
+
+    def propagate(self, values: Values, start: Iterable[str]) -> None:
+        """Narrow the values by how the evaluator computes states (:mod:`~disclosure_rules.engine.evaluator`), until
+        nothing changes, from the rules in ``start`` (those whose values were narrowed) outwards: a change
+        is looked at again by the rule itself, the rules it is an exception to, and the forbids whose
+        standing reads it."""
+        pending = set(start)
+        while pending:
+            rid = pending.pop()
+            changes: list[Var] = []
+            self.narrow_applies(values, rid, changes)
+            if rid in self.sources:
+                self.narrow_prohibits(values, rid, changes)
+            for kind, other in changes:
+                pending.add(other)
+                pending.update(self.rules[other].exception_to)
+                if kind == "prohibits":
+                    pending.update(self.readers[other])
+
+    def depth(self, rid: str) -> int:
+        return 1 + max((self.depth(p) for p in self.rules[rid].exception_to), default=0)
+
+
+_TREES: weakref.WeakKeyDictionary[Oracle, _Tree] = weakref.WeakKeyDictionary()
+
+
+def _tree(oracle: Oracle) -> _Tree:
+    tree = _TREES.get(oracle)
+    if tree is None:
+        tree = _TREES[oracle] = _Tree(oracle)
+    return tree
+
+
+def _narrow(values: Values, var: Var, keep: frozenset[State], changes: list[Var]) -> None:
+    narrowed = values[var] & keep
+    if narrowed != values[var]:
+        values[var] = narrowed
+        changes.append(var)
+
+
+def _may(value: State, moving: bool) -> frozenset[State]:
+    return frozenset([value]) if value is not None or not moving else ANY
+
+
+class _Moves:
+    """Which states may still change below a partial request, given the rules that read a path still to
+    be chosen."""
+
+    def __init__(self, oracle: Oracle, open_rules: set[str]) -> None:
+        self.oracle = oracle
+        self.open = open_rules
+        self._applies: dict[str, bool] = {}
+
+    def applies(self, rid: str) -> bool:
+        """A rule's ``applies``: it or an exception to it, at any depth, is open."""
+        if rid not in self._applies:
+            self._applies[rid] = rid in self.open or any(self.applies(e) for e in self.oracle.exceptions[rid])
+        return self._applies[rid]
+
+    def prohibits(self, rid: str) -> bool:
+        """A forbid's ``prohibits``: its own ``applies``, or its standing, which reads the rules above it."""
+        return self.applies(rid) or any(
+            _above_differs(p, self.prohibits, self.oracle.book.rules) for p in self.oracle.book.rules[rid].exception_to
+        )
+
+
+class _RankBounds:
+    """Bounds on each rule's place in the evaluator's ranking (:func:`~disclosure_rules.engine.evaluator._ranked`):
+    the deepest chain of exceptions that held, then the depth in the tree, then the order of declaration.
+    A parent counts for the best place if it may still hold, for the worst only if it holds."""
+
+    def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], open_rules: set[str]) -> None:
+        self.oracle = oracle
+        self.position = oracle.compiled.position
+        self.states = states
+        self.open = open_rules
+        self._held: dict[tuple[str, bool], int] = {}
+        self._places: dict[tuple[str, bool], tuple[int, int, int]] = {}
+        self.depths = _tree(oracle).depths
+
+    def _holds(self, rid: str, best: bool) -> bool:
+        holds = self.states[rid].holds
+        return holds is True or (best and holds is None and rid in self.open)
+
+    def held(self, rid: str, best: bool) -> int:
+        key = (rid, best)
+        if key not in self._held:
+            parents = [p for p in self.oracle.book.rules[rid].exception_to if self._holds(p, best)]
+            self._held[key] = 1 + max((self.held(p, best) for p in parents), default=0)
+        return self._held[key]
+
+    def place(self, rid: str, best: bool) -> tuple[int, int, int]:
+        key = (rid, best)
+        if key not in self._places:
+            self._places[key] = (-self.held(rid, best), -self.depths[rid], self.position[rid])
+        return self._places[key]
+
+    def above(self, rid: str, other: str) -> bool:
+        """Whether ``rid`` ranks above ``other`` however the paths left are chosen."""
+        return rid != other and self.place(rid, False) < self.place(other, True)
