@@ -4,6 +4,7 @@ clean rule set; queries and diffs on the bundled law."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,41 @@ def test_diff_on_the_bundled_law_shows_the_ddc_order_and_nothing_else(bundled: d
             "irc-6103-i-2",
             "irc-6103-i-3-a",
         )
+
+
+def test_the_law_by_date_lists_each_day_a_rule_comes_into_force_with_what_it_changed() -> None:
+    from disclosure_rules.analysis import diff_dates
+    from disclosure_rules.analysis.datepage import law_by_date_page
+    from disclosure_rules.analysis.dates import change_days, law_by_date
+
+    rules = _load("diff")
+    changes = law_by_date(rules)
+    assert [c.day for c in changes] == change_days(rules.book) == [datetime.date(2026, 1, 10)]
+    (change,) = changes
+    assert change.entering and not change.leaving
+    assert change.regions is not None and change.regions
+    assert all(region.confirmed for region in change.regions)
+    assert change.regions == tuple(diff_dates(rules, datetime.date(2026, 1, 9), datetime.date(2026, 1, 10)))
+    page = law_by_date_page(rules.book, changes)
+    assert "## 2026-01-10" in page and rules.info.hash in page
+    assert page.count("\n| ") == len(change.regions) + 1  # the header row and one row per region
+    assert all(json.dumps(r.witness, ensure_ascii=False, sort_keys=True) in page for r in change.regions)
+
+
+def test_a_day_whose_diff_does_not_finish_is_said_to_be_unfinished_never_unchanged() -> None:
+    from disclosure_rules.analysis.datepage import law_by_date_page
+    from disclosure_rules.analysis.dates import law_by_date
+
+    rules = _load("diff")
+    (change,) = law_by_date(rules, limit=1)
+    assert change.regions is None and change.unfinished
+    page = law_by_date_page(rules.book, [change])
+    assert "did not finish" in page and "No decision" not in page
+    assert main(["diff", "--each-date", "--rules", str(FIXTURES / "diff"), "--format", "markdown"]) == 6
+
+
+def test_the_law_by_date_page_is_generated_from_the_bundled_rules_as_they_are() -> None:
+    """The page takes minutes to make, so it is checked in; it names the rules' content hash, and a change
+    to the rules fails this test until it is made again (its first lines say how)."""
+    page = (Path(__file__).parent.parent / "docs" / "law-by-date.md").read_text()
+    assert disclosure_rules.load().info.hash in page, "run: disclosure-rules diff --each-date --format markdown"

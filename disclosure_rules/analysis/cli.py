@@ -6,15 +6,19 @@ This module returns text and exit codes; ``cli.py`` writes them.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 from typing import Any
 
 from ..checker import Rules, load
 from ..intake.request import parse_date
 from .checks import CHECKS, analyze
+from .datepage import law_by_date_page
+from .dates import law_by_date
 from .diff import diff_dates, diff_rules
 from .query import QueryError, query
 from .report import findings_text, regions_text
+from .search import Budget
 
 EXIT_OK = 0
 EXIT_FINDINGS = 6
@@ -43,12 +47,19 @@ def add_commands(commands: Any) -> None:
         "diff",
         help="every region of requests whose outcome changes between two rule directories or two dates",
         description="diff OLD NEW compares two rule directories; diff --on D1 --on D2 [--rules DIR] compares two "
-        "dates of one. Exit 0: no change; 6: changes.",
+        "dates of one; diff --each-date [--rules DIR] compares each day on which a rule comes into force or leaves "
+        "it with the day before (--format markdown: the documentation's page). Exit 0: no change; 6: changes, "
+        "or a diff that did not finish.",
     )
     diff_parser.add_argument("dirs", nargs="*", metavar="DIR")
     diff_parser.add_argument("--on", action="append", metavar="YYYY-MM-DD", default=[])
+    diff_parser.add_argument(
+        "--each-date", action="store_true", help="each day the rules change, against the day before"
+    )
     diff_parser.add_argument("--rules", metavar="DIR")
-    diff_parser.add_argument("--format", choices=("text", "json"), default="text")
+    diff_parser.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help="markdown: with --each-date only"
+    )
 
 
 def _load(path: str | None) -> Rules:
@@ -99,6 +110,48 @@ def _analyze(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _diff(args: argparse.Namespace) -> tuple[str, int]:
+    if args.each_date:
+        return _each_date(args)
+    if args.format == "markdown":
+        raise AnalysisUsageError("--format markdown goes with --each-date")
+    try:
+        return _diff_pair(args)
+    except Budget as exceeded:
+        return f"The diff did not finish: {exceeded}. Nothing is claimed about what changes.\n", EXIT_FINDINGS
+
+
+def _each_date(args: argparse.Namespace) -> tuple[str, int]:
+    if args.on or args.dirs:
+        raise AnalysisUsageError("--each-date compares the days of one rule directory: give it with --rules")
+    rules = _load(args.rules)
+    changes = law_by_date(rules)
+    changed = any(c.regions is None or c.regions for c in changes)
+    code = EXIT_FINDINGS if changed else EXIT_OK
+    if args.format == "markdown":
+        return law_by_date_page(rules.book, changes), code
+    if args.format == "json":
+        body = [
+            {
+                "day": c.day.isoformat(),
+                "entering": list(c.entering),
+                "leaving": list(c.leaving),
+                "regions": None if c.regions is None else [r.to_json() for r in c.regions],
+                "unfinished": c.unfinished,
+            }
+            for c in changes
+        ]
+        return json.dumps({"days": body}, indent=2, ensure_ascii=False) + "\n", code
+    parts = []
+    for c in changes:
+        header = f"{c.day}: against {c.day - datetime.timedelta(days=1)}:"
+        if c.regions is None:
+            parts.append(f"{header}\n\nThe diff did not finish: {c.unfinished}.\n")
+        else:
+            parts.append(regions_text(rules.book, list(c.regions), header))
+    return "\n".join(parts), code
+
+
+def _diff_pair(args: argparse.Namespace) -> tuple[str, int]:
     if args.on:
         if len(args.on) != 2 or args.dirs:
             raise AnalysisUsageError("give two dates (--on D1 --on D2), and the rules with --rules")

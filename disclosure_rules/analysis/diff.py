@@ -23,7 +23,7 @@ from ..rulebook.model import Rule, Rulebook
 from .domain import ABSENT, Assignment, Space, hop_path, json_value, order_paths
 from .oracle import Oracle, Outcome
 from .outcomes import SideView, Var, pair_possible, shared_states
-from .report import Region, describe_outcome
+from .report import Region, describe_outcome, where_text
 from .search import LIMIT, Budget
 from .witness import redecide, request_of
 
@@ -44,7 +44,9 @@ class Side:
         return assignment if self.day is None else {**assignment, "date": self.day}
 
 
-def diff_dates(rules: Rules, before: datetime.date, after: datetime.date) -> list[Region]:
+def diff_dates(rules: Rules, before: datetime.date, after: datetime.date, *, limit: int = LIMIT) -> list[Region]:
+    """Every region of requests whose outcome moves from ``before`` to ``after``. Raises :class:`Budget` if the
+    search visits more than ``limit`` partial requests (it never answers on a search it did not finish)."""
     oracle = Oracle(rules)
     changed = tuple(
         rid
@@ -52,7 +54,7 @@ def diff_dates(rules: Rules, before: datetime.date, after: datetime.date) -> lis
         if rule.effective.covers(before) != rule.effective.covers(after) or "date" in _own_reads(oracle, rid)
     )
     left, right = Side(oracle, before, changed), Side(oracle, after, changed)
-    return _regions(oracle.space, left, right, {"date": after})
+    return _regions(oracle.space, left, right, {"date": after}, limit)
 
 
 def diff_rules(old: Rules, new: Rules) -> list[Region]:
@@ -104,8 +106,8 @@ def _key(book: Rulebook, rule: Rule) -> tuple[Any, ...]:
     )
 
 
-def _regions(space: Space, left: Side, right: Side, start: Assignment) -> list[Region]:
-    search = _PairSearch(space, left, right)
+def _regions(space: Space, left: Side, right: Side, start: Assignment, limit: int = LIMIT) -> list[Region]:
+    search = _PairSearch(space, left, right, limit)
     search.run(start)
     book = right.oracle.book
     regions = [_region(space, book, left, right, move, found) for move, found in search.found.items()]
@@ -138,7 +140,8 @@ class _PairSearch:
     with every value its described paths may still take. Each test over-approximates what the branch holds,
     so the search is complete: every move, and every value a described path takes in it, is found."""
 
-    def __init__(self, space: Space, left: Side, right: Side) -> None:
+    def __init__(self, space: Space, left: Side, right: Side, limit: int = LIMIT) -> None:
+        self.limit = limit
         self.space = space
         self.left = left
         self.right = right
@@ -152,8 +155,8 @@ class _PairSearch:
         while stack:
             assignment, classes = stack.pop()
             self.visited += 1
-            if self.visited > LIMIT:
-                raise Budget(f"the diff visited more than {LIMIT:,} partial requests")
+            if self.visited > self.limit:
+                raise Budget(f"the diff visited more than {self.limit:,} partial requests")
             # The evaluator needs the date (it decides which rules are in force): it is chosen first.
             split = self._visit(assignment, classes) if "date" in assignment else ([["date"]], [])
             if split is None:
@@ -207,8 +210,8 @@ class _PairSearch:
         """Whether this branch may still come to a move not found yet with every value its described paths
         may take here (a move found so is not checked again: the search looks no further for it)."""
         left, right = self.left, self.right
-        mine = SideView(left.oracle, lv.states, left.assignment(assignment))
-        theirs = SideView(right.oracle, rv.states, right.assignment(assignment))
+        mine = SideView.of(left.oracle, lv.states, left.assignment(assignment))
+        theirs = SideView.of(right.oracle, rv.states, right.assignment(assignment))
         before = mine.candidates() if old else mine.settled(left.oracle.outcome(lv))
         after = theirs.candidates() if new else theirs.settled(right.oracle.outcome(rv))
         shared = self._shared_states(left.changed)
@@ -328,12 +331,7 @@ def _region(
             )
     witness = request_of(space, found.witness)
     confirmed = _confirm(left, witness, move[0]) and _confirm(right, witness, move[1])
-    where = "; ".join(f"{path}: {' or '.join(values)}" for path, values in fields.items())
-    where = where or "any request"
-    if facts:
-        where += "; with " + ", ".join(
-            f"{p} {'left out' if v is None else '= ' + json_str(v)}" for p, v in facts.items()
-        )
+    where = where_text(fields, facts)
     description = f"{where}: {describe_outcome(left.oracle.book, move[0])} → {describe_outcome(book, move[1])}"
     return Region(move[0], move[1], description, fields, facts, witness, found.leaves, confirmed)
 
@@ -342,12 +340,6 @@ def _every_value(space: Space, path: str) -> frozenset[Any]:
     info = space.paths[path]
     base: frozenset[Any] = frozenset(info.values) if info.kind == "enum" else frozenset([True, False])
     return base | ({ABSENT} if info.may_be_absent else set())
-
-
-def json_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _confirm(side: Side, witness: Mapping[str, Any], expected: Outcome) -> bool:

@@ -37,24 +37,45 @@ TRUE: frozenset[State] = frozenset([True])
 FALSE: frozenset[State] = frozenset([False])
 
 
+MAX_VIEWS = 20_000
+"""Views kept per oracle (each holds the values its outcomes allow): a bound on the memory of one diff."""
+
+
 class SideView:
     """One side of a diff on one partial request: the values each state may still come to, and bounds on
     each rule's place in the evaluator's ranking."""
 
-    def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], assignment: Assignment) -> None:
+    @classmethod
+    def of(cls, oracle: Oracle, states: Mapping[str, RuleState], assignment: Assignment) -> SideView:
+        """The view of one side on one partial request. It depends only on the rules' states and which of the
+        undecided rules still read a path to be chosen, which many partial requests share: one view is made
+        for them all, and what it works out (the values each outcome allows) is worked out once."""
+        open_rules = frozenset(r for r in oracle.ids if states[r].holds is None and oracle.pending(r, assignment))
+        views = _VIEWS.setdefault(oracle, {})
+        key = (tuple(states.values()), open_rules)
+        view = views.get(key)
+        if view is None:
+            if len(views) >= MAX_VIEWS:
+                views.clear()
+            view = views[key] = cls(oracle, states, open_rules)
+        return view
+
+    def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], open_rules: frozenset[str]) -> None:
         self.oracle = oracle
         self.tree = _tree(oracle)
         self.forbids, self.permits = self.tree.forbids, self.tree.permits
-        open_rules = {r for r in oracle.ids if states[r].holds is None and oracle.pending(r, assignment)}
-        moves = _Moves(oracle, open_rules)
+        moves = _Moves(oracle, set(open_rules))
         prohibits = prohibiting(oracle.compiled, states)
         self.values: Values = {("prohibits", f): _may(prohibits[f], moves.prohibits(f)) for f in self.forbids}
         for rid in oracle.ids:
             self.values[("holds", rid)] = _may(states[rid].holds, rid in open_rules)
             self.values[("applies", rid)] = _may(states[rid].applies, moves.applies(rid))
         self.tree.propagate(self.values, oracle.ids)
-        self.ranks = _RankBounds(oracle, states, open_rules)
+        self.ranks = _RankBounds(oracle, states, set(open_rules))
         self._alone: dict[Outcome, Values | None] = {}
+        self.pairs: dict[tuple[SideView, tuple[Outcome, Outcome], frozenset[Var]], bool] = {}
+        """:func:`pair_possible` with this view on the left, by the right view (held, so never mistaken for
+        another), the move and the shared states."""
 
     def candidates(self) -> list[Outcome]:
         """The outcomes this side may come to at a first look (each still to be checked with :meth:`alone`)."""
@@ -131,7 +152,15 @@ class SideView:
 
 def pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
     """Whether some completion may end with ``move[0]`` on the left and ``move[1]`` on the right, where the
-    states in ``shared`` come out the same on both sides."""
+    states in ``shared`` come out the same on both sides (remembered by the left view, per right view)."""
+    key = (right, move, frozenset(shared))
+    known = left.pairs.get(key)
+    if known is None:
+        known = left.pairs[key] = _pair_possible(left, right, move, shared)
+    return known
+
+
+def _pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
     mine, theirs = left.alone(move[0]), right.alone(move[1])
     if mine is None or theirs is None:
         return False
@@ -271,6 +300,9 @@ class _Tree:
 
 
 _TREES: weakref.WeakKeyDictionary[Oracle, _Tree] = weakref.WeakKeyDictionary()
+_VIEWS: weakref.WeakKeyDictionary[Oracle, dict[tuple[tuple[RuleState, ...], frozenset[str]], SideView]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _tree(oracle: Oracle) -> _Tree:

@@ -66,6 +66,23 @@ class Region:
         }
 
 
+def value_text(value: Any) -> str:
+    """A fact's value as a region's description gives it: true/false as in JSON, anything else as itself."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def where_text(fields: Mapping[str, Sequence[str]], facts: Mapping[str, Any]) -> str:
+    """Which requests a region holds: the values of the fields it limits, and the facts fixed throughout."""
+    where = "; ".join(f"{path}: {' or '.join(values)}" for path, values in fields.items()) or "any request"
+    if facts:
+        where += "; with " + ", ".join(
+            f"{p} {'left out' if v is None else '= ' + value_text(v)}" for p, v in facts.items()
+        )
+    return where
+
+
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
     decision, status, rule, obligations = outcome
     return {"decision": decision, "status": status, "rule": rule, "obligations": list(obligations)}
