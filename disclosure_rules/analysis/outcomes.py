@@ -283,6 +283,11 @@ class _Tree:
         is looked at again by the rule itself, the rules it is an exception to, and the forbids whose
         standing reads it."""
         pending = set(start)
+        # A rule narrowed before the call changes what the rules it is an exception to, and the forbids whose
+        # standing reads it, may come to, just as a change found here does.
+        for rid in start:
+            pending.update(self.rules[rid].exception_to)
+            pending.update(self.readers.get(rid, ()))
         while pending:
             rid = pending.pop()
             changes: list[Var] = []
