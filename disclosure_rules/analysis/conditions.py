@@ -38,7 +38,7 @@ def _could_be(oracle: Oracle, unit: Unit, assignment: Assignment, want: bool) ->
 
 def _value(oracle: Oracle, unit: Unit, assignment: Assignment) -> tuple[State, bool]:
     """The unit's value, and whether it is settled (definite, or unknown with every path it reads chosen)."""
-    value = unit.test(oracle.env(assignment))
+    value = unit.test(oracle.unit_env(assignment))
     return value, value is not None or not _pending(oracle, unit, assignment)
 
 

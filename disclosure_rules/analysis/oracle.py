@@ -65,6 +65,8 @@ class Oracle:
         self.exceptions = self.compiled.exceptions
         self._received: dict[Any, tuple[Any, tuple[str, ...], frozenset[str]]] = {}
         self._refused: dict[Any, tuple[bool, tuple[str, ...]]] = {}
+        self._last_env: tuple[Assignment, dict[str, Any]] | None = None
+        self._granting_memo: dict[str, list[str]] = {}
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -83,6 +85,17 @@ class Oracle:
             return decide(self.compiled, env, when)
         except Exception as exc:
             raise EvaluationFailed(dict(assignment), f"{type(exc).__name__}: {exc}") from exc
+
+    def unit_env(self, assignment: Assignment) -> Mapping[str, Any]:
+        """:meth:`env`, for reading only: the last one made is kept with its partial request (held, so that
+        it is never mistaken for another), since a search tests every part of a condition on one partial
+        request in turn, and deriving the chain's routes is most of the cost."""
+        last = self._last_env
+        if last is not None and last[0] is assignment:
+            return last[1]
+        env = self.env(assignment)
+        self._last_env = (assignment, env)
+        return env
 
     def env(self, assignment: Assignment) -> dict[str, Any]:
         """The environment the evaluator reads: every chosen path but those left out, and the chain as the
@@ -263,11 +276,14 @@ class Oracle:
 
     def _granting(self, named: str) -> list[str]:
         """The permits a hop naming ``named`` is matched by (see :mod:`~disclosure_rules.engine.provenance`)."""
-        return [
-            rid
-            for rid, rule in self.book.rules.items()
-            if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
-        ]
+        found = self._granting_memo.get(named)
+        if found is None:
+            found = self._granting_memo[named] = [
+                rid
+                for rid, rule in self.book.rules.items()
+                if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
+            ]
+        return found
 
     def _hop_reads(self, rid: str, assignment: Assignment) -> list[str]:
         paths = self.compiled.rules[rid].reads.paths

@@ -347,5 +347,16 @@ def _unknown_facts(
         if states[rid].holds is None:
             wanted.update(p for p in compiled.rules[rid].reads.paths if env.get(p, UNKNOWN) is UNKNOWN)
         pending.extend(e for e in compiled.exceptions[rid] if states[e].applies is None)
-    order = {p: i for i, p in enumerate(compiled.book.vocabulary.readable_paths())}
+    order = _path_order(compiled)
     return tuple(sorted(wanted, key=lambda p: order.get(p, len(order))))
+
+
+_PATH_ORDERS: weakref.WeakKeyDictionary[CompiledRulebook, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def _path_order(compiled: CompiledRulebook) -> dict[str, int]:
+    """Each readable path's place in the vocabulary: the order unknown facts are named in."""
+    order = _PATH_ORDERS.get(compiled)
+    if order is None:
+        order = _PATH_ORDERS[compiled] = {p: i for i, p in enumerate(compiled.book.vocabulary.readable_paths())}
+    return order
