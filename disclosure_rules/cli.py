@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import gc
 import io
 import json
 import os
@@ -575,6 +576,27 @@ def _exit_code(decision: Decision) -> int:
     return EXIT_PERMIT if decision.decision == "permit" else EXIT_DENY
 
 
+BATCH_GC_THRESHOLDS = (20_000, 20, 20)
+"""The garbage collector's thresholds for a batch (Python's are 700, 10, 10)."""
+
+
+@contextlib.contextmanager
+def _collecting_for_a_batch() -> Iterator[None]:
+    """The garbage collector tuned for a batch, and restored after it. Deciding a new case makes many small
+    objects that die young, freed by their counts, and the collector's passes over the objects that stay (the
+    rules, the caches of decided cases) cost a batch of new cases a fifth of its time. So the rules loaded so
+    far are set aside from its passes (`gc.freeze`; worker processes forked later share them), and its young
+    passes are made rarer. The caches are bounded, so memory stays flat."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*BATCH_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors) -> int:
     if args.jsonl and args.requests:
         raise UsageError("give either request files or --jsonl, not both")
@@ -597,12 +619,42 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors)
         check_object = records.check
         check_line = _row_reader(rules, records)
     _check_batch_usage(args)
+    if args.jsonl or args.input is not None:
+        with _collecting_for_a_batch():
+            return _check_batch(rules, records, check_object, check_line, args, stdin, out, err)
+    return _check_requests(rules, check_object, args, stdin, out, err)
+
+
+def _check_batch(
+    rules: Rules,
+    records: RecordChecker | None,
+    check_object: Callable[[object], Decision],
+    check_line: Callable[[bytes], Decision],
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: Output,
+    err: Errors,
+) -> int:
+    recorded = args.ledger or args.subject is not None or args.request_id is not None
     if args.input is not None:
         return _check_table(rules, records, args, out, err)
     if recorded:
         return _check_recorded(rules, check_object, args, stdin, out, err)
-    if args.jsonl:
-        return _check_stream(rules, check_line, args, stdin, out, err)
+    return _check_stream(rules, check_line, args, stdin, out, err)
+
+
+def _check_requests(
+    rules: Rules,
+    check_object: Callable[[object], Decision],
+    args: argparse.Namespace,
+    stdin: IO[bytes],
+    out: Output,
+    err: Errors,
+) -> int:
+    """One request file or several (not a batch stream)."""
+    recorded = args.ledger or args.subject is not None or args.request_id is not None
+    if recorded:
+        return _check_recorded(rules, check_object, args, stdin, out, err)
     if len(args.requests) > 1:
         return _check_files(rules, check_object, args, stdin, out, err)
     name = "<stdin>" if args.request == "-" else args.request

@@ -339,3 +339,16 @@ def test_a_command_built_alone_parses_as_in_the_whole_parser() -> None:
         assert set(subparsers.choices) == {name}
     args = ["check", "--jsonl", "-", "--format", "text", "--jobs", "2"]
     assert vars(_parser(command="check").parse_args(args)) == vars(_parser().parse_args(args))
+
+
+def test_a_batch_restores_the_garbage_collector_as_it_found_it() -> None:
+    """A batch tunes the collector for its run (see cli._collecting_for_a_batch); a caller of main() in the
+    same process, as this test suite is, gets it back as it was."""
+    import gc
+
+    before = gc.get_threshold()
+    line = (EXAMPLES / "irs-ice-address-request.json").read_text().replace("\n", " ").encode() + b"\n"
+    code, out, _err = run("check", "--jsonl", "-", stdin=line * 3)
+    assert code == EXIT_PERMIT and len(out.splitlines()) == 3
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
