@@ -14,8 +14,9 @@ decision. Invalid requests are never cached.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,6 @@ class Rules:
         # What the key keeps: what the rules read and the templates quote (the rest is only checked).
         self.read_paths = frozenset(reads.paths | quoted)
         self._key = build_key_function(book.vocabulary, self._buckets, read=self.read_paths)
-        self._counted_key = build_key_function(book.vocabulary, self._buckets, counted=True, read=self.read_paths)
         self._reader = RequestReader(book.vocabulary)
         self._quick_read = build_quick_reader(book.vocabulary, self._reader.shared_set)
         self._explainer = Explainer(self.compiled, self._describe_date)
@@ -91,6 +91,12 @@ class Rules:
         self._cache_size = default_cache_size(book) if cache_size is None else max(0, cache_size)
         # What a pickle carries (see __reduce__): set by load(); a Rules built from a Rulebook has no files.
         self._origin: _Origin | None = None
+
+    @functools.cached_property
+    def _counted_key_function(self) -> Callable[[object], Any]:
+        """The case key that also counts the keys it read (see :meth:`check_json`): made when JSON text is
+        first checked, since a check of a parsed request never needs it."""
+        return build_key_function(self.book.vocabulary, self._buckets, counted=True, read=self.read_paths)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -132,7 +138,7 @@ class Rules:
         try:
             if isinstance(text, bytes) and len(text) <= MAX_REQUEST_BYTES:
                 request = loads_trusting_keys(text)
-                counted = self._counted_key(request)
+                counted = self._counted_key_function(request)
                 if counted is not None and counted[1] == text.count(b":"):
                     key = counted[0]
                     decision = self._cache.get(key)

@@ -1560,8 +1560,6 @@ def _schema(args: argparse.Namespace, out: Output) -> int:
 
 
 def _add_completion(commands: Any) -> None:
-    from .completion import SHELLS
-
     command = commands.add_parser(
         "completion",
         help="print a shell completion script for bash, zsh or fish",
@@ -1570,6 +1568,10 @@ def _add_completion(commands: Any) -> None:
         'zsh)" in ~/.zshrc after compinit; fish: disclosure-rules completion fish > '
         "~/.config/fish/completions/disclosure-rules.fish.",
     )
+    if isinstance(command, _Unbuilt):  # another command is being run: nothing to import for this one
+        return
+    from .completion import SHELLS
+
     command.add_argument("shell", choices=SHELLS, metavar="SHELL", help=", ".join(SHELLS))
 
 

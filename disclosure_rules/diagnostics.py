@@ -12,7 +12,6 @@ mistake in one run; :class:`LoadError` carries them, sorted by location.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import attrs
@@ -95,6 +94,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     same = [name for name in names if name.casefold() == word.casefold()]
     if same:
         return f"did you mean `{same[0]}`? case matters"
+    import difflib  # only here: a suggestion is made for an error, and a cold start need not load it
+
     matches = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
     return f"did you mean `{matches[0]}`?" if matches else None
 

@@ -87,6 +87,29 @@ def _tree_order(compiled: CompiledRulebook) -> tuple[str, ...]:
     return tuple(seen)
 
 
+class _Units(dict[str, "tuple[_UnitText, ...]"]):
+    """Each rule's requirements in words, written when the rule is first looked up."""
+
+    def __init__(self, explainer: Explainer) -> None:
+        super().__init__()
+        self.explainer = explainer
+
+    def __missing__(self, rid: str) -> tuple[_UnitText, ...]:
+        phraser = self.explainer.phraser
+        texts = tuple(
+            _UnitText(
+                unit,
+                unparse(unit.node),
+                phraser.requirement(unit.node),
+                phraser.negation(unit.node),
+                phraser.statement(unit.node),
+            )
+            for unit in self.explainer.compiled.rules[rid].units
+        )
+        self[rid] = texts
+        return texts
+
+
 class _Failures:
     """Which requirements failed, per rule whose condition did not hold, tested when first asked for and
     remembered: `missing` asks about the routes it weighs, the trace (when read) about every rule. The
@@ -178,22 +201,10 @@ class Explainer:
         self.reasons: dict[tuple[Any, ...], str] = {}
 
     @functools.cached_property
-    def units(self) -> dict[str, tuple[_UnitText, ...]]:
-        """Each rule's requirements in words. They depend only on the rules, so they are written once, when
-        an explanation first needs them (a one-request `check` that prints no trace never does)."""
-        return {
-            rid: tuple(
-                _UnitText(
-                    unit,
-                    unparse(unit.node),
-                    self.phraser.requirement(unit.node),
-                    self.phraser.negation(unit.node),
-                    self.phraser.statement(unit.node),
-                )
-                for unit in self.compiled.rules[rid].units
-            )
-            for rid in self.book.rules
-        }
+    def units(self) -> _Units:
+        """Each rule's requirements in words. They depend only on the rules, so each rule's are written once,
+        when an explanation first needs them (a permit's explanation never does; a trace needs every rule's)."""
+        return _Units(self)
 
     # -- values -------------------------------------------------------------------------------
 
