@@ -161,19 +161,24 @@ def pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome]
 
 
 def _pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
+    """The two sides narrowed by each other until neither narrows the other further: a shared state narrowed on
+    one side narrows what the other may come to, which may narrow another shared state in turn. Each round
+    only removes values no completion can take, and values only shrink, so this ends, and stays sound."""
     mine, theirs = left.alone(move[0]), right.alone(move[1])
-    if mine is None or theirs is None:
-        return False
-    both: Values = {}
-    for var in shared:
-        values = mine[var] & theirs[var]
-        if not values:
-            return False
-        if values != mine[var] or values != theirs[var]:
-            both[var] = values
-    if not both:
-        return True
-    return left.allowed(move[0], both) is not None and right.allowed(move[1], both) is not None
+    agreed: Values = {}
+    while mine is not None and theirs is not None:
+        narrowed = False
+        for var in shared:
+            values = mine[var] & theirs[var]
+            if not values:
+                return False
+            if (values != mine[var] or values != theirs[var]) and agreed.get(var) != values:
+                agreed[var] = values
+                narrowed = True
+        if not narrowed:
+            return True
+        mine, theirs = left.allowed(move[0], agreed), right.allowed(move[1], agreed)
+    return False
 
 
 def shared_states(oracle: Oracle, differing: Collection[str]) -> frozenset[Var]:
