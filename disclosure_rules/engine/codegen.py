@@ -78,10 +78,12 @@ def _const(value: str | bool | int | float | None) -> ast.expr:
 class _Builder:
     """Turns checked condition trees into expressions over local variables, one per path read."""
 
-    def __init__(self, compiled: CompiledRulebook) -> None:
+    def __init__(self, compiled: CompiledRulebook, partial: bool = False) -> None:
         self.definitions = compiled.book.definitions
         vocabulary = compiled.book.vocabulary
-        self.known = always_present(vocabulary)
+        # Partial: for an environment that may lack any path (the analysis evaluates partial requests), every
+        # path is read with a default and tested three-valued.
+        self.known = frozenset() if partial else always_present(vocabulary)
         self.bool_paths = {
             p for p in vocabulary.readable_paths() if (s := vocabulary.slot(p)) and s.type.kind == "bool"
         }
@@ -284,16 +286,18 @@ class Generated:
     """Names the code calls as comparisons, by operator."""
 
 
-def generate(compiled: CompiledRulebook, make_state: Callable[[bool, State, State], Any]) -> Evaluate:
+def generate(
+    compiled: CompiledRulebook, make_state: Callable[[bool, State, State], Any], *, partial: bool = False
+) -> Evaluate:
     """The generated ``evaluate(env, day)``: a dict from rule id to ``make_state(in_force, holds, applies)``,
     in the order of the rule set. ``make_state`` is called once per distinct triple here, and the states are
-    shared by every request."""
-    return load_generated(build(compiled), make_state)
+    shared by every request. With ``partial``, for environments that may lack any path (see :class:`_Builder`)."""
+    return load_generated(build(compiled, partial=partial), make_state)
 
 
-def build(compiled: CompiledRulebook) -> Generated:
+def build(compiled: CompiledRulebook, *, partial: bool = False) -> Generated:
     """Generate and compile the rule set's ``evaluate``."""
-    builder = _Builder(compiled)
+    builder = _Builder(compiled, partial)
     variables: dict[str, str] = {}
     rule_lines = list(_rule_statements(builder, compiled, variables))
     reads: list[ast.stmt] = []

@@ -91,12 +91,23 @@ def _generated(compiled: CompiledRulebook) -> Evaluate:
 
 
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
-    """Every rule's state on this request: by the rule set's generated function (see :mod:`.codegen`), or by
-    the closures for an environment the request reader did not build (one lacking a path it always sets)."""
+    """Every rule's state on this request: by the rule set's generated function (see :mod:`.codegen`), or, for
+    an environment the request reader did not build (one lacking a path it always sets, as the analysis's
+    partial requests do), by the generated function that tests every path three-valued."""
     try:
         return _generated(compiled)(env, day)
     except KeyError:
-        return evaluate_reference(compiled, env, day)
+        return _partial(compiled)(env, day)
+
+
+_PARTIAL: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
+
+
+def _partial(compiled: CompiledRulebook) -> Evaluate:
+    function = _PARTIAL.get(compiled)
+    if function is None:
+        function = _PARTIAL[compiled] = generate(compiled, RuleState, partial=True)
+    return function
 
 
 def evaluate_reference(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
