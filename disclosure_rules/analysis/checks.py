@@ -184,13 +184,14 @@ def _conflicts(oracle: Oracle) -> Iterator[Finding]:
     for x, y, kind in pairs:
         if oracle.related(x.id, y.id) or not _may_overlap(x, y) or disjoint.rules(x.id, y.id):
             continue
-        leaf = first_leaf(oracle, {}, _pair_judge(oracle, x.id, y.id))
+        leaf = first_leaf(oracle, {}, _own_paths_first(_pair_judge(oracle, x.id, y.id)))
         if leaf is None:
             continue
         if kind == "permit_forbid":
             message = (
                 f"{_name(y)} and {_name(x)} both apply to one request, and neither is an exception to the other; "
-                "the forbid decides, but the author should know."
+                "a forbid that is an exception to other rules prohibits only through them, so which one controls "
+                "is the decision below, and the author should know."
             )
         else:
             message = (
