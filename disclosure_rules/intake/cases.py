@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..rulebook.vocabulary import Slot, Vocabulary, fact_tree
+from .pysource import Source
 from .request import MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
 
 KeyFunction = Callable[[Any], "tuple[Any, ...] | None"]
@@ -126,25 +127,6 @@ def _day_after(day: datetime.date) -> datetime.date:
     return day if day == datetime.date.max else day + ONE_DAY
 
 
-class _Source:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {}
-        self.counter = 0
-
-    def var(self, prefix: str = "v") -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-    def const(self, value: Any, prefix: str = "K") -> str:
-        name = self.var(prefix)
-        self.names[name] = value
-        return name
-
-    def emit(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
-
-
 def _exact_type(slot: Slot | None, v: str) -> str | None:
     """A cheap test that a raw value is null or of the one type a valid value of ``slot`` has, where a value
     of another type could compare equal to a valid one (``1 == True``); None where no test is needed."""
@@ -159,7 +141,7 @@ def _exact_type(slot: Slot | None, v: str) -> str | None:
 
 
 def _transform(
-    src: _Source,
+    src: Source,
     slot: Slot,
     v: str,
     indent: int,
@@ -212,7 +194,7 @@ def _transform(
         src.emit(indent + 1, f"if {v} is None: return None")
 
 
-def _refused(src: _Source, slot: Slot, v: str, index_of_values: Mapping[str, Mapping[str, int]]) -> str | None:
+def _refused(src: Source, slot: Slot, v: str, index_of_values: Mapping[str, Mapping[str, int]]) -> str | None:
     """An expression true when validation would refuse the raw value ``v`` (not null), for the kinds whose
     check is this cheap and exact; None for the others (sets, dates), whose values stay in the key."""
     kind = slot.type.kind
@@ -238,7 +220,7 @@ def unread_paths(vocabulary: Vocabulary, read: Iterable[str]) -> frozenset[str]:
 
 
 def _object(
-    src: _Source,
+    src: Source,
     tree: Mapping[str, Slot],
     obj: str,
     indent: int,
@@ -259,7 +241,7 @@ def _object(
 
 
 def _sparse_object(
-    src: _Source,
+    src: Source,
     tree: Mapping[str, Any],
     obj: str,
     indent: int,
@@ -326,7 +308,7 @@ def build_record_functions(
     A record with every column present is read by subscripts, the cheapest way; one with columns missing
     by ``get``, counting what it has.
     """
-    src = _Source()
+    src = Source()
     index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
     names = list(columns)
     vars_ = {name: src.var() for name in names}
@@ -408,22 +390,8 @@ def build_record_functions(
     src.emit(2, "except Exception:")
     src.emit(3, "pass")
     src.emit(2, "yield slow(r)")
-    namespace = _run(src)
+    namespace = src.run("<disclosure_rules generated>")
     return namespace["record_key"], namespace["record_batch"]
-
-
-_BUILTINS = {t.__name__: t for t in (len, dict, list, tuple, frozenset, str, int, float, bool, Exception)}
-"""All the generated code can reach of Python's builtins."""
-
-
-def _run(src: _Source) -> dict[str, Any]:
-    code = "\n".join(src.lines)
-    namespace: dict[str, Any] = dict(src.names)
-    # The generated code needs only these; no other builtin is reachable from it.
-    namespace["__builtins__"] = dict(_BUILTINS)
-    exec(compile(code, "<disclosure_rules generated>", "exec"), namespace)
-    namespace["__source__"] = code  # for reading, when debugging
-    return namespace
 
 
 def build_key_function(
@@ -442,7 +410,7 @@ def build_key_function(
     ``read`` lists the paths the rules read or templates quote (None: all of them); the others are checked
     and left out (see :func:`unread_paths`).
     """
-    src = _Source()
+    src = Source()
     unread = unread_paths(vocabulary, read) if read is not None else frozenset()
     index_of_values = {name: {v: i for i, v in enumerate(e.values)} for name, e in vocabulary.enums.items()}
     tree: dict[str, Any] = dict(vocabulary.fields)
@@ -502,6 +470,6 @@ def build_key_function(
         parts.append(fetched_chain)
     key = f"({', '.join(parts)},)"
     src.emit(1, f"return ({key}, {counter})" if counter else f"return {key}")
-    namespace = _run(src)
+    namespace = src.run("<disclosure_rules generated>")
     function: KeyFunction = namespace["case_key"]
     return function

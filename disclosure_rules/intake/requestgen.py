@@ -10,19 +10,20 @@ So the quick path never decides what is valid; it only recognises what plainly i
 ``tests/test_requestgen.py`` checks, on generated and hostile requests, that it returns the reader's own
 environment or ``None``.
 
-Safety: the function is Python source built from the vocabulary before any request is read. Names from the
-vocabulary enter the source only as ``repr`` string constants; the generated identifiers are the module's
-own (``v1``, ``g2``), and no builtin but those listed in ``_BUILTINS`` is reachable from it.
+Safety: the function is Python source built from the vocabulary before any request is read, and run as
+:mod:`.pysource` runs the case keys: names from the vocabulary enter it only as ``repr`` string constants, the
+generated identifiers are the module's own (``v1``, ``g2``), and no builtin but :data:`.pysource.BUILTINS` is
+reachable from it.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
+from .pysource import Source
 from .request import (
     EMPTY,
     MAX_SET_ITEMS,
@@ -35,31 +36,11 @@ from .request import (
 
 QuickRead = Callable[[object], "dict[str, Any] | None"]
 
-_BUILTINS = {t.__name__: t for t in (len, dict, list, str, int, float, frozenset, Exception)}
-
-
-class _Source:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {}
-        self._counter = itertools.count(1)
-
-    def var(self, prefix: str = "v") -> str:
-        return f"{prefix}{next(self._counter)}"
-
-    def const(self, value: Any, prefix: str = "K") -> str:
-        name = self.var(prefix)
-        self.names[name] = value
-        return name
-
-    def emit(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
-
 
 def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[Any]], frozenset[Any]]) -> QuickRead:
     """The environment of a plainly valid request, or None (see the module's docstring). ``shared_set`` is
     the reader's, so that both paths keep one object per distinct set."""
-    src = _Source()
+    src = Source()
     shared = src.const(shared_set, "SHARED")
     src.emit(0, "def quick_read(r):")
     src.emit(1, "if r.__class__ is not dict: return None")
@@ -88,10 +69,7 @@ def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[A
             src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")
     src.emit(1, f"env[{HOPS!r}] = ()")
     src.emit(1, "return env")
-    code = "\n".join(src.lines)
-    namespace: dict[str, Any] = dict(src.names)
-    namespace["__builtins__"] = dict(_BUILTINS)
-    exec(compile(code, "<disclosure_rules quick reader>", "exec"), namespace)
+    namespace = src.run("<disclosure_rules quick reader>")
     inner: QuickRead = namespace["quick_read"]
 
     def quick_read(request: object) -> dict[str, Any] | None:
@@ -100,11 +78,11 @@ def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[A
         except Exception:  # anything odd (a huge integer, an unhashable item): the full reader says what
             return None
 
-    quick_read.__source__ = code  # type: ignore[attr-defined]  # for reading, when debugging
+    quick_read.__source__ = namespace["__source__"]  # type: ignore[attr-defined]  # for reading, when debugging
     return quick_read
 
 
-def _group(src: _Source, tree: Mapping[str, Any], var: str, indent: int, shared: str, vocabulary: Vocabulary) -> None:
+def _group(src: Source, tree: Mapping[str, Any], var: str, indent: int, shared: str, vocabulary: Vocabulary) -> None:
     """A nested ``facts`` object: a dict with declared keys only, each child read if it is not null."""
     src.emit(indent, f"if {var}.__class__ is not dict: return None")
     src.emit(indent, f"if not {src.const(frozenset(tree), 'KEYS')}.issuperset({var}): return None")
@@ -118,7 +96,7 @@ def _group(src: _Source, tree: Mapping[str, Any], var: str, indent: int, shared:
             _value(src, child, item, indent + 1, child.path, shared, vocabulary)
 
 
-def _value(src: _Source, slot: Slot, var: str, indent: int, path: str, shared: str, vocabulary: Vocabulary) -> None:
+def _value(src: Source, slot: Slot, var: str, indent: int, path: str, shared: str, vocabulary: Vocabulary) -> None:
     """Put ``var`` at ``path`` in ``env`` if it is plainly a valid value of ``slot``; else return None."""
     type_ = slot.type
     kind = type_.kind
