@@ -619,42 +619,14 @@ def _check(args: argparse.Namespace, stdin: IO[bytes], out: Output, err: Errors)
         check_object = records.check
         check_line = _row_reader(rules, records)
     _check_batch_usage(args)
-    if args.jsonl or args.input is not None:
-        with _collecting_for_a_batch():
-            return _check_batch(rules, records, check_object, check_line, args, stdin, out, err)
-    return _check_requests(rules, check_object, args, stdin, out, err)
-
-
-def _check_batch(
-    rules: Rules,
-    records: RecordChecker | None,
-    check_object: Callable[[object], Decision],
-    check_line: Callable[[bytes], Decision],
-    args: argparse.Namespace,
-    stdin: IO[bytes],
-    out: Output,
-    err: Errors,
-) -> int:
-    recorded = args.ledger or args.subject is not None or args.request_id is not None
-    if args.input is not None:
-        return _check_table(rules, records, args, out, err)
-    if recorded:
-        return _check_recorded(rules, check_object, args, stdin, out, err)
-    return _check_stream(rules, check_line, args, stdin, out, err)
-
-
-def _check_requests(
-    rules: Rules,
-    check_object: Callable[[object], Decision],
-    args: argparse.Namespace,
-    stdin: IO[bytes],
-    out: Output,
-    err: Errors,
-) -> int:
-    """One request file or several (not a batch stream)."""
-    recorded = args.ledger or args.subject is not None or args.request_id is not None
-    if recorded:
-        return _check_recorded(rules, check_object, args, stdin, out, err)
+    batch = args.jsonl or args.input is not None
+    with _collecting_for_a_batch() if batch else contextlib.nullcontext():
+        if args.input is not None:
+            return _check_table(rules, records, args, out, err)
+        if recorded:
+            return _check_recorded(rules, check_object, args, stdin, out, err)
+        if args.jsonl:
+            return _check_stream(rules, check_line, args, stdin, out, err)
     if len(args.requests) > 1:
         return _check_files(rules, check_object, args, stdin, out, err)
     name = "<stdin>" if args.request == "-" else args.request
