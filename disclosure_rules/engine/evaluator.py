@@ -83,11 +83,17 @@ def use_generated(compiled: CompiledRulebook, generated: Generated) -> None:
     _GENERATED[compiled] = load_generated(generated, RuleState)
 
 
-def _generated(compiled: CompiledRulebook) -> Evaluate:
-    function = _GENERATED.get(compiled)
+def _generated(compiled: CompiledRulebook, partial: bool = False) -> Evaluate:
+    """The rule set's generated ``evaluate``, made on first use; with ``partial``, the one that tests every
+    path three-valued (see :func:`.codegen.generate`)."""
+    made = _PARTIAL if partial else _GENERATED
+    function = made.get(compiled)
     if function is None:
-        function = _GENERATED[compiled] = generate(compiled, RuleState)
+        function = made[compiled] = generate(compiled, RuleState, partial=partial)
     return function
+
+
+_PARTIAL: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
 
 
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
@@ -97,17 +103,7 @@ def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
     try:
         return _generated(compiled)(env, day)
     except KeyError:
-        return _partial(compiled)(env, day)
-
-
-_PARTIAL: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
-
-
-def _partial(compiled: CompiledRulebook) -> Evaluate:
-    function = _PARTIAL.get(compiled)
-    if function is None:
-        function = _PARTIAL[compiled] = generate(compiled, RuleState, partial=True)
-    return function
+        return _generated(compiled, partial=True)(env, day)
 
 
 def evaluate_reference(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
