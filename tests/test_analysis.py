@@ -288,3 +288,30 @@ def test_the_law_by_date_page_is_generated_from_the_bundled_rules_as_they_are() 
     to the rules fails this test until it is made again (its first lines say how)."""
     page = (Path(__file__).parent.parent / "docs" / "law-by-date.md").read_text()
     assert disclosure_rules.load().info.hash in page, "run: disclosure-rules diff --each-date --format markdown"
+
+
+def test_the_pair_test_knows_two_court_orders_rank_alike_on_both_dates(bundled: disclosure_rules.Rules) -> None:
+    """Control cannot pass from the D.D.C. order to the D. Mass. order on the day the second comes into force:
+    both are exceptions to the same paragraphs, so the first declared ranks above the other on every date,
+    and the D.D.C. order prohibits after exactly where it did before. The pair test must see it at once,
+    with nothing chosen but the date, where it once searched the whole tree to learn it."""
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import SideView, pair_possible, shared_states
+
+    oracle = Oracle(bundled)
+    before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
+    changed = tuple(
+        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
+    )
+    assert "dmass-cedc-2026-02-05-mou" in changed
+    views = []
+    for day in (before, after):
+        assignment = {"date": day}
+        views.append(SideView.of(oracle, oracle.verdict(assignment).states, assignment))
+    shared = shared_states(oracle, changed)
+    ddc = ("deny", "prohibited", "ddc-ctr-2025-11-21", ())
+    dmass = ("deny", "prohibited", "dmass-cedc-2026-02-05-mou", ())
+    assert not pair_possible(views[0], views[1], (ddc, dmass), shared)
+    # A move the D. Mass. order does make stays possible: an (i)(2) permit the day before, its stay after.
+    i_2 = ("permit", "permitted", "irc-6103-i-2", tuple(bundled.book.rules["irc-6103-i-2"].obligations))
+    assert pair_possible(views[0], views[1], (i_2, dmass), shared)

@@ -161,10 +161,72 @@ def pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome]
 
 
 def _pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
+    """Whether the two sides can agree on the states they share (:func:`_narrowed_together`) and, where the
+    move hands control from one rule to another of the same kind whose ranks the shared states fix, on which
+    of the two ranks above the other (:func:`_ranked_alike`)."""
+    if not _narrowed_together(left, right, move, shared, {}, {}):
+        return False
+    # Two rule books rank their rules each their own way; one book on two dates ranks alike.
+    ranked = _ranked_alike(left.oracle, move, shared) if left.oracle is right.oracle else None
+    if ranked is None:
+        return True
+    before, after = ranked
+    first, second = before[1], after[1]
+    # Whichever of the two ranks higher on one side ranks so on the other: if the rule controlling before
+    # ranks higher, it must not hold its ground after; if the one controlling after does, it must not
+    # before. Where either side's bounds already tell which ranks higher, that is the order on both.
+    first_above = _surely_above(left, right, first, second)
+    second_above = _surely_above(left, right, second, first)
+    return (not second_above and _narrowed_together(left, right, move, shared, {}, {before: NOT_TRUE})) or (
+        not first_above and _narrowed_together(left, right, move, shared, {after: NOT_TRUE}, {})
+    )
+
+
+def _surely_above(left: SideView, right: SideView, rid: str, other: str) -> bool:
+    """Whether ``rid`` ranks above ``other`` on both sides, their ranks being alike: two exceptions to the same
+    rules rank by depth and place in the file alone (the same chains hold above both), and otherwise
+    either side's bounds may tell."""
+    rules = left.oracle.book.rules
+    if set(rules[rid].exception_to) == set(rules[other].exception_to):
+        position = left.oracle.compiled.position
+        depths = left.tree.depths
+        return (-depths[rid], position[rid]) < (-depths[other], position[other])
+    return left.ranks.above(rid, other) or right.ranks.above(rid, other)
+
+
+def _ranked_alike(oracle: Oracle, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> tuple[Var, Var] | None:
+    """For a move from one prohibition to another (or one permit to another), the state each controlling rule
+    is picked by, when the two rules' ranks are the same on both sides: the evaluator ranks a rule by the
+    chain of exceptions that held above it, its depth and its place in the file (:class:`_RankBounds`), so
+    when every rule above either one holds alike on both sides, the two rank in the same order on both."""
+    (_d0, status, first, _o0), (_d1, status_after, second, _o1) = move
+    if status != status_after or status not in ("prohibited", "permitted") or first is None or second is None:
+        return None
+    if first == second:
+        return None
+    above = oracle.ancestors(first) | oracle.ancestors(second)
+    if any(("holds", rid) not in shared for rid in above):
+        return None
+    kind = "prohibits" if status == "prohibited" else "applies"
+    return (kind, first), (kind, second)
+
+
+def _narrowed_together(
+    left: SideView,
+    right: SideView,
+    move: tuple[Outcome, Outcome],
+    shared: Collection[Var],
+    left_needs: Values,
+    right_needs: Values,
+) -> bool:
     """The two sides narrowed by each other until neither narrows the other further: a shared state narrowed on
     one side narrows what the other may come to, which may narrow another shared state in turn. Each round
-    only removes values no completion can take, and values only shrink, so this ends, and stays sound."""
-    mine, theirs = left.alone(move[0]), right.alone(move[1])
+    only removes values no completion can take, and values only shrink, so this ends, and stays sound.
+    ``left_needs`` and ``right_needs`` narrow one side's own states besides."""
+    if left_needs or right_needs:
+        mine, theirs = left.allowed(move[0], left_needs), right.allowed(move[1], right_needs)
+    else:
+        mine, theirs = left.alone(move[0]), right.alone(move[1])
     agreed: Values = {}
     while mine is not None and theirs is not None:
         narrowed = False
@@ -177,8 +239,16 @@ def _pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome
                 narrowed = True
         if not narrowed:
             return True
-        mine, theirs = left.allowed(move[0], agreed), right.allowed(move[1], agreed)
+        mine, theirs = (
+            left.allowed(move[0], _both(agreed, left_needs)),
+            right.allowed(move[1], _both(agreed, right_needs)),
+        )
     return False
+
+
+def _both(first: Values, second: Values) -> Values:
+    """Each state's values as both narrow it."""
+    return {**first, **second, **{var: first[var] & values for var, values in second.items() if var in first}}
 
 
 def shared_states(oracle: Oracle, differing: Collection[str]) -> frozenset[Var]:
