@@ -315,3 +315,19 @@ def test_the_pair_test_knows_two_court_orders_rank_alike_on_both_dates(bundled: 
     # A move the D. Mass. order does make stays possible: an (i)(2) permit the day before, its stay after.
     i_2 = ("permit", "permitted", "irc-6103-i-2", tuple(bundled.book.rules["irc-6103-i-2"].obligations))
     assert pair_possible(views[0], views[1], (i_2, dmass), shared)
+
+
+def test_a_part_and_its_negation_are_proved_disjoint_even_where_they_read_the_chain(
+    bundled: disclosure_rules.Rules,
+) -> None:
+    """§ 6103(a) holds on return information, the Privacy Act's routes only on data that is not: the two can
+    never hold together. ``return_information`` reads the chain, which the search part by part leaves alone,
+    so the proof comes from the parts' form (one is ``not`` the other), not from a search."""
+    from disclosure_rules.analysis.disjoint import Disjointness
+    from disclosure_rules.analysis.oracle import Oracle
+
+    disjoint = Disjointness(Oracle(bundled))
+    for route in ("privacy-act-b-1", "privacy-act-b-3", "privacy-act-b-7", "privacy-act-b-11"):
+        assert disjoint.rules("irc-6103-a", route)
+    # Not every pair: (i)(2) and § 6103(a) both hold on an (i)(2) request.
+    assert not disjoint.rules("irc-6103-a", "irc-6103-i-2")

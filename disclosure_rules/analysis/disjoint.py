@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Sequence
 
 from ..engine.compiler import Unit
+from ..language.ast import Expr, Not
 from ..rulebook.vocabulary import RECEIVED_UNDER
 from .domain import Assignment
 from .oracle import Oracle
@@ -51,6 +52,8 @@ class Disjointness:
         return known
 
     def _never_together(self, p: Unit, q: Unit, rule_ids: Sequence[str]) -> bool:
+        if _negation(p.node, q.node) or _negation(q.node, p.node):
+            return True
         paths = p.reads.paths | q.reads.paths
         if any(path.startswith("chain.") and path != RECEIVED_UNDER for path in paths):
             return False
@@ -94,3 +97,11 @@ class Disjointness:
                     found.update(frozenset(c) for c in itertools.combinations(matched, size))
             self._route_sets = sorted(found, key=lambda s: (len(s), sorted(s)))
         return self._route_sets
+
+
+def _negation(node: Expr, other: Expr) -> bool:
+    """Whether ``node`` is ``not other``: the two are never true together, whatever they read (in Kleene's
+    logic too: ``not x`` is true only where ``x`` is false). Both read the same request, so this holds for
+    parts that read the chain, which the search here leaves alone (``return_information`` in § 6103(a)
+    against ``not return_information`` in the Privacy Act's routes)."""
+    return isinstance(node, Not) and node.operand == other
