@@ -21,7 +21,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
 
-from ..engine.evaluator import RuleState, State, prohibiting
+from ..engine.evaluator import RuleState, State, prohibiting, tie_depth
 from ..rulebook.model import Rule
 from .domain import Assignment
 from .oracle import Oracle, Outcome
@@ -189,8 +189,11 @@ def _surely_above(left: SideView, right: SideView, rid: str, other: str) -> bool
     rules = left.oracle.book.rules
     if set(rules[rid].exception_to) == set(rules[other].exception_to):
         position = left.oracle.compiled.position
-        depths = left.tree.depths
-        return (-depths[rid], position[rid]) < (-depths[other], position[other])
+
+        def place(r: str) -> tuple[int, int]:
+            return -tie_depth(rules[r].kind, left.tree.depths[r]), position[r]
+
+        return place(rid) < place(other)
     return left.ranks.above(rid, other) or right.ranks.above(rid, other)
 
 
@@ -427,7 +430,7 @@ class _Moves:
 
 class _RankBounds:
     """Bounds on each rule's place in the evaluator's ranking (:func:`~disclosure_rules.engine.evaluator._ranked`):
-    the deepest chain of exceptions that held, then the depth in the tree, then the order of declaration.
+    the deepest chain of exceptions that held, then (for a forbid) the depth in the tree, then the order of declaration.
     A parent counts for the best place if it may still hold, for the worst only if it holds."""
 
     def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], open_rules: set[str]) -> None:
@@ -453,7 +456,8 @@ class _RankBounds:
     def place(self, rid: str, best: bool) -> tuple[int, int, int]:
         key = (rid, best)
         if key not in self._places:
-            self._places[key] = (-self.held(rid, best), -self.depths[rid], self.position[rid])
+            kind = self.oracle.book.rules[rid].kind
+            self._places[key] = (-self.held(rid, best), -tie_depth(kind, self.depths[rid]), self.position[rid])
         return self._places[key]
 
     def above(self, rid: str, other: str) -> bool:

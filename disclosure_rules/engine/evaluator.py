@@ -306,9 +306,18 @@ def _depth(compiled: CompiledRulebook, rid: str) -> int:
     return 1 + max((_depth(compiled, p) for p in compiled.book.rules[rid].exception_to), default=0)
 
 
+def tie_depth(kind: str, depth: int) -> int:
+    """What a rule's place in the tree adds to its rank once the chains that held are equal: a forbid's
+    depth, and nothing for a permit. An order over a permit that did not hold still says more than the
+    general rule, but a permit under a prohibition that did not hold is an answer to a question the request
+    does not raise: where § 6103(a) does not hold (the data is not return information), (i)(2) does not
+    outrank the rule that says the data is outside § 6103, and its obligations do not attach."""
+    return depth if kind == "forbid" else 0
+
+
 def _ranked(compiled: CompiledRulebook, candidates: list[str], states: Mapping[str, RuleState]) -> list[str]:
-    """The candidates, most specific first: the deepest chain of exceptions that held, then the deepest
-    place in the tree, then first declared.
+    """The candidates, most specific first: the deepest chain of exceptions that held, then (for forbids) the
+    deepest place in the tree (see :func:`tie_depth`), then first declared.
 
     A court order that overrides a permit which held (§ 6103(a) -> (i)(2) -> order) is more specific than
     the general rule; an order over a permit that did not hold still says more than the general rule (it
@@ -319,7 +328,11 @@ def _ranked(compiled: CompiledRulebook, candidates: list[str], states: Mapping[s
     position = compiled.position
     return sorted(
         candidates,
-        key=lambda rid: (-_held_depth(compiled, rid, states), -_depth(compiled, rid), position[rid]),
+        key=lambda rid: (
+            -_held_depth(compiled, rid, states),
+            -tie_depth(compiled.book.rules[rid].kind, _depth(compiled, rid)),
+            position[rid],
+        ),
     )
 
 
