@@ -193,7 +193,10 @@ def _intended() -> Schema:
         INTENDED_KEYS,
         {
             "check": {"enum": list(ANALYSIS_CHECKS)},
-            "with": _described("The other rule of the finding.", TEXT),
+            "with": _described(
+                "The other rule of the finding, or a list of rules sharing one reason.",
+                {"oneOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}]},
+            ),
             "path": TEXT,
             "why": TEXT,
         },

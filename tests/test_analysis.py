@@ -32,6 +32,85 @@ def test_conflict_finds_an_unrelated_forbid_and_permits_with_different_obligatio
         ("permit_permit", frozenset({"crime-route", "consent-route"})),
     }
     assert all(f.confirmed and f.witness is not None for f in findings)
+    # The scoped order meets the consent route on many requests, but it prohibits only where the general rule
+    # does, and consent keeps the general rule from applying: it never acts on a request consent permits.
+
+
+def test_a_permit_under_a_prohibition_that_does_not_hold_is_not_in_force(bundled: disclosure_rules.Rules) -> None:
+    """§ 6103(i)(2) applies to de-identified wages (its own conditions are met) but answers a prohibition the
+    request does not raise: the conflict check does not count it, and the evaluator does not let it control."""
+    from disclosure_rules.analysis.checks import in_force
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.witness import redecide
+
+    oracle = Oracle(bundled)
+    request = {
+        "date": "2025-06-02",
+        "holder": "IRS",
+        "element": "wages",
+        "origin": ["w2_wage_report"],
+        "recipient": "ICE",
+        "purpose": "nontax_criminal_investigation",
+        "facts": {
+            "data": {"deidentified": True},
+            "matter": {"involves_tax_administration": False, "specific_statute": True},
+            "request": {
+                "in_writing": True,
+                "signed_by": "agency_head",
+                "sets_forth": [
+                    "taxpayer_name",
+                    "taxpayer_address",
+                    "taxable_periods",
+                    "statutory_authority",
+                    "specific_reasons",
+                    "law_enforcement_activity",
+                ],
+            },
+            "recipients": {"personally_engaged": True},
+            "use": {"solely_for_matter": True},
+            "irs": {"informant_or_impairment": False},
+        },
+    }
+    decision, verdict = redecide(bundled, request)
+    assert verdict is not None
+    assert (decision.decision, decision.rule, decision.obligations) == ("permit", "irc-6103-b-2-deidentified", ())
+    assert verdict.states["irc-6103-i-2"].applies is True
+    assert in_force(oracle, verdict, "irc-6103-i-2") is False
+    assert in_force(oracle, verdict, "irc-6103-b-2-deidentified") is True
+
+
+def test_a_scoped_order_and_the_routes_beside_it_are_proved_never_to_act_together(
+    bundled: disclosure_rules.Rules,
+) -> None:
+    from disclosure_rules.analysis.disjoint import Disjointness
+    from disclosure_rules.analysis.oracle import Oracle
+
+    disjoint = Disjointness(Oracle(bundled))
+    # The SSA assurance stands on § 552a(b) and SSA's program-records rule; a (b)(11) order is an exception to
+    # both, so where it applies the assurance has no ground to prohibit.
+    assert disjoint.in_force("ssa-address-assurance", "privacy-act-b-11")
+    # The D.D.C. order prohibits only where § 6103(a) does (return information); the Privacy Act's routes act
+    # only on data that is not return information.
+    assert disjoint.in_force("ddc-ctr-2025-11-21", "privacy-act-b-3")
+    assert disjoint.needs("ddc-ctr-2025-11-21") == ["ddc-ctr-2025-11-21", "irc-6103-a"]
+    assert disjoint.needs("irc-6103-i-2") == ["irc-6103-i-2", "irc-6103-a"]
+    # Not a proof of everything: consent and (i)(2) do meet.
+    assert not disjoint.in_force("irc-6103-c", "irc-6103-i-2")
+
+
+def test_conflict_finishes_on_the_bundled_law_with_every_finding_declared(bundled: disclosure_rules.Rules) -> None:
+    findings = analyze(bundled, ["conflict"])
+    assert findings and all(f.kind != "incomplete" for f in findings)
+    assert all(f.confirmed for f in findings)
+    assert [f.rules for f in findings if f.intended is None] == []
+
+
+def test_an_intended_entry_may_name_several_rules() -> None:
+    from disclosure_rules.rulebook.loader import load_rulebook
+
+    book = load_rulebook(Path(__file__).parent.parent / "rules")
+    (entry,) = [e for e in book.rules["irc-6103-i-1"].intended if e.check == "conflict"]
+    assert entry.others == ("irc-6103-i-2", "irc-6103-i-3-a")
 
 
 def test_disjoint_rules_are_proved_so_part_by_part() -> None:

@@ -2,8 +2,8 @@
 
 * ``reach``: a rule that never applies (its condition never holds, or its exceptions always defeat it);
   a part of a condition that is never true, never false, or never changes whether the rule holds.
-* ``conflict``: a permit and a forbid, not exceptions one of the other, that both apply to one request;
-  two permits with different obligations that both apply.
+* ``conflict``: a permit and a forbid, not exceptions one of the other, that both act on one request (see
+  :func:`in_force`); two permits with different obligations that both act on it.
 * ``vacuous``: a permit that holds with an empty list where it does not hold with the list left out
   (the empty list passes a test a real value would have to pass).
 * ``unknowns``: a permit that applies while a path its own condition reads is left out.
@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..checker import Rules
+from ..engine.evaluator import State, Verdict, prohibiting
 from ..rulebook.model import Rule
+from . import search
 from .conditions import first_leaf, unit_findings
 from .disjoint import Disjointness
 from .domain import ABSENT, CHAIN, Assignment
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
-from .search import FOUND, PRUNE, Budget, Step, split
+from .search import FOUND, PRUNE, Budget, Leaf, Step, explore, split
 from .witness import redecide, request_of
 
 CHECKS: tuple[str, ...] = ("reach", "conflict", "vacuous", "unknowns", "errors")
@@ -143,12 +145,34 @@ def _reach(oracle: Oracle) -> Iterator[Finding]:
 # -- conflict -------------------------------------------------------------------------------------
 
 
+def in_force(oracle: Oracle, verdict: Verdict, rid: str) -> State:
+    """Whether a rule acts on this request, as the ``conflict`` check counts it: a forbid when it prohibits
+    (it applies, and through the rules it is an exception to, it stands); a permit when it applies and, if it
+    is an exception to prohibitions, one of them holds. A permit under a prohibition the request does not
+    meet permits nothing that needed permitting: § 6103(i)(2) on data that is not return information, or a
+    Privacy Act exception for a person the Act does not protect (the evaluator does not let it control either:
+    see :func:`~disclosure_rules.engine.evaluator.tie_depth`). Kleene's logic throughout, so a definite answer
+    on a partial request stays for every completion."""
+    rule = oracle.book.rules[rid]
+    if rule.kind == "forbid":
+        return prohibiting(oracle.compiled, verdict.states)[rid]
+    applies = verdict.states[rid].applies
+    if applies is False or not rule.exception_to:
+        return applies
+    parents = [verdict.states[p].holds for p in rule.exception_to]
+    if any(h is True for h in parents):
+        return applies
+    if all(h is False for h in parents):
+        return False
+    return None
+
+
 def _pair_judge(oracle: Oracle, a: str, b: str) -> Callable[[Assignment], Step]:
     focus = tuple(dict.fromkeys([*oracle.closure(a), *oracle.closure(b)]))
 
     def judge(assignment: Assignment) -> Step:
         verdict = oracle.verdict(assignment)
-        first, second = verdict.states[a].applies, verdict.states[b].applies
+        first, second = in_force(oracle, verdict, a), in_force(oracle, verdict, b)
         if (
             first is False
             or second is False
@@ -160,6 +184,22 @@ def _pair_judge(oracle: Oracle, a: str, b: str) -> Callable[[Assignment], Step]:
         return _refine(oracle, verdict, assignment, focus)
 
     return judge
+
+
+FIRST_TRY = 20_000
+"""Partial requests the conflict check's first order of splitting may visit before it tries the other."""
+
+
+def _pair_leaf(oracle: Oracle, a: str, b: str) -> Leaf | None:
+    """A request both rules act on, or None (a proof). Two orders of splitting, each complete: the chain's
+    hop with everything else, which finds most meetings at once, and, if that walks more than
+    :data:`FIRST_TRY` partial requests, the request's own paths before the hop (see :func:`_own_paths_first`),
+    which settles most pairs that never meet."""
+    judge = _pair_judge(oracle, a, b)
+    try:
+        return next(explore(oracle.space, {}, judge, first=True, limit=min(FIRST_TRY, search.LIMIT)), None)
+    except Budget:
+        return first_leaf(oracle, {}, _own_paths_first(judge))
 
 
 def _may_overlap(x: Rule, y: Rule) -> bool:
@@ -182,16 +222,16 @@ def _conflicts(oracle: Oracle) -> Iterator[Finding]:
     ]
     disjoint = Disjointness(oracle)
     for x, y, kind in pairs:
-        if oracle.related(x.id, y.id) or not _may_overlap(x, y) or disjoint.rules(x.id, y.id):
+        if oracle.related(x.id, y.id) or not _may_overlap(x, y) or disjoint.in_force(x.id, y.id):
             continue
-        leaf = first_leaf(oracle, {}, _own_paths_first(_pair_judge(oracle, x.id, y.id)))
+        leaf = _pair_leaf(oracle, x.id, y.id)
         if leaf is None:
             continue
         if kind == "permit_forbid":
             message = (
-                f"{_name(y)} and {_name(x)} both apply to one request, and neither is an exception to the other; "
-                "a forbid that is an exception to other rules prohibits only through them, so which one controls "
-                "is the decision below, and the author should know."
+                f"{_name(x)} prohibits a request that {_name(y)} permits, and neither is an exception to the "
+                "other: the forbid controls, overriding this route as well as those it is an exception to, "
+                "and the author should know."
             )
         else:
             message = (
@@ -202,7 +242,7 @@ def _conflicts(oracle: Oracle) -> Iterator[Finding]:
         yield _confirmed(
             oracle,
             Finding("conflict", kind, (x.id, y.id), message, request_of(oracle.space, leaf.assignment), "", False),
-            lambda v, a=x.id, b=y.id: v.states[a].applies is True and v.states[b].applies is True,
+            lambda v, a=x.id, b=y.id: in_force(oracle, v, a) is True and in_force(oracle, v, b) is True,
         )
 
 
@@ -362,7 +402,7 @@ def _declared(oracle: Oracle, finding: Finding) -> Finding:
         for entry in rule.intended:
             if entry.check != finding.check:
                 continue
-            if entry.other is not None and entry.other not in finding.rules:
+            if entry.others and not any(other in finding.rules for other in entry.others):
                 continue
             if entry.path is not None and entry.path not in (finding.path, finding.part):
                 continue

@@ -24,6 +24,7 @@ from ..language.ast import Expr, Not
 from ..rulebook.vocabulary import RECEIVED_UNDER
 from .domain import Assignment
 from .oracle import Oracle
+from .outcomes import standing
 from .search import FOUND, PRUNE, Budget, Step, explore, split
 
 _LIMIT = 100_000
@@ -43,6 +44,46 @@ class Disjointness:
         units_a = self.oracle.compiled.rules[a].units
         units_b = self.oracle.compiled.rules[b].units
         return any(self.parts(p, q, (a, b)) for p in units_a for q in units_b)
+
+    def in_force(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` can never both act on one request, as the ``conflict`` check counts it
+        (:func:`~.checks.in_force`): each needs its own condition and the conditions of the rules it stands on
+        (:meth:`needs`)."""
+        if self._defeats(a, b) or self._defeats(b, a):
+            return True
+        units_a = [u for rid in self.needs(a) for u in self.oracle.compiled.rules[rid].units]
+        units_b = [u for rid in self.needs(b) for u in self.oracle.compiled.rules[rid].units]
+        return any(self.parts(p, q, (a, b)) for p in units_a for q in units_b)
+
+    def _defeats(self, permit: str, forbid: str) -> bool:
+        """Whether ``permit``, applying, leaves ``forbid`` no standing: a forbid that is an exception to other
+        rules prohibits only where a prohibition above them does, and a permit that is an exception to every
+        one of those prohibitions keeps each from applying (the SSA assurance stands on § 552a(b) and SSA's
+        program-records rule; an order under § 552a(b)(11) is an exception to both)."""
+        rules = self.oracle.book.rules
+        if rules[permit].kind != "permit" or rules[forbid].kind != "forbid":
+            return False
+        sources = standing(self.oracle, forbid)
+        return sources is not None and bool(sources) and sources <= set(rules[permit].exception_to)
+
+    def needs(self, rid: str) -> list[str]:
+        """The rules whose conditions must hold for ``rid`` to act: itself; for a permit that is an exception
+        to one prohibition, that prohibition (it must hold); for a forbid whose standing rests on one
+        prohibition (the permits it is an exception to are all exceptions to that one), that prohibition and
+        what it needs in turn."""
+        rules = self.oracle.book.rules
+        rule = rules[rid]
+        if rule.kind == "permit":
+            return [rid, *rule.exception_to] if len(rule.exception_to) == 1 else [rid]
+        below: set[str] = set()
+        for parent in rule.exception_to:
+            if rules[parent].kind != "permit":
+                return [rid]
+            below.update(g for g in rules[parent].exception_to if rules[g].kind == "forbid")
+        if len(below) != 1:
+            return [rid]
+        (ground,) = below
+        return [rid, *self.needs(ground)]
 
     def parts(self, p: Unit, q: Unit, rule_ids: Sequence[str]) -> bool:
         key = (id(p), id(q))

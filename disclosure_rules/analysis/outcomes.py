@@ -388,6 +388,12 @@ _VIEWS: weakref.WeakKeyDictionary[Oracle, dict[tuple[tuple[RuleState, ...], froz
 )
 
 
+def standing(oracle: Oracle, forbid: str) -> frozenset[str] | None:
+    """The prohibitions a forbid's standing is the disjunction of (None: it always stands), as the evaluator
+    reads it (:func:`~disclosure_rules.engine.evaluator.prohibiting_reference`)."""
+    return _tree(oracle).sources[forbid]
+
+
 def _tree(oracle: Oracle) -> _Tree:
     tree = _TREES.get(oracle)
     if tree is None:

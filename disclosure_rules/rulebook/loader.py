@@ -240,7 +240,8 @@ def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
 
 
 def _intended(r: MappingReader, sink: DiagnosticSink) -> tuple[Intended, ...]:
-    """``intended: [{check: conflict, with: other-rule, why: ...}]``: findings the author means."""
+    """``intended: [{check: conflict, with: other-rule, why: ...}]``: findings the author means (``with`` may
+    list several rules that share one reason)."""
     node = r.sequence("intended")
     if node is None:
         return ()
@@ -262,7 +263,8 @@ def _intended(r: MappingReader, sink: DiagnosticSink) -> tuple[Intended, ...]:
             )
             continue
         if check and why:
-            out.append(Intended(check, why, ir.text("with"), ir.text("path")))
+            others = tuple(text for text, _node in ir.texts("with"))
+            out.append(Intended(check, why, others, ir.text("path")))
     return tuple(out)
 
 

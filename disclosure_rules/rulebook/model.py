@@ -117,8 +117,9 @@ class Intended:
 
     check: str
     why: str
-    other: str | None = None
-    """For a conflict: the other rule (``with:`` in the rule file)."""
+    others: tuple[str, ...] = ()
+    """For a conflict: the other rules, any one of which the finding may name (``with:`` in the rule file:
+    one rule or a list); none: any other rule."""
     path: str | None = None
     """For ``vacuous`` or ``unknowns``: the path concerned; for ``reach``: a condition part, as written."""
 
