@@ -15,6 +15,7 @@ them is read, and then kept. A reader cannot tell the difference: equality,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Literal
 
@@ -143,6 +144,10 @@ class Explanation:
         )
 
 
+_BUILDING = threading.RLock()
+"""Held while a :class:`Deferred` explanation is built and what built it is dropped."""
+
+
 class Deferred:
     """An :class:`Explanation`, built by ``make`` on first use and kept; ``make`` (and what it holds: the
     verdict and the request's environment) is dropped once it has run."""
@@ -160,9 +165,13 @@ class Deferred:
     def get(self) -> Explanation:
         value = self._value
         if value is None:
-            # Two threads may both build it; they build equal values, and either may be kept.
-            value = self._value = self._build()
-            self._release()
+            # One thread builds it: building reads what releasing drops, so a second thread that found no value
+            # could otherwise build from a half-dropped state (or none). Built values are read without the lock.
+            with _BUILDING:
+                value = self._value
+                if value is None:
+                    value = self._value = self._build()
+                    self._release()
         return value
 
     def _build(self) -> Explanation:
