@@ -11,6 +11,7 @@ import pytest
 
 import disclosure_rules
 from disclosure_rules.analysis import analyze, query
+from disclosure_rules.analysis.checks import CHECKS
 from disclosure_rules.cli import main
 
 FIXTURES = Path(__file__).parent / "analysis_fixtures"
@@ -410,3 +411,21 @@ def test_a_part_and_its_negation_are_proved_disjoint_even_where_they_read_the_ch
         assert disjoint.rules("irc-6103-a", route)
     # Not every pair: (i)(2) and § 6103(a) both hold on an (i)(2) request.
     assert not disjoint.rules("irc-6103-a", "irc-6103-i-2")
+
+
+@pytest.mark.parametrize("name", ["conflict", "reach", "unknowns", "vacuous"])
+def test_checks_dealt_to_two_processes_find_the_same_in_the_same_order(name: str) -> None:
+    rules = _load(name)
+    assert analyze(rules, CHECKS, jobs=2) == analyze(rules, CHECKS)
+
+
+def test_a_check_out_of_budget_in_one_process_of_two_still_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from disclosure_rules.analysis import search
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the workers see the patched budget only when they are forked")
+    monkeypatch.setattr(search, "LIMIT", 3)
+    findings = analyze(_load("conflict"), ["conflict"], jobs=2)
+    assert findings[-1].kind == "incomplete" and findings[-1].intended is None

@@ -34,29 +34,91 @@ from .witness import redecide, request_of
 CHECKS: tuple[str, ...] = ("reach", "conflict", "vacuous", "unknowns", "errors")
 
 
-def analyze(rules: Rules, checks: Iterable[str] = CHECKS) -> list[Finding]:
+def analyze(rules: Rules, checks: Iterable[str] = CHECKS, *, jobs: int = 1) -> list[Finding]:
     """Run ``checks`` on ``rules``; every finding carries a witness decided again, and ``intended`` set when
-    the rules declare it."""
+    the rules declare it. With ``jobs`` above 1, that many processes share the questions each check asks (a
+    rule, a pair of rules, a path of a rule), each taking the next that no process has taken (:class:`Shard`),
+    and the findings are put back in the order one process gives them."""
+    wanted = tuple(name for name in CHECKS if name in set(checks))
+    if jobs <= 1:
+        placed = _run_shard(rules, wanted)
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        claimed = multiprocessing.Array("b", len(CHECKS) * _QUESTIONS)
+        with concurrent.futures.ProcessPoolExecutor(jobs, initializer=_share, initargs=(claimed,)) as pool:
+            parts = pool.map(_run_shard, [rules] * jobs, [wanted] * jobs)
+            placed = [item for part in parts for item in part]
+    placed.sort(key=lambda item: item[0])
+    return [_declared(rules, finding) for _place, finding in placed]
+
+
+_QUESTIONS = 1 << 16
+"""Questions one check may ask, at most, when they are dealt to several processes."""
+
+_CLAIMED: Any = None
+"""In a worker process: the questions some process has taken, one flag per check and question."""
+
+
+def _share(claimed: Any) -> None:
+    global _CLAIMED
+    _CLAIMED = claimed
+
+
+class Shard:
+    """Which of a check's questions this process asks. Every process walks the same questions in the same
+    order, calling :meth:`takes` once for each; alone, it asks them all; beside others, it asks each question
+    no process has taken yet, so that a process that finishes a hard question early takes on the next while
+    another is still busy. :attr:`current` is the number of the question last met, which places the findings
+    it yields."""
+
+    def __init__(self, position: int) -> None:
+        self.offset = position * _QUESTIONS
+        self.current = -1
+
+    def takes(self) -> bool:
+        self.current += 1
+        if _CLAIMED is None:
+            return True
+        if self.current >= _QUESTIONS:
+            raise Budget(f"the check asks more than {_QUESTIONS:,} questions")
+        with _CLAIMED.get_lock():
+            if _CLAIMED[self.offset + self.current]:
+                return False
+            _CLAIMED[self.offset + self.current] = 1
+            return True
+
+
+Placed = tuple[tuple[int, int, int], Finding]
+"""A finding with its place: the check's position, the question's number, and its order among the question's."""
+
+_LAST = 1 << 62
+"""The place of a check's closing finding (it ran out of budget, or the evaluator raised): after the rest."""
+
+
+def _run_shard(rules: Rules, wanted: Sequence[str]) -> list[Placed]:
     oracle = Oracle(rules)
-    wanted = tuple(checks)
-    findings: list[Finding] = []
-    runners: dict[str, Callable[[Oracle], Iterator[Finding]]] = {
+    runners: dict[str, Callable[[Oracle, Shard], Iterator[Finding]]] = {
         "reach": _reach,
         "conflict": _conflicts,
         "vacuous": _vacuous,
         "unknowns": _unknowns,
         "errors": _errors,
     }
-    for name in CHECKS:
+    placed: list[Placed] = []
+    for position, name in enumerate(CHECKS):
         if name not in wanted:
             continue
+        shard = Shard(position)
         try:
-            findings.extend(runners[name](oracle))
+            for order, finding in enumerate(runners[name](oracle, shard)):
+                placed.append(((position, shard.current, order), finding))
         except EvaluationFailed as failed:
-            findings.append(_error_finding(oracle, failed))
+            placed.append(((position, _LAST, shard.current), _error_finding(oracle, failed)))
         except Budget as exceeded:
-            findings.append(_incomplete(name, exceeded))
-    return [_declared(oracle, f) for f in findings]
+            placed.append(((position, _LAST, shard.current), _incomplete(name, exceeded)))
+    return placed
 
 
 def _incomplete(check: str, exceeded: Budget) -> Finding:
@@ -106,8 +168,10 @@ def _refine(oracle: Oracle, verdict: object, assignment: Assignment, focus: Sequ
     return PRUNE
 
 
-def _reach(oracle: Oracle) -> Iterator[Finding]:
+def _reach(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
     for rid, rule in oracle.book.rules.items():
+        if not shard.takes():
+            continue
         applies = first_leaf(oracle, {}, _state_judge(oracle, rid, "applies"))
         if applies is not None:
             yield from unit_findings(oracle, rid)
@@ -210,7 +274,7 @@ def _may_overlap(x: Rule, y: Rule) -> bool:
     )
 
 
-def _conflicts(oracle: Oracle) -> Iterator[Finding]:
+def _conflicts(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
     rules = oracle.book.rules
     permits = [r for r in rules.values() if r.kind == "permit"]
     forbids = [r for r in rules.values() if r.kind == "forbid"]
@@ -222,6 +286,8 @@ def _conflicts(oracle: Oracle) -> Iterator[Finding]:
     ]
     disjoint = Disjointness(oracle)
     for x, y, kind in pairs:
+        if not shard.takes():
+            continue
         if oracle.related(x.id, y.id) or not _may_overlap(x, y) or disjoint.in_force(x.id, y.id):
             continue
         leaf = _pair_leaf(oracle, x.id, y.id)
@@ -249,10 +315,10 @@ def _conflicts(oracle: Oracle) -> Iterator[Finding]:
 # -- vacuous grants -------------------------------------------------------------------------------
 
 
-def _vacuous(oracle: Oracle) -> Iterator[Finding]:
+def _vacuous(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
     space = oracle.space
     for rid, rule in oracle.book.rules.items():
-        if rule.kind != "permit":
+        if rule.kind != "permit" or not shard.takes():
             continue
         for path in oracle.reads[rid]:
             info = space.paths.get(path)
@@ -301,14 +367,14 @@ def _vacuous_judge(oracle: Oracle, rid: str, path: str) -> Callable[[Assignment]
 # -- unknowns -------------------------------------------------------------------------------------
 
 
-def _unknowns(oracle: Oracle) -> Iterator[Finding]:
+def _unknowns(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
     space = oracle.space
     for rid, rule in oracle.book.rules.items():
         if rule.kind != "permit":
             continue
         for path in oracle.reads[rid]:
             info = space.paths.get(path)
-            if info is None or not info.may_be_absent:
+            if info is None or not info.may_be_absent or not shard.takes():
                 continue
             leaf = first_leaf(oracle, {path: ABSENT}, _own_paths_first(_state_judge(oracle, rid, "applies")))
             if leaf is None:
@@ -349,13 +415,13 @@ def _own_paths_first(judge: Callable[[Assignment], Step]) -> Callable[[Assignmen
 # -- never errors ---------------------------------------------------------------------------------
 
 
-def _errors(oracle: Oracle) -> Iterator[Finding]:
+def _errors(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
     """Every rule is evaluated on a request for each class of values of each path it reads, one path at a
     time from a base request, and the rule's condition parts on each class of their paths together: a
     comparison raises or not by the types of its operands, which these cover (see docs/analysis.md)."""
     from .conditions import sweep_errors
 
-    yield from sweep_errors(oracle)
+    yield from sweep_errors(oracle, shard.takes)
 
 
 def _error_finding(oracle: Oracle, failed: EvaluationFailed) -> Finding:
@@ -394,9 +460,9 @@ def _evolve(finding: Finding, **changes: Any) -> Finding:
     return attrs.evolve(finding, **changes)
 
 
-def _declared(oracle: Oracle, finding: Finding) -> Finding:
+def _declared(rules: Rules, finding: Finding) -> Finding:
     for rid in finding.rules:
-        rule = oracle.book.rules.get(rid)
+        rule = rules.book.rules.get(rid)
         if rule is None:
             continue
         for entry in rule.intended:

@@ -40,6 +40,13 @@ def add_commands(commands: Any) -> None:
     analyze_parser.add_argument("rules", nargs="?", metavar="RULES_DIR", help="default: the bundled rules")
     analyze_parser.add_argument("--format", choices=("text", "json"), default="text")
     analyze_parser.add_argument("--check", action="append", choices=CHECKS, help="run only this check (repeatable)")
+    analyze_parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="deal the checks' questions to N processes (the findings are the same, in the same order)",
+    )
     analyze_parser.add_argument("--can", choices=("permit", "deny"), help="ask whether any request can be so decided")
     analyze_parser.add_argument("--where", default="", help="the slice: path=value,... (e.g. holder=IRS,recipient=ICE)")
     analyze_parser.add_argument("--on", metavar="YYYY-MM-DD", help="the date of the requests asked about")
@@ -60,6 +67,12 @@ def add_commands(commands: Any) -> None:
     diff_parser.add_argument(
         "--format", choices=("text", "json", "markdown"), default="text", help="markdown: with --each-date only"
     )
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of processes from 1 to 64")
+    return int(text)
 
 
 def _load(path: str | None) -> Rules:
@@ -100,7 +113,7 @@ def _analyze(args: argparse.Namespace) -> tuple[str, int]:
         text += f"decided again: {answer.decided}\ndeciding facts: {json.dumps(answer.deciding_facts)}\n"
         return text, code
     checks = tuple(args.check or CHECKS)
-    findings = analyze(rules, checks)
+    findings = analyze(rules, checks, jobs=args.jobs)
     # A finding whose witness the evaluator does not confirm is a fault of the analysis: never a pass.
     code = EXIT_FINDINGS if any(f.intended is None or not f.confirmed for f in findings) else EXIT_OK
     if args.format == "json":
