@@ -429,3 +429,31 @@ def test_a_check_out_of_budget_in_one_process_of_two_still_says_so(monkeypatch: 
     monkeypatch.setattr(search, "LIMIT", 3)
     findings = analyze(_load("conflict"), ["conflict"], jobs=2)
     assert findings[-1].kind == "incomplete" and findings[-1].intended is None
+
+
+def test_a_part_the_chain_cannot_make_true_is_stuck_before_the_hop_is_chosen(bundled: disclosure_rules.Rules) -> None:
+    """With the origin left out, ``not return_information`` is false or unknown for every hop (a hop from the
+    IRS only makes it false), so the independent-source rule can never hold: the search learns it without
+    choosing the hop. A part the hop can make true is not stuck."""
+    from disclosure_rules.analysis.domain import ABSENT
+    from disclosure_rules.analysis.oracle import Oracle
+
+    oracle = Oracle(bundled)
+    day = datetime.date(2026, 3, 2)
+    outside = {
+        "date": day,
+        "origin": ABSENT,
+        "holder": "Treasury",
+        "element": "wages",
+        "recipient": "DOJ",
+        "facts.data.deidentified": False,
+        "facts.data.derived_from_return_information": False,
+    }
+    verdict = oracle.verdict(outside)
+    assert verdict.states["irc-6103-independent-source"].holds is None
+    assert oracle.stuck("irc-6103-independent-source", verdict, outside)
+    # The D. Mass. use injunction holds once a hop from the IRS under (i)(2) is chosen: not stuck.
+    mou = {"date": day, "holder": "ICE", "facts.data.received_under_mou": True}
+    verdict = oracle.verdict(mou)
+    assert verdict.states["dmass-cedc-2026-02-05-use"].holds is None
+    assert not oracle.stuck("dmass-cedc-2026-02-05-use", verdict, mou)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from ..checker import Rules
-from ..engine.compiler import UNKNOWN
+from ..engine.compiler import UNKNOWN, Unit
 from ..engine.evaluator import Verdict, decide
 from ..engine.provenance import EMPTY, hop_environment, received_under
 from ..rulebook.model import Rule
@@ -39,6 +40,11 @@ class EvaluationFailed(Exception):
 
     assignment: Mapping[str, Any]
     error: str
+
+
+_HOP_TRIES = 2_000
+"""Hops one part may be tried with, at most, to show the chain cannot make it true (see
+:meth:`Oracle.stuck`)."""
 
 
 class Oracle:
@@ -67,6 +73,7 @@ class Oracle:
         self._refused: dict[Any, tuple[bool, tuple[str, ...]]] = {}
         self._last_env: tuple[Assignment, dict[str, Any]] | None = None
         self._granting_memo: dict[str, list[str]] = {}
+        self._stuck_parts: dict[Any, bool] = {}
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -323,7 +330,41 @@ class Oracle:
         applies stops there."""
         if verdict.states[rid].holds is not None:
             return False
-        return not self.may_hold(rid, verdict.env, lambda p: self.is_open(p, assignment))
+        if not self.may_hold(rid, verdict.env, lambda p: self.is_open(p, assignment)):
+            return True
+        return any(self._stuck_but_for_the_hop(unit, assignment) for unit in self.compiled.rules[rid].units)
+
+    def _stuck_but_for_the_hop(self, unit: Unit, assignment: Assignment) -> bool:
+        """Whether a part left unknown, with nothing open but the chain, stays short of true however the chain
+        is chosen: no chain, or one hop with each value of each key the part reads (every value, not classes
+        of them; its other keys left unknown, which the part does not read). A part such as
+        ``not return_information`` with the origin left out is false or unknown for every hop, and a search
+        for a request where its rule holds would otherwise learn it by choosing the whole hop (its sender, its
+        receiver, its route and its date) in every branch."""
+        if CHAIN in assignment or RECEIVED_UNDER in unit.reads.paths:
+            return False
+        keys: list[str] = []
+        for path in unit.reads.paths:
+            if path.startswith("chain."):
+                keys.append(path[len("chain.") :])
+            elif path not in assignment:
+                return False  # open outside the chain: the search has more to choose
+        infos = [self.space.paths.get(hop_path(k)) for k in keys]
+        if not keys or any(info is None or info.kind != "enum" for info in infos):
+            return False
+        key = (id(unit), tuple(sorted((p, assignment[p]) for p in unit.reads.paths if p in assignment)))
+        known = self._stuck_parts.get(key)
+        if known is not None:
+            return known
+        options = [(*info.values, ABSENT) for info in infos if info is not None]
+        if math.prod(len(o) for o in options) > _HOP_TRIES:
+            return False
+        hops: list[Assignment] = [{CHAIN: 0, **{hop_path(k): ABSENT for k in self.hop_keys}}]
+        hops += [
+            {CHAIN: 1, **dict(zip(map(hop_path, keys), combo, strict=True))} for combo in itertools.product(*options)
+        ]
+        known = self._stuck_parts[key] = all(unit.test(self.env({**assignment, **hop})) is not True for hop in hops)
+        return known
 
     def cannot_hold(self, rid: str, assignment: Assignment) -> bool:
         """Whether ``rid`` can no longer hold below ``assignment`` because of what the hop can give (see
