@@ -270,3 +270,27 @@ def test_the_bundled_rules_load(bundled: disclosure_rules.Rules) -> None:
     assert "irc-6103-a" in bundled.book.rules
     assert "irc-6103-i-2" in bundled.book.rules
     assert bundled.book.rules["ddc-ctr-2025-11-21"].exception_to == ("irc-6103-i-2", "irc-6103-i-3-a")
+
+
+def test_an_intended_finding_with_a_rule_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    text = textwrap.dedent(
+        """\
+        ruleset: s
+        title: T
+        source: S
+        rules:
+          - id: a
+            title: A
+            kind: permit
+            citation: C
+            when: facts.consent
+            reason: r
+            intended:
+              - check: conflict
+                with: [a, nope]
+                why: a typo here would hide nothing, and declare nothing
+        """
+    )
+    errors = load_errors(tmp_path, text)
+    assert [(e[0], e[2], e[3]) for e in errors] == [("unknown_rule", 13, 19)]
+    assert "`nope`" in errors[0][1]

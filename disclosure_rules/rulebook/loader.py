@@ -239,7 +239,9 @@ def _notes(r: MappingReader, sink: DiagnosticSink) -> tuple[Note, ...]:
 # -- analysis: `intended:` declarations of a rule (docs/analysis.md) --------------------------
 
 
-def _intended(r: MappingReader, sink: DiagnosticSink) -> tuple[Intended, ...]:
+def _intended(
+    r: MappingReader, sink: DiagnosticSink, rid: str, named: list[tuple[str, str, YScalar]]
+) -> tuple[Intended, ...]:
     """``intended: [{check: conflict, with: other-rule, why: ...}]``: findings the author means (``with`` may
     list several rules that share one reason)."""
     node = r.sequence("intended")
@@ -263,7 +265,10 @@ def _intended(r: MappingReader, sink: DiagnosticSink) -> tuple[Intended, ...]:
             )
             continue
         if check and why:
-            others = tuple(text for text, _node in ir.texts("with"))
+            with_rules = ir.texts("with")
+            # Checked once every rule is known.
+            named.extend((rid, target, scalar) for target, scalar in with_rules)
+            others = tuple(text for text, _node in with_rules)
             out.append(Intended(check, why, others, ir.text("path")))
     return tuple(out)
 
@@ -465,6 +470,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
     rule_positions: dict[str, Position] = {}
     rulesets: list[RuleSet] = []
     pending_exceptions: list[tuple[str, str, YScalar]] = []
+    pending_intended: list[tuple[str, str, YScalar]] = []
 
     for b in builders:
         for name, key_node, r, parts in b.definitions:
@@ -566,7 +572,7 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
                     wanted.append(oid)
             notes = _notes(r, sink)
             grants = _grants(r, kind, vocabulary, what, sink)
-            intended = _intended(r, sink)
+            intended = _intended(r, sink, rid, pending_intended)
             built = condition(parts, what)
             clauses = statute(r, built[0] if built else None, what)
             if kind == "forbid" and wanted:
@@ -637,6 +643,14 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
             exception_to[rid].append(target)
     for rid, targets in exception_to.items():
         rules[rid] = _with_exceptions(rules[rid], tuple(targets))
+    for rid, target, scalar in pending_intended:
+        if target not in rule_positions:
+            sink.add(
+                "unknown_rule",
+                f"the rule `{rid}` declares a finding with `{target}` intended, and no rule has that id",
+                scalar.position,
+                help=did_you_mean(target, rule_positions),
+            )
 
     _check_cycles(
         {rid: list(r.exception_to) for rid, r in rules.items()},
