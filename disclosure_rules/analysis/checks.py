@@ -215,7 +215,7 @@ def in_force(oracle: Oracle, verdict: Verdict, rid: str) -> State:
     is an exception to prohibitions, one of them holds. A permit under a prohibition the request does not
     meet permits nothing that needed permitting: § 6103(i)(2) on data that is not return information, or a
     Privacy Act exception for a person the Act does not protect (the evaluator does not let it control either:
-    see :func:`~disclosure_rules.engine.evaluator.tie_depth`). Kleene's logic throughout, so a definite answer
+    see :func:`~disclosure_rules.engine.evaluator.tie_break`). Kleene's logic throughout, so a definite answer
     on a partial request stays for every completion."""
     rule = oracle.book.rules[rid]
     if rule.kind == "forbid":

@@ -69,20 +69,14 @@ class Disjointness:
     def needs(self, rid: str) -> list[str]:
         """The rules whose conditions must hold for ``rid`` to act: itself; for a permit that is an exception
         to one prohibition, that prohibition (it must hold); for a forbid whose standing rests on one
-        prohibition (the permits it is an exception to are all exceptions to that one), that prohibition and
-        what it needs in turn."""
-        rules = self.oracle.book.rules
-        rule = rules[rid]
+        prohibition (:func:`~.outcomes.standing`), that prohibition and what it needs in turn."""
+        rule = self.oracle.book.rules[rid]
         if rule.kind == "permit":
             return [rid, *rule.exception_to] if len(rule.exception_to) == 1 else [rid]
-        below: set[str] = set()
-        for parent in rule.exception_to:
-            if rules[parent].kind != "permit":
-                return [rid]
-            below.update(g for g in rules[parent].exception_to if rules[g].kind == "forbid")
-        if len(below) != 1:
+        sources = standing(self.oracle, rid)
+        if sources is None or len(sources) != 1:
             return [rid]
-        (ground,) = below
+        (ground,) = sources
         return [rid, *self.needs(ground)]
 
     def parts(self, p: Unit, q: Unit, rule_ids: Sequence[str]) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
 
-from ..engine.evaluator import RuleState, State, prohibiting, tie_depth
+from ..engine.evaluator import RuleState, State, prohibiting, tie_break
 from ..rulebook.model import Rule
 from .domain import Assignment
 from .oracle import Oracle, Outcome
@@ -188,12 +188,8 @@ def _surely_above(left: SideView, right: SideView, rid: str, other: str) -> bool
     either side's bounds may tell."""
     rules = left.oracle.book.rules
     if set(rules[rid].exception_to) == set(rules[other].exception_to):
-        position = left.oracle.compiled.position
-
-        def place(r: str) -> tuple[int, int]:
-            return -tie_depth(rules[r].kind, left.tree.depths[r]), position[r]
-
-        return place(rid) < place(other)
+        compiled = left.oracle.compiled
+        return tie_break(compiled, rid) < tie_break(compiled, other)
     return left.ranks.above(rid, other) or right.ranks.above(rid, other)
 
 
@@ -302,7 +298,6 @@ class _Tree:
         for forbid, sources in self.sources.items():
             for source in sources or ():
                 self.readers[source].add(forbid)
-        self.depths = {r: self.depth(r) for r in rules}
 
     def _standing(self, rid: str) -> frozenset[str] | None:
         """The forbids whose ``prohibits`` a forbid's standing is the disjunction of (None: it always stands:
@@ -378,9 +373,6 @@ class _Tree:
                 if kind == "prohibits":
                     pending.update(self.readers[other])
 
-    def depth(self, rid: str) -> int:
-        return 1 + max((self.depth(p) for p in self.rules[rid].exception_to), default=0)
-
 
 _TREES: weakref.WeakKeyDictionary[Oracle, _Tree] = weakref.WeakKeyDictionary()
 _VIEWS: weakref.WeakKeyDictionary[Oracle, dict[tuple[tuple[RuleState, ...], frozenset[str]], SideView]] = (
@@ -436,17 +428,15 @@ class _Moves:
 
 class _RankBounds:
     """Bounds on each rule's place in the evaluator's ranking (:func:`~disclosure_rules.engine.evaluator._ranked`):
-    the deepest chain of exceptions that held, then (for a forbid) the depth in the tree, then the order of declaration.
+    the deepest chain of exceptions that held, then :func:`~disclosure_rules.engine.evaluator.tie_break`.
     A parent counts for the best place if it may still hold, for the worst only if it holds."""
 
     def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], open_rules: set[str]) -> None:
         self.oracle = oracle
-        self.position = oracle.compiled.position
         self.states = states
         self.open = open_rules
         self._held: dict[tuple[str, bool], int] = {}
         self._places: dict[tuple[str, bool], tuple[int, int, int]] = {}
-        self.depths = _tree(oracle).depths
 
     def _holds(self, rid: str, best: bool) -> bool:
         holds = self.states[rid].holds
@@ -462,8 +452,7 @@ class _RankBounds:
     def place(self, rid: str, best: bool) -> tuple[int, int, int]:
         key = (rid, best)
         if key not in self._places:
-            kind = self.oracle.book.rules[rid].kind
-            self._places[key] = (-self.held(rid, best), -tie_depth(kind, self.depths[rid]), self.position[rid])
+            self._places[key] = (-self.held(rid, best), *tie_break(self.oracle.compiled, rid))
         return self._places[key]
 
     def above(self, rid: str, other: str) -> bool:

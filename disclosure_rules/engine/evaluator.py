@@ -306,18 +306,20 @@ def _depth(compiled: CompiledRulebook, rid: str) -> int:
     return 1 + max((_depth(compiled, p) for p in compiled.book.rules[rid].exception_to), default=0)
 
 
-def tie_depth(kind: str, depth: int) -> int:
-    """What a rule's place in the tree adds to its rank once the chains that held are equal: a forbid's
-    depth, and nothing for a permit. An order over a permit that did not hold still says more than the
-    general rule, but a permit under a prohibition that did not hold is an answer to a question the request
-    does not raise: where § 6103(a) does not hold (the data is not return information), (i)(2) does not
-    outrank the rule that says the data is outside § 6103, and its obligations do not attach."""
-    return depth if kind == "forbid" else 0
+def tie_break(compiled: CompiledRulebook, rid: str) -> tuple[int, int]:
+    """What ranks a rule once the chains that held above it are equal: for a forbid, its depth in the tree,
+    then its place in the files; for a permit, its place alone. An order over a permit that did not hold
+    still says more than the general rule, but a permit under a prohibition that did not hold is an answer
+    to a question the request does not raise: where § 6103(a) does not hold (the data is not return
+    information), (i)(2) does not outrank the rule that says the data is outside § 6103, and its obligations
+    do not attach. Smaller ranks first."""
+    depth = _depth(compiled, rid) if compiled.book.rules[rid].kind == "forbid" else 0
+    return -depth, compiled.position[rid]
 
 
 def _ranked(compiled: CompiledRulebook, candidates: list[str], states: Mapping[str, RuleState]) -> list[str]:
     """The candidates, most specific first: the deepest chain of exceptions that held, then (for forbids) the
-    deepest place in the tree (see :func:`tie_depth`), then first declared.
+    deepest place in the tree, then first declared (see :func:`tie_break`).
 
     A court order that overrides a permit which held (§ 6103(a) -> (i)(2) -> order) is more specific than
     the general rule; an order over a permit that did not hold still says more than the general rule (it
@@ -325,15 +327,7 @@ def _ranked(compiled: CompiledRulebook, candidates: list[str], states: Mapping[s
     """
     if len(candidates) == 1:  # nothing to rank: the common case, and the ranking walks the tree
         return candidates
-    position = compiled.position
-    return sorted(
-        candidates,
-        key=lambda rid: (
-            -_held_depth(compiled, rid, states),
-            -tie_depth(compiled.book.rules[rid].kind, _depth(compiled, rid)),
-            position[rid],
-        ),
-    )
+    return sorted(candidates, key=lambda rid: (-_held_depth(compiled, rid, states), *tie_break(compiled, rid)))
 
 
 def _chain(compiled: CompiledRulebook, rid: str, states: Mapping[str, RuleState]) -> tuple[str, ...]:

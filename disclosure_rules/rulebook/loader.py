@@ -630,27 +630,18 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
 
     exception_to: dict[str, list[str]] = {rid: [] for rid in rules}
     for rid, target, scalar in pending_exceptions:
-        if target not in rule_positions:
-            sink.add(
-                "unknown_rule",
-                f"the rule `{rid}` is an exception to `{target}`, which does not exist",
-                scalar.position,
-                help=did_you_mean(target, rule_positions),
-            )
-        elif target == rid:
+        message = f"the rule `{rid}` is an exception to `{target}`, which does not exist"
+        if not _known_rule(sink, rule_positions, target, scalar, message):
+            continue
+        if target == rid:
             sink.add("exception_cycle", f"the rule `{rid}` cannot be an exception to itself", scalar.position)
         elif rid in exception_to and target not in exception_to[rid]:
             exception_to[rid].append(target)
     for rid, targets in exception_to.items():
         rules[rid] = _with_exceptions(rules[rid], tuple(targets))
     for rid, target, scalar in pending_intended:
-        if target not in rule_positions:
-            sink.add(
-                "unknown_rule",
-                f"the rule `{rid}` declares a finding with `{target}` intended, and no rule has that id",
-                scalar.position,
-                help=did_you_mean(target, rule_positions),
-            )
+        message = f"the rule `{rid}` declares a finding with `{target}` intended, and no rule has that id"
+        _known_rule(sink, rule_positions, target, scalar, message)
 
     _check_cycles(
         {rid: list(r.exception_to) for rid, r in rules.items()},
@@ -689,6 +680,16 @@ def _assemble(vocabulary: Vocabulary, builders: list[_RuleSetBuilder], sink: Dia
         obligations,
         RulebookInfo(tuple(rs.name for rs in rulesets), digest),
     )
+
+
+def _known_rule(
+    sink: DiagnosticSink, rule_positions: Mapping[str, Position], target: str, scalar: YScalar, message: str
+) -> bool:
+    """Whether a rule named in a rule file exists; if not, an ``unknown_rule`` error where it is named."""
+    if target in rule_positions:
+        return True
+    sink.add("unknown_rule", message, scalar.position, help=did_you_mean(target, rule_positions))
+    return False
 
 
 def _with_exceptions(rule: Rule, targets: tuple[str, ...]) -> Rule:
