@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from disclosure_rules import Rules
+from disclosure_rules.intake.request import MAX_SET_ITEMS
 from disclosure_rules.rulebook.vocabulary import Slot, Vocabulary
 
 from .test_properties import twin
@@ -133,6 +134,9 @@ def mutate(request: Any, vocabulary: Vocabulary, rnd: random.Random) -> Any:
         slot = vocabulary.slot(path)
         assert slot is not None
         value = valid_value(slot, vocabulary, rnd) if rnd.random() < 0.7 else copy.deepcopy(rnd.choice(JUNK))
+        if slot.type.kind == "set" and rnd.random() < 0.15:
+            # Repeats of valid values past the list's limit: the set they make is valid, the list is not.
+            value = [rnd.choice(list(vocabulary.enums[slot.type.enum or ""].values))] * (MAX_SET_ITEMS + 1)
         _set_path(request, path, value)
     elif action < 0.5:
         obj, names = rnd.choice(_objects(request, vocabulary))

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import disclosure_rules
 from disclosure_rules import Decision, Rules
 from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, _placed_in_file, main
+from disclosure_rules.intake.request import MAX_SET_ITEMS
 from disclosure_rules.reading.jsontext import JsonInputError, loads_strict
 from disclosure_rules.render.json import render_json
 
@@ -124,6 +125,40 @@ def test_cache_permit_to_an_undeclared_null_fact_in_a_record() -> None:
     bad = dict(row, signd_by=None)
     assert [d.status for d in checker.check_many([bad, row, bad])][0::2] == ["error", "error"]
     assert checker.check(bad).status == "error"
+
+
+# -- a list past its limit, of repeats that make a valid set, met the valid set's cached permit ----------
+
+
+def test_a_list_past_its_limit_is_an_error_even_when_its_set_was_cached() -> None:
+    rules = disclosure_rules.load()
+    good = example("irs-ice-address-request.json")
+    bad = copy.deepcopy(good)
+    listed = good["facts"]["request"]["sets_forth"]
+    bad["facts"]["request"]["sets_forth"] = listed * (MAX_SET_ITEMS // len(listed) + 1)
+    assert len(set(bad["facts"]["request"]["sets_forth"])) == len(listed) < MAX_SET_ITEMS
+    assert rules.check(good).decision == "permit"
+    assert rules.check(bad).status == "error"
+    assert [d.status for d in rules.check_many([bad, good, bad])] == ["error", "permitted", "error"]
+    assert rules.check_json(json.dumps(bad).encode()).status == "error"
+    code, records = cli_stream([json.dumps(r).encode() for r in (good, bad)])
+    assert [r["status"] for r in records] == ["permitted", "error"]
+    assert code == EXIT_BAD_INPUT
+    checker = rules.records(
+        {
+            "date": "date",
+            "element": "element",
+            "holder": "holder",
+            "origin": "origin",
+            "recipient": "recipient",
+            "purpose": "purpose",
+        }
+    )
+    row = {k: good[k] for k in checker.columns}
+    long_row = dict(row, origin=row["origin"] * (MAX_SET_ITEMS + 1))
+    assert checker.check(row).status != "error"
+    assert checker.check(long_row).status == "error"
+    assert [d.status for d in checker.check_many([row, long_row])][1] == "error"
 
 
 # -- every entry point agrees with the uncached path ---------------------------------------------------

@@ -226,7 +226,7 @@ def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.da
     return verdict if hop is None else attrs.evolve(verdict, hop=hop)
 
 
-_VERDICTS: weakref.WeakKeyDictionary[CompiledRulebook, dict[tuple[RuleState, ...], Verdict]] = (
+_VERDICTS: weakref.WeakKeyDictionary[CompiledRulebook, dict[tuple[RuleState, ...], tuple[Verdict, tuple[str, ...]]]] = (
     weakref.WeakKeyDictionary()
 )
 MAX_VERDICT_MEMO = 10_000
@@ -237,17 +237,20 @@ def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
     if evaluator is not evaluate:
         return _verdict_of(compiled, states, env, prohibiting_reference(compiled, states))
     # The verdict depends on the rules' states alone, but for the unknown facts it names (read from the
-    # environment) and the states and environment it carries: new cases share a few hundred of them.
+    # environment) and the states and environment it carries: new cases share a few hundred of them. So do
+    # the facts an indeterminate verdict may name: those its undecided rules read where they are unknown.
     memo = _VERDICTS.get(compiled)
     if memo is None:
         memo = _VERDICTS[compiled] = {}
     signature = tuple(states.values())
-    known = memo.get(signature)
-    if known is None:
+    found = memo.get(signature)
+    if found is None:
         if len(memo) >= MAX_VERDICT_MEMO:
             memo.clear()
-        known = memo[signature] = _verdict_of(compiled, states, {}, prohibiting(compiled, states))
-    unknown = _unknown_facts(compiled, known.undecided, states, env) if known.status == "indeterminate" else ()
+        verdict = _verdict_of(compiled, states, {}, prohibiting(compiled, states))
+        found = memo[signature] = (verdict, _undecided_reads(compiled, verdict.undecided, states))
+    known, may_name = found
+    unknown = tuple([p for p in may_name if env.get(p, UNKNOWN) is UNKNOWN]) if may_name else ()
     return Verdict(
         known.decision,
         known.status,
@@ -350,6 +353,14 @@ def _unknown_facts(
     compiled: CompiledRulebook, undecided: tuple[str, ...], states: Mapping[str, RuleState], env: Mapping[str, Any]
 ) -> tuple[str, ...]:
     """The unstated facts read by the undecided rules and by their undecided exceptions."""
+    return tuple([p for p in _undecided_reads(compiled, undecided, states) if env.get(p, UNKNOWN) is UNKNOWN])
+
+
+def _undecided_reads(
+    compiled: CompiledRulebook, undecided: tuple[str, ...], states: Mapping[str, RuleState]
+) -> tuple[str, ...]:
+    """What the undecided rules, and their undecided exceptions, read where they did not hold or fail: the
+    facts an indeterminate verdict names, once those the request states are left out."""
     wanted: set[str] = set()
     pending = list(undecided)
     seen: set[str] = set()
@@ -359,7 +370,7 @@ def _unknown_facts(
             continue
         seen.add(rid)
         if states[rid].holds is None:
-            wanted.update(p for p in compiled.rules[rid].reads.paths if env.get(p, UNKNOWN) is UNKNOWN)
+            wanted.update(compiled.rules[rid].reads.paths)
         pending.extend(e for e in compiled.exceptions[rid] if states[e].applies is None)
     order = _path_order(compiled)
     return tuple(sorted(wanted, key=lambda p: order.get(p, len(order))))

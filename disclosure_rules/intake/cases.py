@@ -46,7 +46,7 @@ from typing import Any
 
 from ..rulebook.vocabulary import Slot, Vocabulary, fact_tree
 from .pysource import Source
-from .request import MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
+from .request import MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
 
 KeyFunction = Callable[[Any], "tuple[Any, ...] | None"]
 MAX_MEMO = 50_000
@@ -165,12 +165,24 @@ def _transform(
     elif kind == "text":
         src.emit(indent, f"if {v} is not None and {v}.__class__ is not str: return None")
     elif kind == "set":
-        # A list becomes a frozenset: hashable, and the same whatever the order or repeats of its items, as
-        # the rules see it (validation makes it a set). A tuple given as such (by a Python caller:
-        # validation refuses it) must not meet that key, and a single value is a set of one.
-        src.emit(indent, f"if {v}.__class__ is list: {v} = frozenset({v})")
-        src.emit(indent, f"elif {v}.__class__ is str: {v} = frozenset(({v},))")
-        src.emit(indent, f"elif {v} is not None: return None")
+        # A set of declared values becomes one integer, a bit per value: the same whatever the order or
+        # repeats of its items, as the rules see it (validation makes it a set), and, unlike a frozenset, no
+        # work for the garbage collector while its case is cached. A value outside the enumeration, a tuple
+        # (from a Python caller: validation refuses it) and a list longer than validation allows, even of
+        # repeats that would make a valid set, have no key: validity depends on the list, not only the set.
+        index = src.const(index_of_values.get(slot.type.enum or "", {}), "IDX")
+        bits, item, bit = src.var("m"), src.var("x"), src.var("i")
+        src.emit(indent, f"if {v}.__class__ is str: {v} = ({v},)")
+        src.emit(indent, f"elif {v}.__class__ is not list:")
+        src.emit(indent + 1, f"if {v} is not None: return None")
+        src.emit(indent, f"if {v} is not None:")
+        src.emit(indent + 1, f"if len({v}) > {MAX_SET_ITEMS}: return None")
+        src.emit(indent + 1, f"{bits} = 0")
+        src.emit(indent + 1, f"for {item} in {v}:")
+        src.emit(indent + 2, f"{bit} = {index}.get({item}) if {item}.__class__ is str else None")
+        src.emit(indent + 2, f"if {bit} is None: return None")
+        src.emit(indent + 2, f"{bits} |= 1 << {bit}")
+        src.emit(indent + 1, f"{v} = {bits}")
     elif kind == "date":
         plan = buckets.get(slot.path)
         if plan is None:
@@ -333,12 +345,16 @@ def build_record_functions(
             guards.append(f"({v} is None or not ({refused}))")
             continue
         if slot is not None and slot.type.kind == "set":
+            unhashable = src.const([], "UNHASHABLE")
             # A list becomes a frozenset (its order and repeats do not matter); anything else but a single
             # string or null (a tuple from a Python caller, which validation refuses) becomes unhashable, so
             # that it never meets a stored key.
-            normalize.append(f"if {v}.__class__ is list: {v} = frozenset({v})")
+            # A list longer than validation allows has no key, even if its repeats make a valid set.
+            normalize.append(
+                f"if {v}.__class__ is list: {v} = frozenset({v}) if len({v}) <= {MAX_SET_ITEMS} else {unhashable}"
+            )
             normalize.append(f"elif {v}.__class__ is str: {v} = frozenset(({v},))")
-            normalize.append(f"elif {v} is not None: {v} = {src.const([], 'UNHASHABLE')}")
+            normalize.append(f"elif {v} is not None: {v} = {unhashable}")
         if (guard := _exact_type(slot, v)) is not None:
             guards.append(guard)
         plan = buckets.get(path)

@@ -24,9 +24,11 @@ class TemplateField:
 class Template:
     text: str
     parts: tuple[str | TemplateField, ...]
+    paths: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    """The paths the placeholders name, in order: read with every decision's reason, so worked out once."""
 
-    @property
-    def paths(self) -> tuple[str, ...]:
+    @paths.default
+    def _paths(self) -> tuple[str, ...]:
         return tuple(p.path for p in self.parts if isinstance(p, TemplateField))
 
     def render(self, show: Callable[[str], str]) -> str:
