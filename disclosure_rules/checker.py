@@ -187,6 +187,8 @@ class Rules:
             invalid=self.invalid,
             cache_size=self._cache_size,
             read=self.read_paths,
+            decide=self._decide_environment,
+            shared_set=self._reader.shared_set,
         )
 
     def decide_uncached(self, request: object) -> Decision:
@@ -201,6 +203,13 @@ class Rules:
                 env, errors = self._reader.read(request)
                 if errors:
                     return self._explainer.error(errors)
+        except RecursionError:
+            return self._explainer.error([Diagnostic("too_deep", "the request is nested too deeply", path="$")])
+        return self._decide_environment(env)
+
+    def _decide_environment(self, env: dict[str, Any]) -> Decision:
+        """The decision on a valid request's environment (as the reader builds it), without an id."""
+        try:
             verdict = decide(self.compiled, env, env["date"])
             return self._explainer.decision(verdict, verdict.env)
         except RecursionError:

@@ -38,6 +38,7 @@ from .decisions.decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
 from .intake.cases import DateBuckets, build_record_functions
 from .intake.request import REQUEST_ID, json_type_name, member_path
+from .intake.requestgen import build_record_reader
 from .rulebook.vocabulary import Vocabulary
 
 
@@ -115,6 +116,8 @@ class RecordChecker:
         invalid: Callable[[list[Diagnostic]], Decision],
         cache_size: int,
         read: Iterable[str] | None = None,
+        decide: Callable[[dict[str, Any]], Decision] | None = None,
+        shared_set: Callable[[frozenset[Any]], frozenset[Any]] | None = None,
     ) -> None:
         errors = check_columns(vocabulary, columns)
         if errors:
@@ -132,6 +135,12 @@ class RecordChecker:
             relocations.append((request_path, member_path("$", column)))
         self._relocations = sorted(relocations, key=lambda pair: -len(pair[0]))
         self._key, self._batch = build_record_functions(vocabulary, buckets, self.columns, read)
+        # A row of a new case whose values are plainly valid is read by column and decided at once; any
+        # other goes the long way, as the request it stands for.
+        self._read: Callable[[object], dict[str, Any] | None] | None = None
+        self._decide = decide
+        if decide is not None:
+            self._read = build_record_reader(vocabulary, self.columns, shared_set or (lambda s: s))
         self._check = check
         self._invalid = invalid
         self._cache: dict[Any, Decision] = {}
@@ -167,19 +176,20 @@ class RecordChecker:
 
     def check(self, row: object) -> Decision:
         """Decide one record. Never raises for a bad record: it is denied with status ``error``."""
+        key = None
         try:
             key = self._key(row)
             cached = self._cache.get(key) if key is not None else None
-        except Exception:  # whatever the quick key trips on, the long way reports
-            cached = None
+        except Exception:  # whatever the quick key trips on (an unhashable key...), the long way reports
+            key, cached = None, None
         if cached is None:
-            return self._long_way(row)
+            return self._long_way(row) if key is None else self._miss(row, key)
         # A cached decision is its case's; the row's id (valid, or the key would have refused it) is its own.
         return cached if self._id_column is None else cached.with_id(row.get(self._id_column))  # type: ignore[attr-defined]
 
     def check_many(self, rows: Iterable[object]) -> Iterator[Decision]:
         """Decide each record in turn, yielding decisions in order; memory does not grow with the input."""
-        return self._batch(rows, self._cache.get, self._long_way)
+        return self._batch(rows, self._cache.get, self._long_way, self._miss)
 
     def decide_frame(self, df: Any, *, missing: bool = False) -> Any:
         """A pandas DataFrame of records with ``decision``, ``status``, ``rule`` and ``reason`` columns added
@@ -201,6 +211,20 @@ class RecordChecker:
         self._remember(row, decision)
         return decision
 
+    def _miss(self, row: object, key: Any) -> Decision:
+        """Decide a row whose key no cached case has: read by column if its values are plainly valid (then
+        kept under ``key``, the row's record key), else the long way."""
+        env = self._read(row) if self._read is not None else None
+        if env is None:
+            return self._long_way(row)
+        assert self._decide is not None
+        decision = self._decide(env)
+        if decision.status == "error":  # the rules could not be evaluated: the long way says so, at its column
+            return self._long_way(row)
+        if self._cache_size:
+            self._keep(key, decision)
+        return decision if self._id_column is None else decision.with_id(row.get(self._id_column))  # type: ignore[attr-defined]
+
     def _relocate(self, error: Diagnostic) -> Diagnostic:
         path = error.path
         if path is None:
@@ -220,12 +244,15 @@ class RecordChecker:
             hash(key)
         except Exception:  # an unhashable value (a chain), say: such a row always goes the long way
             return
+        self._keep(key, decision.with_id(None))  # the cache holds the case's decision; a row's id is its own
+
+    def _keep(self, key: tuple[Any, ...], decision: Decision) -> None:
+        """Remember a case's decision (without an id) under its record key."""
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
             self._canonical.clear()
         canonical = self._canonical
-        decision = decision.with_id(None)  # the cache holds the case's decision; a row's id is its own
-        self._cache[tuple(canonical.setdefault(v, v) if v.__class__ is str else v for v in key)] = decision
+        self._cache[tuple([canonical.setdefault(v, v) if v.__class__ is str else v for v in key])] = decision
 
 
 __all__ = ["ColumnsError", "RecordChecker", "check_columns", "mappable_paths"]

@@ -40,6 +40,8 @@ NEAR_MISS = 2
 
 DateText = Callable[[str, datetime.date], str]
 MAX_SHARED_ENTRIES = 100_000
+_NO_TEMPLATE = Template("", ())
+"""A template quoting nothing: what a decision quotes when the vocabulary has no disclosure template."""
 
 
 def _iso(_path: str, day: datetime.date) -> str:
@@ -199,6 +201,8 @@ class Explainer:
         # The routes a denial weighs depend on few things, the same across most cases of a batch.
         self.route_memo: dict[tuple[Any, ...], list[str]] = {}
         self.reasons: dict[tuple[Any, ...], str] = {}
+        self.heads: dict[tuple[Any, ...], Template] = {}
+        self.heads_made: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     @functools.cached_property
     def units(self) -> _Units:
@@ -312,7 +316,50 @@ class Explainer:
 
     def decision(self, verdict: Verdict, env: Mapping[str, Any]) -> Decision:
         """The decision on ``verdict``: what it decides and why now; the chain, `missing`, trace and provenance
-        when first read, from this verdict and environment (see :mod:`~disclosure_rules.decisions.decision`)."""
+        when first read, from this verdict and environment (see :mod:`~disclosure_rules.decisions.decision`).
+
+        Its fields are those of the first decision of the same verdict and the same values quoted by its
+        reason: new cases of a batch share a few hundred verdicts and few such values."""
+        v = verdict
+        head_key = (v.decision, v.status, v.rule, v.chain, v.prohibitions, v.undecided, v.unknown_facts, v.conflicts)
+        template = self.heads.get(head_key)
+        if template is None:
+            if len(self.heads) >= MAX_SHARED_ENTRIES:
+                self.heads.clear()
+            template = self.heads[head_key] = self.head_template(v)
+        quoted = tuple([env.get(p, UNKNOWN) for p in template.paths])
+        key = (head_key, quoted, tuple([q.__class__ for q in quoted]))
+        made = self.heads_made.get(key)
+        if made is None:
+            if len(self.heads_made) >= MAX_SHARED_ENTRIES:
+                self.heads_made.clear()
+            made = self.heads_made[key] = self.head(verdict, env)
+        outcome, status, reason, rule, citations, obligations, unknown, conflicts, ruleset = made
+        return Decision(
+            outcome,
+            status,
+            reason,
+            rule,
+            citations,
+            obligations,
+            unknown,
+            conflicts,
+            ruleset,
+            (),
+            self.deferred(verdict, env),
+        )
+
+    def head_template(self, verdict: Verdict) -> Template:
+        """The template whose placeholders are all the request values a decision on ``verdict`` quotes."""
+        rules = self.book.rules
+        if verdict.status in ("permitted", "prohibited"):
+            assert verdict.rule is not None
+            return rules[verdict.rule].reason
+        disclosure = self.vocabulary.disclosure
+        return disclosure if disclosure is not None else _NO_TEMPLATE
+
+    def head(self, verdict: Verdict, env: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The fields of the decision on ``verdict``, but for its explanation and id, in their order."""
         rules = self.book.rules
         controlling = rules[verdict.rule] if verdict.rule else None
         citations: list[str] = []
@@ -337,17 +384,16 @@ class Explainer:
             if controlling and verdict.decision == "permit"
             else ()
         )
-        return Decision(
-            decision=verdict.decision,  # type: ignore[arg-type]
-            status=verdict.status,  # type: ignore[arg-type]
-            reason=reason,
-            rule=verdict.rule,
-            citations=tuple(citations),
-            obligations=obligations,
-            unknown_facts=verdict.unknown_facts,
-            conflicts=verdict.conflicts,
-            ruleset=self.book.info,
-            explanation=self.deferred(verdict, env),
+        return (
+            verdict.decision,
+            verdict.status,
+            reason,
+            verdict.rule,
+            tuple(citations),
+            obligations,
+            verdict.unknown_facts,
+            verdict.conflicts,
+            self.book.info,
         )
 
     def deferred(self, verdict: Verdict, env: Mapping[str, Any]) -> Deferred:

@@ -74,26 +74,55 @@ class Verdict:
     """The verdict on the chain's hop into the holder, decided as a disclosure of its own."""
 
 
-_GENERATED: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
+class _Memos:
+    """What the evaluator keeps for one compiled rule set: its generated functions and the memos of what
+    depends on the rules' states alone."""
+
+    __slots__ = ("generated", "partial", "path_order", "prohibiting", "verdicts")
+
+    def __init__(self) -> None:
+        self.generated: Evaluate | None = None
+        self.partial: Evaluate | None = None
+        self.prohibiting: dict[tuple[State, ...], dict[str, State]] = {}
+        self.verdicts: dict[tuple[RuleState, ...], tuple[Verdict, tuple[str, ...]]] = {}
+        self.path_order: dict[str, int] | None = None
+
+
+_MEMOS: weakref.WeakKeyDictionary[CompiledRulebook, _Memos] = weakref.WeakKeyDictionary()
+_LAST: list[tuple[weakref.ref[CompiledRulebook], _Memos]] = []
+"""The rule set asked about last, and its memos: a process deciding a batch asks about one rule set
+throughout, and a weak dictionary's lookup was a tenth of deciding a new case."""
+
+
+def _memos(compiled: CompiledRulebook) -> _Memos:
+    last = _LAST[0] if _LAST else None
+    if last is not None and last[0]() is compiled:
+        return last[1]
+    memos = _MEMOS.get(compiled)
+    if memos is None:
+        memos = _MEMOS[compiled] = _Memos()
+    _LAST[:] = [(weakref.ref(compiled), memos)]
+    return memos
 
 
 def use_generated(compiled: CompiledRulebook, generated: Generated) -> None:
     """Evaluate ``compiled`` by ``generated``, which was built from the same rule book (a cold start loads it
     with the book, rather than generating and compiling it again)."""
-    _GENERATED[compiled] = load_generated(generated, RuleState)
+    _memos(compiled).generated = load_generated(generated, RuleState)
 
 
 def _generated(compiled: CompiledRulebook, partial: bool = False) -> Evaluate:
     """The rule set's generated ``evaluate``, made on first use; with ``partial``, the one that tests every
     path three-valued (see :func:`.codegen.generate`)."""
-    made = _PARTIAL if partial else _GENERATED
-    function = made.get(compiled)
+    memos = _memos(compiled)
+    function = memos.partial if partial else memos.generated
     if function is None:
-        function = made[compiled] = generate(compiled, RuleState, partial=partial)
+        function = generate(compiled, RuleState, partial=partial)
+        if partial:
+            memos.partial = function
+        else:
+            memos.generated = function
     return function
-
-
-_PARTIAL: weakref.WeakKeyDictionary[CompiledRulebook, Evaluate] = weakref.WeakKeyDictionary()
 
 
 def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
@@ -104,6 +133,9 @@ def evaluate(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
         return _generated(compiled)(env, day)
     except KeyError:
         return _generated(compiled, partial=True)(env, day)
+
+
+_EVALUATE = evaluate
 
 
 def evaluate_reference(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
@@ -146,9 +178,6 @@ def _or(values: list[State]) -> State:
     return None if None in values else False
 
 
-_PROHIBITING: weakref.WeakKeyDictionary[CompiledRulebook, dict[tuple[State, ...], dict[str, State]]] = (
-    weakref.WeakKeyDictionary()
-)
 MAX_PROHIBITING_MEMO = 10_000
 
 
@@ -160,9 +189,7 @@ def prohibiting(compiled: CompiledRulebook, states: Mapping[str, RuleState]) -> 
     rule set has few forbidding rules, so it is worked out once per combination and remembered. The
     mapping returned is shared: read it, do not change it.
     """
-    memo = _PROHIBITING.get(compiled)
-    if memo is None:
-        memo = _PROHIBITING[compiled] = {}
+    memo = _memos(compiled).prohibiting
     forbids = compiled.forbids
     key = tuple([states[f].applies for f in forbids])
     found = memo.get(key)
@@ -226,22 +253,25 @@ def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.da
     return verdict if hop is None else attrs.evolve(verdict, hop=hop)
 
 
-_VERDICTS: weakref.WeakKeyDictionary[CompiledRulebook, dict[tuple[RuleState, ...], tuple[Verdict, tuple[str, ...]]]] = (
-    weakref.WeakKeyDictionary()
-)
 MAX_VERDICT_MEMO = 10_000
 
 
 def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date, evaluator: Evaluator) -> Verdict:
-    states = evaluator(compiled, env, day)
+    memos = _memos(compiled)
+    states: Mapping[str, RuleState]
+    if evaluator is _EVALUATE:  # evaluate(), without a second lookup of the memos
+        try:
+            states = (memos.generated or _generated(compiled))(env, day)
+        except KeyError:
+            states = _generated(compiled, partial=True)(env, day)
+    else:
+        states = evaluator(compiled, env, day)
     if evaluator is not evaluate:
         return _verdict_of(compiled, states, env, prohibiting_reference(compiled, states))
     # The verdict depends on the rules' states alone, but for the unknown facts it names (read from the
     # environment) and the states and environment it carries: new cases share a few hundred of them. So do
     # the facts an indeterminate verdict may name: those its undecided rules read where they are unknown.
-    memo = _VERDICTS.get(compiled)
-    if memo is None:
-        memo = _VERDICTS[compiled] = {}
+    memo = memos.verdicts
     signature = tuple(states.values())
     found = memo.get(signature)
     if found is None:
@@ -376,12 +406,10 @@ def _undecided_reads(
     return tuple(sorted(wanted, key=lambda p: order.get(p, len(order))))
 
 
-_PATH_ORDERS: weakref.WeakKeyDictionary[CompiledRulebook, dict[str, int]] = weakref.WeakKeyDictionary()
-
-
 def _path_order(compiled: CompiledRulebook) -> dict[str, int]:
     """Each readable path's place in the vocabulary: the order unknown facts are named in."""
-    order = _PATH_ORDERS.get(compiled)
+    memos = _memos(compiled)
+    order = memos.path_order
     if order is None:
-        order = _PATH_ORDERS[compiled] = {p: i for i, p in enumerate(compiled.book.vocabulary.readable_paths())}
+        order = memos.path_order = {p: i for i, p in enumerate(compiled.book.vocabulary.readable_paths())}
     return order

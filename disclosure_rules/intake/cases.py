@@ -295,7 +295,9 @@ def _sparse_object(
     return list(children.values())
 
 
-RecordBatchFunction = Callable[[Iterable[Any], Callable[[Any], Any], Callable[[Any], Any]], Iterator[Any]]
+RecordBatchFunction = Callable[
+    [Iterable[Any], Callable[[Any], Any], Callable[[Any], Any], Callable[[Any, Any], Any]], Iterator[Any]
+]
 
 
 def build_record_functions(
@@ -316,7 +318,9 @@ def build_record_functions(
     of the same types: it is the same request.
 
     The batch function inlines the key and the cache lookup, since a call per record would cost as much
-    as the rest: ``batch(records, get, slow)`` yields ``get(key)`` on a hit and ``slow(record)`` otherwise.
+    as the rest: ``batch(records, get, slow, miss)`` yields ``get(key)`` on a hit, ``miss(record, key)`` for
+    a record that has a key no case has yet (the key, once the record is found valid, is the one to keep its
+    decision under), and ``slow(record)`` for a record that has no key.
     A record with every column present is read by subscripts, the cheapest way; one with columns missing
     by ``get``, counting what it has.
     """
@@ -331,6 +335,9 @@ def build_record_functions(
     guards: list[str] = []
     parts: list[str] = []
     first_sight: list[str] = []
+    batch_parts: list[str] = []
+    batch_dates: list[str] = []
+    unhashable = src.const([], "UNHASHABLE")
     unread = unread_paths(vocabulary, read_paths) if read_paths is not None else frozenset()
     id_var = "None"
     for name in names:
@@ -345,7 +352,6 @@ def build_record_functions(
             guards.append(f"({v} is None or not ({refused}))")
             continue
         if slot is not None and slot.type.kind == "set":
-            unhashable = src.const([], "UNHASHABLE")
             # A list becomes a frozenset (its order and repeats do not matter); anything else but a single
             # string or null (a tuple from a Python caller, which validation refuses) becomes unhashable, so
             # that it never meets a stored key.
@@ -358,18 +364,33 @@ def build_record_functions(
         if (guard := _exact_type(slot, v)) is not None:
             guards.append(guard)
         plan = buckets.get(path)
+        batch_parts.append(v)
         if plan is None:
             parts.append(v)
             continue
         memo = src.const(plan.memo, "MEMO")
-        # The key function puts a date it has not seen into the memo (if it is a date); the batch loop
-        # only reads the memo, and a date not there sends the record the long way, which keys it.
-        first_sight.append(f"if {v}.__class__ is str and {v} not in {memo}: {src.const(plan.bucket, 'BUCKET')}({v})")
+        bucket = src.const(plan.bucket, "BUCKET")
+        # The key function puts a date it has not seen into the memo (if it is a date).
+        first_sight.append(f"if {v}.__class__ is str and {v} not in {memo}: {bucket}({v})")
         if slot is not None and slot.required:
             parts.append(f"{memo}[{v}]")
         else:
             parts.append(f"({memo}[{v}] if {v} is not None else None)")
+        # The batch loop buckets a date it has not seen itself (a batch of new cases has new dates); text that
+        # is not a date makes the key unhashable, never the key of an absent date.
+        b = src.var("b")
+        batch_dates.extend(
+            [
+                f"if {v} is None: {b} = None",
+                "else:",
+                f"    {b} = {memo}.get({v}) if {v}.__class__ is str else None",
+                f"    if {b} is None: {b} = {bucket}({v})",
+                f"    if {b} is None: {b} = {unhashable}",
+            ]
+        )
+        batch_parts[-1:] = [b]
     key = f"({', '.join(parts)},)"
+    batch_key = f"({', '.join(batch_parts)},)"
 
     def read(indent: int, on_extra_key: str) -> None:
         src.emit(indent, f"if len(r) == {len(names)}:")
@@ -390,22 +411,26 @@ def build_record_functions(
         src.emit(1, line)
     src.emit(1, f"return {key}")
 
-    src.emit(0, "def record_batch(records, get, slow):")
+    src.emit(0, "def record_batch(records, get, slow, miss):")
     src.emit(1, "for r in records:")
+    src.emit(2, "k = None")
     src.emit(2, "try:")
     # A key not among the columns makes the record's key unhashable (or fails a guard): the long way reports it.
-    read(3, f"{vars_[names[0]]} = {src.const([], 'UNHASHABLE')}")
+    read(3, f"{vars_[names[0]]} = {unhashable}")
+    for line in batch_dates:
+        src.emit(3, line)
     src.emit(3, f"if {' and '.join(guards) or 'True'}:")
-    src.emit(4, f"d = get({key})")
+    src.emit(4, f"k = {batch_key}")
+    src.emit(4, "d = get(k)")
     src.emit(4, "if d is not None:")
     # A cached decision is shared by its case; a row's id goes on a copy sharing the rest.
     src.emit(5, f"yield d if {id_var} is None else d.with_id({id_var})")
     src.emit(5, "continue")
     # Whatever the quick path trips on (a list, an object that is not a dict...), the long way validates
-    # and reports.
+    # and reports; a record with a key that no case has yet is decided by ``miss``, which may keep it.
     src.emit(2, "except Exception:")
-    src.emit(3, "pass")
-    src.emit(2, "yield slow(r)")
+    src.emit(3, "k = None")
+    src.emit(2, "yield slow(r) if k is None else miss(r, k)")
     namespace = src.run("<disclosure_rules generated>")
     return namespace["record_key"], namespace["record_batch"]
 

@@ -61,6 +61,51 @@ def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[A
     src.emit(1, f"{facts} = r.get('facts')")
     src.emit(1, f"if {facts} is not None:")
     _group(src, fact_tree(vocabulary.facts), facts, 2, shared, vocabulary)
+    _complete(src, vocabulary)
+    src.emit(1, "return env")
+    return _guarded(src.run("<disclosure_rules quick reader>"), "quick_read")
+
+
+def build_record_reader(
+    vocabulary: Vocabulary, columns: Mapping[str, str], shared_set: Callable[[frozenset[Any]], frozenset[Any]]
+) -> QuickRead:
+    """The environment of a flat record (see :mod:`disclosure_rules.records`) in which nothing is out of the
+    ordinary, or None: the quick path for rows, read by column without nesting them into a request first.
+
+    A row means the request made by putting each column's value at its path, so its environment is the
+    reader's environment of that request; this function builds it where :func:`build_quick_reader` would, and
+    returns None wherever that would (a column the mapping does not name, a value of another type or outside
+    its enumeration, a chain). ``columns`` must be a checked mapping: every required field has a column.
+    """
+    src = Source()
+    shared = src.const(shared_set, "SHARED")
+    src.emit(0, "def record_read(r):")
+    src.emit(1, "if r.__class__ is not dict: return None")
+    src.emit(1, f"if not {src.const(frozenset(columns), 'COLUMNS')}.issuperset(r): return None")
+    src.emit(1, "env = {}")
+    for column, path in columns.items():
+        var = src.var()
+        src.emit(1, f"{var} = r.get({column!r})")
+        if path == REQUEST_ID:
+            src.emit(1, f"if not {src.const(is_request_id, 'IS_ID')}({var}): return None")
+            continue
+        slot = vocabulary.slot(path)
+        if slot is None:  # the chain: provenance reads it, which is the full reader's work
+            src.emit(1, f"if {var} is not None: return None")
+            continue
+        if slot.required:
+            src.emit(1, f"if {var} is None: return None")
+            _value(src, slot, var, 1, path, shared, vocabulary)
+        else:
+            src.emit(1, f"if {var} is not None:")
+            _value(src, slot, var, 2, path, shared, vocabulary)
+    _complete(src, vocabulary)
+    src.emit(1, "return env")
+    return _guarded(src.run("<disclosure_rules record reader>"), "record_read")
+
+
+def _complete(src: Source, vocabulary: Vocabulary) -> None:
+    """What the reader adds to every environment: the facts' defaults, and no chain."""
     for path, slot in vocabulary.facts.items():
         if slot.default is not None:
             src.emit(1, f"if {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
@@ -68,18 +113,20 @@ def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[A
         if path != RECEIVED_UNDER:
             src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")
     src.emit(1, f"env[{HOPS!r}] = ()")
-    src.emit(1, "return env")
-    namespace = src.run("<disclosure_rules quick reader>")
-    inner: QuickRead = namespace["quick_read"]
 
-    def quick_read(request: object) -> dict[str, Any] | None:
+
+def _guarded(namespace: dict[str, Any], name: str) -> QuickRead:
+    """The generated function ``name``, returning None where it raises."""
+    inner: QuickRead = namespace[name]
+
+    def read(request: object) -> dict[str, Any] | None:
         try:
             return inner(request)
         except Exception:  # anything odd (a huge integer, an unhashable item): the full reader says what
             return None
 
-    quick_read.__source__ = namespace["__source__"]  # type: ignore[attr-defined]  # for reading, when debugging
-    return quick_read
+    read.__source__ = namespace["__source__"]  # type: ignore[attr-defined]  # for reading, when debugging
+    return read
 
 
 def _group(src: Source, tree: Mapping[str, Any], var: str, indent: int, shared: str, vocabulary: Vocabulary) -> None:
@@ -137,4 +184,4 @@ def _value(src: Source, slot: Slot, var: str, indent: int, path: str, shared: st
         src.emit(indent, "return None")
 
 
-__all__ = ["QuickRead", "build_quick_reader"]
+__all__ = ["QuickRead", "build_quick_reader", "build_record_reader"]
