@@ -144,7 +144,7 @@ class RecordChecker:
         self._check = check
         self._invalid = invalid
         self._cache: dict[Any, Decision] = {}
-        self._canonical: dict[str, str] = {}
+        self._canonical: dict[Any, Any] = {}
         self._cache_size = cache_size
         self._id_column = next((c for c, target in self.columns.items() if target == REQUEST_ID), None)
 
@@ -251,8 +251,9 @@ class RecordChecker:
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
             self._canonical.clear()
-        canonical = self._canonical
-        self._cache[tuple([canonical.setdefault(v, v) if v.__class__ is str else v for v in key])] = decision
+        # One object per distinct value (a JSON parser gives each row its own strings), keeping the cache's
+        # keys small and close together; every value of a key is hashable (it was looked up).
+        self._cache[tuple(map(self._canonical.setdefault, key, key))] = decision
 
 
 __all__ = ["ColumnsError", "RecordChecker", "check_columns", "mappable_paths"]

@@ -127,6 +127,36 @@ def test_cache_permit_to_an_undeclared_null_fact_in_a_record() -> None:
     assert checker.check(bad).status == "error"
 
 
+def test_a_row_with_a_stray_column_is_an_error_when_its_first_column_holds_an_empty_set() -> None:
+    # The batch loop once marked a row with a column the mapping does not name by putting a sentinel in its
+    # first column's place; a list there was then read as an empty set, and the row met a cached decision.
+    rules = disclosure_rules.load()
+    checker = rules.records(
+        {
+            "sets_forth": "facts.request.sets_forth",
+            "date": "date",
+            "element": "element",
+            "holder": "holder",
+            "origin": "origin",
+            "recipient": "recipient",
+            "purpose": "purpose",
+        }
+    )
+    row = {
+        "sets_forth": [],
+        "date": "2025-08-07",
+        "element": "address",
+        "holder": "IRS",
+        "origin": ["irs_records"],
+        "recipient": "ICE",
+        "purpose": "nontax_criminal_investigation",
+    }
+    assert checker.check(row).status != "error"
+    for stray in (dict(row, extra=None), dict(row, extra=1)):
+        assert checker.check(stray).status == "error"
+        assert [d.status for d in checker.check_many([row, stray])][1] == "error"
+
+
 # -- a list past its limit, of repeats that make a valid set, met the valid set's cached permit ----------
 
 
@@ -265,8 +295,12 @@ def test_records_decide_a_row_as_its_request(rnd: random.Random, count: int) -> 
         request, errors = CHECKER.request(row)
         want = RULES.invalid(errors) if errors else RULES.decide_uncached(request)
         expected.append((want.decision, want.status, want.rule))
-    assert [(d.decision, d.status, d.rule) for d in map(CHECKER.check, rows)] == expected
-    assert [(d.decision, d.status, d.rule) for d in CHECKER.check_many(rows)] == expected
+    # The columns in another order too: what the generated loop does with the first column once mattered.
+    shuffled = RULES.records(dict(rnd.sample(list(COLUMNS.items()), len(COLUMNS))))
+    for checker in (CHECKER, shuffled):
+        assert [(d.decision, d.status, d.rule) for d in map(checker.check, rows)] == expected
+        assert [(d.decision, d.status, d.rule) for d in checker.check_many(rows)] == expected
+        assert [(d.decision, d.status, d.rule) for d in checker.check_many([*rows, *rows])] == expected * 2
 
 
 def test_a_megabyte_of_unknown_keys_is_refused_quickly_not_searched_one_by_one() -> None:

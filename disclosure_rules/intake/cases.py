@@ -415,8 +415,10 @@ def build_record_functions(
     src.emit(1, "for r in records:")
     src.emit(2, "k = None")
     src.emit(2, "try:")
-    # A key not among the columns makes the record's key unhashable (or fails a guard): the long way reports it.
-    read(3, f"{vars_[names[0]]} = {unhashable}")
+    # A key not among the columns sends the record the long way, which reports it. (A sentinel put in the
+    # first column's place was once taken for an empty set when that column held a set, and such a record
+    # met the cached decision of a valid one.)
+    read(3, f"raise {src.const(LookupError, 'EXTRA_KEY')}")
     for line in batch_dates:
         src.emit(3, line)
     src.emit(3, f"if {' and '.join(guards) or 'True'}:")
