@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -457,3 +458,64 @@ def test_a_part_the_chain_cannot_make_true_is_stuck_before_the_hop_is_chosen(bun
     verdict = oracle.verdict(mou)
     assert verdict.states["dmass-cedc-2026-02-05-use"].holds is None
     assert not oracle.stuck("dmass-cedc-2026-02-05-use", verdict, mou)
+
+
+def test_a_later_order_cannot_control_where_an_earlier_one_over_the_same_paragraphs_prohibits_too(
+    bundled: disclosure_rules.Rules,
+) -> None:
+    """Where the D.D.C. order holds (an address from the IRS to DHS for a criminal case), the D. Mass. stay
+    cannot be the rule that prohibits on the day it comes into force: both are exceptions to (i)(2) and
+    (i)(3)(A), so the same chains hold above both and the first declared ranks above the other, whatever the
+    facts still to be chosen. The rank bounds once took each rule's best and worst place apart, saw (i)(2)
+    perhaps holding above one and not the other, and the diff searched every fact below to learn it."""
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import SideView, pair_possible, shared_states
+
+    oracle = Oracle(bundled)
+    before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
+    changed = tuple(
+        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
+    )
+    where = {"holder": "IRS", "recipient": "DHS", "element": "address", "purpose": "nontax_criminal_investigation"}
+    views = []
+    for day in (before, after):
+        assignment = {"date": day, **where}
+        views.append(SideView.of(oracle, oracle.verdict(assignment).states, assignment))
+    ddc, mou = "ddc-ctr-2025-11-21", "dmass-cedc-2026-02-05-mou"
+    assert views[1].ranks.above(ddc, mou) and not views[1].ranks.above(mou, ddc)
+    i_2 = ("permit", "permitted", "irc-6103-i-2", tuple(bundled.book.rules["irc-6103-i-2"].obligations))
+    stay = ("deny", "prohibited", mou, ())
+    assert not pair_possible(views[0], views[1], (i_2, stay), shared_states(oracle, changed))
+
+
+def test_a_diff_finds_the_values_a_move_takes_at_the_leaf_it_found_it_by(bundled: disclosure_rules.Rules) -> None:
+    """Each value a region is described by is one a request of the region takes (every region's values are
+    tried on its witness, and the witness so changed must move the same way), and the D.D.C. diff needs
+    fewer partial requests than a search that must reach a leaf for each value."""
+    from disclosure_rules.analysis import diff as diff_module
+    from disclosure_rules.analysis.witness import redecide
+
+    visited: list[int] = []
+    run = diff_module._PairSearch.run
+
+    def counting(self: diff_module._PairSearch, start: Any) -> None:
+        run(self, start)
+        visited.append(self.visited)
+
+    before, after = datetime.date(2025, 11, 20), datetime.date(2025, 11, 22)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diff_module._PairSearch, "run", counting)
+        regions = diff_module.diff_dates(bundled, before, after)
+        patch.setattr(diff_module._PairSearch, "_spread", lambda *args: None)
+        alone = diff_module.diff_dates(bundled, before, after)
+    assert [r.description for r in regions] == [r.description for r in alone]
+    assert visited[0] < visited[1]
+    # The order reads the element alone of what the regions are told apart by: each region's witness moves
+    # the same way with each of the region's elements.
+    for region in regions:
+        for element in region.fields["element"]:
+            moved = []
+            for day in (before, after):
+                decision, _ = redecide(bundled, {**region.witness, "element": element, "date": day.isoformat()})
+                moved.append((decision.decision, decision.status, decision.rule))
+            assert moved == [region.before[:3], region.after[:3]]

@@ -146,6 +146,7 @@ class _PairSearch:
         self.left = left
         self.right = right
         self.described = _described_paths(space, left, right)
+        self._every = {path: _every_value(space, path) for path in self.described}
         self.found: dict[tuple[Outcome, Outcome], _Found] = {}
         self.visited = 0
         self._shared: dict[tuple[str, ...], frozenset[Var]] = {}
@@ -185,7 +186,8 @@ class _PairSearch:
             if move[0] != move[1] and not self._covered(move, allowed):
                 self._record(move, assignment, allowed)
             return None
-        if not self._open_move(lv, rv, old, new, assignment, allowed):
+        blocking = self._open_move(lv, rv, old, new, assignment, allowed)
+        if blocking is None:
             return None
         # The space knows the old rule book's rules by a prefix (see Space.add_tests).
         prefix = "" if left.oracle is right.oracle else "old:"
@@ -196,7 +198,11 @@ class _PairSearch:
             *right.oracle.paths_of([r for r in new if r in right.near], here_right),
         ]
         rest = [*left.oracle.paths_of(old, here_left), *right.oracle.paths_of(new, here_right)]
-        return [near, rest], [*(prefix + r for r in old), *new]
+        # A described path whose values a found move may still take here, but not all of them found yet,
+        # first: a branch stays open until every such value is found or ruled out, and the pair test rules a
+        # value out only once the path is chosen (a stay read from `facts.request.under_mou` cannot come of a
+        # request that says it was not made under the memorandum).
+        return [sorted(blocking), near, rest], [*(prefix + r for r in old), *new]
 
     def _open_move(
         self,
@@ -206,20 +212,33 @@ class _PairSearch:
         new: Sequence[str],
         assignment: Assignment,
         allowed: Described,
-    ) -> bool:
-        """Whether this branch may still come to a move not found yet with every value its described paths
-        may take here (a move found so is not checked again: the search looks no further for it)."""
+    ) -> set[str] | None:
+        """None if this branch cannot come to a move not found yet with every value its described paths may
+        take here (a move found so is not checked again: the search looks no further for it); else the
+        unchosen described paths some value of which a found move may still take here and has not been
+        found with."""
         left, right = self.left, self.right
         mine = SideView.of(left.oracle, lv.states, left.assignment(assignment))
         theirs = SideView.of(right.oracle, rv.states, right.assignment(assignment))
         before = mine.candidates() if old else mine.settled(left.oracle.outcome(lv))
         after = theirs.candidates() if new else theirs.settled(right.oracle.outcome(rv))
         shared = self._shared_states(left.changed)
-        return any(
+        if not any(
             b != a and not self._covered((b, a), allowed) and pair_possible(mine, theirs, (b, a), shared)
             for b in before
             for a in after
-        )
+        ):
+            return None
+        # Which paths to choose first is only an order: the found moves either side may still come to are
+        # enough to tell, without the pair test for each.
+        firsts, thens = set(before), set(after)
+        blocking: set[str] = set()
+        for (b, a), found in self.found.items():
+            if b in firsts and a in thens:
+                blocking.update(
+                    p for p, values in allowed.items() if p not in assignment and not values <= found.values[p]
+                )
+        return blocking
 
     def _outside(self, assignment: Assignment) -> bool:
         """Whether a date diff leaves this branch out: its chain's hop comes after the earlier date, so the
@@ -273,6 +292,34 @@ class _PairSearch:
         found.leaves += 1
         for path, values in allowed.items():
             found.values[path] |= values
+        self._spread(move, assignment, allowed, found)
+
+    def _spread(
+        self,
+        move: tuple[Outcome, Outcome],
+        assignment: Assignment,
+        allowed: Mapping[str, frozenset[Any]],
+        found: _Found,
+    ) -> None:
+        """Try, at a leaf just found, every value not yet found of each described path it chose, the rest of
+        the partial request as it is: each that leaves both sides settled on the same move is a value the
+        move takes too. Finding the values a move takes by search alone meant reaching a leaf for each, deep
+        below paths no region is described by (a chain's hop); what is left to the search is to rule out the
+        values no request takes, which the pair test does where the path is chosen."""
+        left, right = self.left, self.right
+        for path in self.described:
+            if path not in assignment:
+                continue  # every value is found already: the leaf holds whatever the path is
+            for value in sorted(self._every[path] - found.values[path], key=str):
+                there = {**assignment, path: value}
+                here_left, here_right = left.assignment(there), right.assignment(there)
+                lv, rv = left.oracle.verdict(here_left), right.oracle.verdict(here_right)
+                if left.oracle.unsettled(lv, here_left) or right.oracle.unsettled(rv, here_right):
+                    continue
+                if (left.oracle.outcome(lv), right.oracle.outcome(rv)) != move:
+                    continue
+                for other, values in allowed.items():
+                    found.values[other] |= {value} if other == path else values
 
 
 def _settled_alike(oracle: Oracle, changed: Sequence[str], before: Verdict, after: Verdict) -> bool:

@@ -186,10 +186,6 @@ def _surely_above(left: SideView, right: SideView, rid: str, other: str) -> bool
     """Whether ``rid`` ranks above ``other`` on both sides, their ranks being alike: two exceptions to the same
     rules rank by depth and place in the file alone (the same chains hold above both), and otherwise
     either side's bounds may tell."""
-    rules = left.oracle.book.rules
-    if set(rules[rid].exception_to) == set(rules[other].exception_to):
-        compiled = left.oracle.compiled
-        return tie_break(compiled, rid) < tie_break(compiled, other)
     return left.ranks.above(rid, other) or right.ranks.above(rid, other)
 
 
@@ -456,5 +452,12 @@ class _RankBounds:
         return self._places[key]
 
     def above(self, rid: str, other: str) -> bool:
-        """Whether ``rid`` ranks above ``other`` however the paths left are chosen."""
-        return rid != other and self.place(rid, False) < self.place(other, True)
+        """Whether ``rid`` ranks above ``other`` however the paths left are chosen. Two exceptions to the same
+        rules rank by :func:`tie_break` alone, whatever holds: the same chains hold above both (the bounds,
+        which take each rule's best and worst apart, cannot see that)."""
+        if rid == other:
+            return False
+        rules = self.oracle.book.rules
+        if set(rules[rid].exception_to) == set(rules[other].exception_to):
+            return tie_break(self.oracle.compiled, rid) < tie_break(self.oracle.compiled, other)
+        return self.place(rid, False) < self.place(other, True)
