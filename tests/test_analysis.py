@@ -519,3 +519,38 @@ def test_a_diff_finds_the_values_a_move_takes_at_the_leaf_it_found_it_by(bundled
                 decision, _ = redecide(bundled, {**region.witness, "element": element, "date": day.isoformat()})
                 moved.append((decision.decision, decision.status, decision.rule))
             assert moved == [region.before[:3], region.after[:3]]
+
+
+def test_a_use_of_data_a_hop_names_as_given_under_i_2_never_holds_for_a_route_the_hop_cannot_give(
+    bundled: disclosure_rules.Rules,
+) -> None:
+    """DHS using, for its own criminal case, a name the IRS sent it in a hop named as an (i)(2) disclosure:
+    while the hop's own decision turns on facts still to be chosen, `chain.received_under` is unknown, and
+    so is every permit reading it. But the hop can only give (i)(2), or nothing, or stay unknown: the
+    (i)(3)(A) pass-on and the (c) designee's use can never hold there, and the diff need not search below
+    to learn it. The (i)(2) use itself may still hold or not."""
+    from disclosure_rules.analysis.domain import CHAIN, hop_path
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import SideView
+
+    oracle = Oracle(bundled)
+    assignment = {
+        "date": datetime.date(2026, 2, 6),
+        "holder": "DHS",
+        "recipient": "DHS",
+        "element": "name",
+        "purpose": "nontax_criminal_investigation",
+        CHAIN: 1,
+        hop_path("from"): "IRS",
+        hop_path("to"): "DHS",
+        hop_path("route"): "6103(i)(2)",
+        hop_path("date"): datetime.date(2025, 11, 20),
+    }
+    verdict = oracle.verdict(assignment)
+    states = verdict.states
+    for rid in ("irc-6103-i-3-head-pass-on", "irc-6103-c-designee-use", "irc-6103-i-recipient-use"):
+        assert states[rid].holds is None, rid  # three-valued, the routes unknown: nothing to tell them apart
+    view = SideView.of(oracle, states, assignment)
+    assert True not in view.values[("holds", "irc-6103-i-3-head-pass-on")]
+    assert True not in view.values[("holds", "irc-6103-c-designee-use")]
+    assert True in view.values[("holds", "irc-6103-i-recipient-use")]

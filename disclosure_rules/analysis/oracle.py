@@ -397,6 +397,62 @@ class Oracle:
                     return True
         return False
 
+    def holds_bounds(
+        self, states: Mapping[str, Any], assignment: Assignment, open_rules: Iterable[str]
+    ) -> dict[str, frozenset[bool | None]]:
+        """For each open rule that reads the derived ``chain.received_under`` and is unknown, the values its
+        ``holds`` may still come to, where fewer than all three: once the hop names its route, the routes can
+        only be a set of those its matching permits grant, or stay unknown (the hop's own decision turning on
+        facts the request leaves out). A permit that needs a route the hop cannot give (an (i)(3)(A) use of
+        data a hop names as given under (i)(2)) never holds, though while the hop is undecided the
+        three-valued state is only unknown.
+
+        Each part of the condition is tested with each set the routes may come to: false stays false; unknown
+        stays unknown when nothing else it reads may change, and may come to anything otherwise (Kleene
+        monotonicity). Which set the routes come to and how the rest is chosen are taken apart, which only
+        widens the bounds."""
+        if not self.derives or assignment.get(CHAIN) != 1 or not isinstance(assignment.get(hop_path("route")), str):
+            return {}
+        rules = [r for r in open_rules if r in self.reads_received and states[r].holds is None]
+        if not rules:
+            return {}
+        env = self.unit_env(assignment)
+        if env.get(RECEIVED_UNDER) is not UNKNOWN:
+            return {}
+        if HOPS in env:
+            granted = sorted(self._routes(assignment, dict(env))[2])
+        else:
+            granted = sorted({str(self.book.rules[g].grants) for g in self._granting(assignment[hop_path("route")])})
+        options: list[Any] = [
+            frozenset(c) for size in range(len(granted) + 1) for c in itertools.combinations(granted, size)
+        ]
+        options.append(UNKNOWN)
+        out: dict[str, frozenset[bool | None]] = {}
+        for rid in rules:
+            may: set[bool | None] = set()
+            units = self.compiled.rules[rid].units
+            for routes in options:
+                here = {**env, RECEIVED_UNDER: routes}
+                values = [(unit.test(here), unit) for unit in units]
+                if any(v is False for v, _ in values):
+                    may.add(False)
+                    continue
+                unknown = [u for v, u in values if v is None]
+                moving = [
+                    u
+                    for u in unknown
+                    if any(p != RECEIVED_UNDER and self.is_open(p, assignment) for p in u.reads.paths)
+                ]
+                if len(moving) < len(unknown):  # a part stays unknown: the condition is never true
+                    may.update((None, False) if moving else (None,))
+                else:
+                    may.update((True, False, None) if moving else (True,))
+                if len(may) == 3:
+                    break
+            if len(may) < 3:
+                out[rid] = frozenset(may)
+        return out
+
     def received_pending(self, assignment: Assignment) -> list[str]:
         if not self.derives or assignment.get(CHAIN) != 1 or any(hop_path(k) not in assignment for k in self.hop_keys):
             return []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
 
 from ..engine.evaluator import RuleState, State, prohibiting, tie_break
 from ..rulebook.model import Rule
@@ -51,16 +52,23 @@ class SideView:
         undecided rules still read a path to be chosen, which many partial requests share: one view is made
         for them all, and what it works out (the values each outcome allows) is worked out once."""
         open_rules = frozenset(r for r in oracle.ids if states[r].holds is None and oracle.pending(r, assignment))
+        bounds = oracle.holds_bounds(states, assignment, open_rules)
         views = _VIEWS.setdefault(oracle, {})
-        key = (tuple(states.values()), open_rules)
+        key = (tuple(states.values()), open_rules, tuple(sorted(bounds.items(), key=lambda kv: kv[0])))
         view = views.get(key)
         if view is None:
             if len(views) >= MAX_VIEWS:
                 views.clear()
-            view = views[key] = cls(oracle, states, open_rules)
+            view = views[key] = cls(oracle, states, open_rules, bounds)
         return view
 
-    def __init__(self, oracle: Oracle, states: Mapping[str, RuleState], open_rules: frozenset[str]) -> None:
+    def __init__(
+        self,
+        oracle: Oracle,
+        states: Mapping[str, RuleState],
+        open_rules: frozenset[str],
+        bounds: Mapping[str, frozenset[State]] | None = None,
+    ) -> None:
         self.oracle = oracle
         self.tree = _tree(oracle)
         self.forbids, self.permits = self.tree.forbids, self.tree.permits
@@ -70,6 +78,10 @@ class SideView:
         for rid in oracle.ids:
             self.values[("holds", rid)] = _may(states[rid].holds, rid in open_rules)
             self.values[("applies", rid)] = _may(states[rid].applies, moves.applies(rid))
+        # What a rule reading the routes a hop gave may come to, once the hop names its route (see
+        # Oracle.holds_bounds); the propagation below carries it to what the rule applies and prohibits.
+        for rid, may in (bounds or {}).items():
+            self.values[("holds", rid)] &= may
         self.tree.propagate(self.values, oracle.ids)
         self.ranks = _RankBounds(oracle, states, set(open_rules))
         self._alone: dict[Outcome, Values | None] = {}
@@ -371,9 +383,7 @@ class _Tree:
 
 
 _TREES: weakref.WeakKeyDictionary[Oracle, _Tree] = weakref.WeakKeyDictionary()
-_VIEWS: weakref.WeakKeyDictionary[Oracle, dict[tuple[tuple[RuleState, ...], frozenset[str]], SideView]] = (
-    weakref.WeakKeyDictionary()
-)
+_VIEWS: weakref.WeakKeyDictionary[Oracle, dict[tuple[Any, ...], SideView]] = weakref.WeakKeyDictionary()
 
 
 def standing(oracle: Oracle, forbid: str) -> frozenset[str] | None:
