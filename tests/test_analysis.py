@@ -554,3 +554,75 @@ def test_a_use_of_data_a_hop_names_as_given_under_i_2_never_holds_for_a_route_th
     assert True not in view.values[("holds", "irc-6103-i-3-head-pass-on")]
     assert True not in view.values[("holds", "irc-6103-c-designee-use")]
     assert True in view.values[("holds", "irc-6103-i-recipient-use")]
+
+
+def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: disclosure_rules.Rules) -> None:
+    """DHS putting before a court a name the IRS sent it in a hop named as an (i)(2) disclosure: "(i)(4)(B)
+    permits the day before the D. Mass. order, and the request is undecided under (c) the day after" would
+    need the routes the hop gave known on the first date (for (i)(4)(B) to apply) and unknown on the second
+    (for the designee's rule to be undecided). The hop is decided on its own date, the same on both sides, so
+    the pair test asks about each value the routes may come to on both sides at once, and rules it out;
+    taken side by side, each side alone allows it."""
+    from disclosure_rules.analysis.domain import CHAIN, hop_path
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import SideView, pair_possible, shared_states
+
+    oracle = Oracle(bundled)
+    before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
+    changed = tuple(
+        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
+    )
+    base = {
+        "holder": "DHS",
+        "recipient": "federal_court",
+        "element": "name",
+        "purpose": "nontax_criminal_investigation",
+        CHAIN: 1,
+        hop_path("from"): "IRS",
+        hop_path("to"): "DHS",
+        hop_path("route"): "6103(i)(2)",
+        hop_path("date"): datetime.date(2025, 12, 1),
+        "facts.data.received_under_mou": True,
+    }
+    sides = [{**base, "date": before}, {**base, "date": after}]
+    verdicts = [oracle.verdict(side) for side in sides]
+    shared = shared_states(oracle, changed)
+    i_4_b = ("permit", "permitted", "irc-6103-i-4-b", tuple(bundled.book.rules["irc-6103-i-4-b"].obligations))
+    move = (i_4_b, ("deny", "indeterminate", "irc-6103-c-designee", ()))
+    apart = [SideView.of(oracle, v.states, side) for v, side in zip(verdicts, sides, strict=True)]
+    assert pair_possible(apart[0], apart[1], move, shared)
+    options = oracle.route_options(sides[0])
+    assert options is not None and frozenset({"6103(i)(2)"}) in options and len(options) == 3
+    for routes in options:
+        views = [SideView.of(oracle, v.states, side, routes) for v, side in zip(verdicts, sides, strict=True)]
+        assert not pair_possible(views[0], views[1], move, shared)
+
+
+def test_what_a_new_order_moves_it_moves_one_way(bundled: disclosure_rules.Rules) -> None:
+    """The D. Mass. orders come into force on 2026-02-05, and nothing else changes that day: they can only
+    take (i)(2), (i)(3)(A), (i)(4)(B) and the recipient's (i) use away, so § 6103(a) can only prohibit more.
+    A request § 6103(a) prohibits the day before is prohibited the day after: it cannot be permitted as
+    outside § 6103 then, though each side taken alone allows either answer."""
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import SideView, pair_possible, rising_states, shared_states
+
+    oracle = Oracle(bundled)
+    before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
+    rising = rising_states(oracle, before, after)
+    assert {
+        (("holds", "dmass-cedc-2026-02-05-use"), 1),
+        (("applies", "irc-6103-i-2"), -1),
+        (("applies", "irc-6103-i-4-b"), -1),
+        (("applies", "irc-6103-a"), 1),
+        (("prohibits", "irc-6103-a"), 1),
+    } <= rising
+    assert not any(var[1] == "irc-6103-c" for var, _way in rising)  # consent is untouched by the orders
+    changed = tuple(
+        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
+    )
+    shared = shared_states(oracle, changed)
+    sides = [{"date": day, "holder": "DHS", "recipient": "federal_court"} for day in (before, after)]
+    views = [SideView.of(oracle, oracle.verdict(side).states, side) for side in sides]
+    move = (("deny", "prohibited", "irc-6103-a", ()), ("permit", "permitted", "irc-6103-independent-source", ()))
+    assert pair_possible(views[0], views[1], move, shared)
+    assert not pair_possible(views[0], views[1], move, shared, rising)

@@ -22,7 +22,7 @@ from ..engine.evaluator import Verdict, prohibiting
 from ..rulebook.model import Rule, Rulebook
 from .domain import ABSENT, Assignment, Space, hop_path, json_value, order_paths
 from .oracle import Oracle, Outcome
-from .outcomes import SideView, Var, pair_possible, shared_states
+from .outcomes import Rising, SideView, Var, pair_possible, rising_states, shared_states
 from .report import Region, describe_outcome, where_text
 from .search import LIMIT, Budget
 from .witness import redecide, request_of
@@ -150,6 +150,12 @@ class _PairSearch:
         self.found: dict[tuple[Outcome, Outcome], _Found] = {}
         self.visited = 0
         self._shared: dict[tuple[str, ...], frozenset[Var]] = {}
+        # Between two dates of one rule book, what moves only one way from the first to the second.
+        self._rising: Rising = (
+            rising_states(left.oracle, left.day, right.day)
+            if left.oracle is right.oracle and left.day is not None and right.day is not None
+            else frozenset()
+        )
 
     def run(self, start: Assignment) -> None:
         stack: list[tuple[Assignment, Assignment]] = [(start, {})]
@@ -218,23 +224,39 @@ class _PairSearch:
         unchosen described paths some value of which a found move may still take here and has not been
         found with."""
         left, right = self.left, self.right
-        mine = SideView.of(left.oracle, lv.states, left.assignment(assignment))
-        theirs = SideView.of(right.oracle, rv.states, right.assignment(assignment))
-        before = mine.candidates() if old else mine.settled(left.oracle.outcome(lv))
-        after = theirs.candidates() if new else theirs.settled(right.oracle.outcome(rv))
+        here_left, here_right = left.assignment(assignment), right.assignment(assignment)
         shared = self._shared_states(left.changed)
-        if not any(
-            b != a and not self._covered((b, a), allowed) and pair_possible(mine, theirs, (b, a), shared)
-            for b in before
-            for a in after
-        ):
+        # Between two dates the hop into the holder is decided on its own date, the same on both sides: the
+        # routes it gives are one and the same, so each value they may come to is asked about on its own,
+        # on both sides at once (a move that needs them known on one side and unknown on the other, or two
+        # routes a hop naming one could not give together, is then ruled out).
+        joint = left.oracle is right.oracle and left.day is not None
+        options: list[Any] = (joint and left.oracle.route_options(here_left)) or [None]
+        before: list[Outcome] = []
+        after: list[Outcome] = []
+        open_move = False
+        for routes in options:
+            mine = SideView.of(left.oracle, lv.states, here_left, routes)
+            theirs = SideView.of(right.oracle, rv.states, here_right, routes)
+            firsts = mine.candidates() if old else mine.settled(left.oracle.outcome(lv))
+            thens = theirs.candidates() if new else theirs.settled(right.oracle.outcome(rv))
+            before += firsts
+            after += thens
+            open_move = open_move or any(
+                b != a
+                and not self._covered((b, a), allowed)
+                and pair_possible(mine, theirs, (b, a), shared, self._rising)
+                for b in firsts
+                for a in thens
+            )
+        if not open_move:
             return None
         # Which paths to choose first is only an order: the found moves either side may still come to are
         # enough to tell, without the pair test for each.
-        firsts, thens = set(before), set(after)
+        may_before, may_after = set(before), set(after)
         blocking: set[str] = set()
         for (b, a), found in self.found.items():
-            if b in firsts and a in thens:
+            if b in may_before and a in may_after:
                 blocking.update(
                     p for p, values in allowed.items() if p not in assignment and not values <= found.values[p]
                 )

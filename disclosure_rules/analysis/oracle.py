@@ -397,28 +397,16 @@ class Oracle:
                     return True
         return False
 
-    def holds_bounds(
-        self, states: Mapping[str, Any], assignment: Assignment, open_rules: Iterable[str]
-    ) -> dict[str, frozenset[bool | None]]:
-        """For each open rule that reads the derived ``chain.received_under`` and is unknown, the values its
-        ``holds`` may still come to, where fewer than all three: once the hop names its route, the routes can
-        only be a set of those its matching permits grant, or stay unknown (the hop's own decision turning on
-        facts the request leaves out). A permit that needs a route the hop cannot give (an (i)(3)(A) use of
-        data a hop names as given under (i)(2)) never holds, though while the hop is undecided the
-        three-valued state is only unknown.
-
-        Each part of the condition is tested with each set the routes may come to: false stays false; unknown
-        stays unknown when nothing else it reads may change, and may come to anything otherwise (Kleene
-        monotonicity). Which set the routes come to and how the rest is chosen are taken apart, which only
-        widens the bounds."""
+    def route_options(self, assignment: Assignment) -> list[Any] | None:
+        """The values ``chain.received_under`` may still come to below ``assignment``, where the hop names its
+        route and its decision is not settled: each set of the routes the route's permits grant (those that
+        apply or still may), and unknown (the hop's decision turning on facts the request leaves out). None
+        where the routes are settled, or the hop names no route yet."""
         if not self.derives or assignment.get(CHAIN) != 1 or not isinstance(assignment.get(hop_path("route")), str):
-            return {}
-        rules = [r for r in open_rules if r in self.reads_received and states[r].holds is None]
-        if not rules:
-            return {}
+            return None
         env = self.unit_env(assignment)
         if env.get(RECEIVED_UNDER) is not UNKNOWN:
-            return {}
+            return None
         if HOPS in env:
             granted = sorted(self._routes(assignment, dict(env))[2])
         else:
@@ -427,6 +415,33 @@ class Oracle:
             frozenset(c) for size in range(len(granted) + 1) for c in itertools.combinations(granted, size)
         ]
         options.append(UNKNOWN)
+        return options
+
+    def holds_bounds(
+        self,
+        states: Mapping[str, Any],
+        assignment: Assignment,
+        open_rules: Iterable[str],
+        options: list[Any] | None = None,
+    ) -> dict[str, frozenset[bool | None]]:
+        """For each open rule that reads the derived ``chain.received_under`` and is unknown, the values its
+        ``holds`` may still come to where the routes come to one of ``options`` (default: any of
+        :meth:`route_options`), where fewer than all three. A permit that needs a route the hop cannot give (an
+        (i)(3)(A) use of data a hop names as given under (i)(2)) never holds, though while the hop is undecided
+        the three-valued state is only unknown.
+
+        Each part of the condition is tested with each set the routes may come to: false stays false; unknown
+        stays unknown when nothing else it reads may change, and may come to anything otherwise (Kleene
+        monotonicity). Which set the routes come to and how the rest is chosen are taken apart, which only
+        widens the bounds."""
+        rules = [r for r in open_rules if r in self.reads_received and states[r].holds is None]
+        if not rules:
+            return {}
+        if options is None:
+            options = self.route_options(assignment)
+            if options is None:
+                return {}
+        env = self.unit_env(assignment)
         out: dict[str, frozenset[bool | None]] = {}
         for rid in rules:
             may: set[bool | None] = set()

@@ -18,6 +18,7 @@ with passes; a few that none does may pass too (then the diff searches on).
 
 from __future__ import annotations
 
+import datetime
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
@@ -47,12 +48,16 @@ class SideView:
     each rule's place in the evaluator's ranking."""
 
     @classmethod
-    def of(cls, oracle: Oracle, states: Mapping[str, RuleState], assignment: Assignment) -> SideView:
+    def of(
+        cls, oracle: Oracle, states: Mapping[str, RuleState], assignment: Assignment, routes: Any = None
+    ) -> SideView:
         """The view of one side on one partial request. It depends only on the rules' states and which of the
         undecided rules still read a path to be chosen, which many partial requests share: one view is made
         for them all, and what it works out (the values each outcome allows) is worked out once."""
         open_rules = frozenset(r for r in oracle.ids if states[r].holds is None and oracle.pending(r, assignment))
-        bounds = oracle.holds_bounds(states, assignment, open_rules)
+        # With ``routes``, the view of the requests below whose hop gives exactly those routes (or leaves them
+        # unknown): see Oracle.route_options.
+        bounds = oracle.holds_bounds(states, assignment, open_rules, None if routes is None else [routes])
         views = _VIEWS.setdefault(oracle, {})
         key = (tuple(states.values()), open_rules, tuple(sorted(bounds.items(), key=lambda kv: kv[0])))
         view = views.get(key)
@@ -85,7 +90,7 @@ class SideView:
         self.tree.propagate(self.values, oracle.ids)
         self.ranks = _RankBounds(oracle, states, set(open_rules))
         self._alone: dict[Outcome, Values | None] = {}
-        self.pairs: dict[tuple[SideView, tuple[Outcome, Outcome], frozenset[Var]], bool] = {}
+        self.pairs: dict[tuple[SideView, tuple[Outcome, Outcome], frozenset[Var], Rising], bool] = {}
         """:func:`pair_possible` with this view on the left, by the right view (held, so never mistaken for
         another), the move and the shared states."""
 
@@ -162,21 +167,35 @@ class SideView:
         )
 
 
-def pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
+Rising = frozenset[tuple[Var, int]]
+"""States that move one way only from the left side to the right: +1 where the right's value is never below
+the left's in the order false < unknown < true, -1 where it is never above (see :func:`rising_states`)."""
+
+
+def pair_possible(
+    left: SideView,
+    right: SideView,
+    move: tuple[Outcome, Outcome],
+    shared: Collection[Var],
+    rising: Rising = frozenset(),
+) -> bool:
     """Whether some completion may end with ``move[0]`` on the left and ``move[1]`` on the right, where the
-    states in ``shared`` come out the same on both sides (remembered by the left view, per right view)."""
-    key = (right, move, frozenset(shared))
+    states in ``shared`` come out the same on both sides and those in ``rising`` move only their way
+    (remembered by the left view, per right view)."""
+    key = (right, move, frozenset(shared), rising)
     known = left.pairs.get(key)
     if known is None:
-        known = left.pairs[key] = _pair_possible(left, right, move, shared)
+        known = left.pairs[key] = _pair_possible(left, right, move, shared, rising)
     return known
 
 
-def _pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var]) -> bool:
+def _pair_possible(
+    left: SideView, right: SideView, move: tuple[Outcome, Outcome], shared: Collection[Var], rising: Rising
+) -> bool:
     """Whether the two sides can agree on the states they share (:func:`_narrowed_together`) and, where the
     move hands control from one rule to another of the same kind whose ranks the shared states fix, on which
     of the two ranks above the other (:func:`_ranked_alike`)."""
-    if not _narrowed_together(left, right, move, shared, {}, {}):
+    if not _narrowed_together(left, right, move, shared, {}, {}, rising):
         return False
     # Two rule books rank their rules each their own way; one book on two dates ranks alike.
     ranked = _ranked_alike(left.oracle, move, shared) if left.oracle is right.oracle else None
@@ -189,8 +208,8 @@ def _pair_possible(left: SideView, right: SideView, move: tuple[Outcome, Outcome
     # before. Where either side's bounds already tell which ranks higher, that is the order on both.
     first_above = _surely_above(left, right, first, second)
     second_above = _surely_above(left, right, second, first)
-    return (not second_above and _narrowed_together(left, right, move, shared, {}, {before: NOT_TRUE})) or (
-        not first_above and _narrowed_together(left, right, move, shared, {after: NOT_TRUE}, {})
+    return (not second_above and _narrowed_together(left, right, move, shared, {}, {before: NOT_TRUE}, rising)) or (
+        not first_above and _narrowed_together(left, right, move, shared, {after: NOT_TRUE}, {}, rising)
     )
 
 
@@ -225,16 +244,20 @@ def _narrowed_together(
     shared: Collection[Var],
     left_needs: Values,
     right_needs: Values,
+    rising: Rising = frozenset(),
 ) -> bool:
     """The two sides narrowed by each other until neither narrows the other further: a shared state narrowed on
-    one side narrows what the other may come to, which may narrow another shared state in turn. Each round
-    only removes values no completion can take, and values only shrink, so this ends, and stays sound.
+    one side narrows what the other may come to, which may narrow another shared state in turn; a rising
+    state keeps, on each side, only the values some value on the other side is ordered with. Each round only
+    removes values no completion can take, and values only shrink, so this ends, and stays sound.
     ``left_needs`` and ``right_needs`` narrow one side's own states besides."""
     if left_needs or right_needs:
         mine, theirs = left.allowed(move[0], left_needs), right.allowed(move[1], right_needs)
     else:
         mine, theirs = left.alone(move[0]), right.alone(move[1])
     agreed: Values = {}
+    ours: Values = {}
+    others: Values = {}
     while mine is not None and theirs is not None:
         narrowed = False
         for var in shared:
@@ -244,13 +267,85 @@ def _narrowed_together(
             if (values != mine[var] or values != theirs[var]) and agreed.get(var) != values:
                 agreed[var] = values
                 narrowed = True
+        for var, way in rising:
+            before = frozenset(b for b in mine[var] if any(_ordered(b, a, way) for a in theirs[var]))
+            after = frozenset(a for a in theirs[var] if any(_ordered(b, a, way) for b in mine[var]))
+            if not before or not after:
+                return False
+            if before != mine[var] and ours.get(var) != before:
+                ours[var] = before
+                narrowed = True
+            if after != theirs[var] and others.get(var) != after:
+                others[var] = after
+                narrowed = True
         if not narrowed:
             return True
         mine, theirs = (
-            left.allowed(move[0], _both(agreed, left_needs)),
-            right.allowed(move[1], _both(agreed, right_needs)),
+            left.allowed(move[0], _both(_both(agreed, ours), left_needs)),
+            right.allowed(move[1], _both(_both(agreed, others), right_needs)),
         )
     return False
+
+
+_RANK: dict[State, int] = {False: 0, None: 1, True: 2}
+
+
+def _ordered(before: State, after: State, way: int) -> bool:
+    """Whether ``after`` may follow ``before`` for a state rising (+1) or falling (-1)."""
+    return (_RANK[after] - _RANK[before]) * way >= 0
+
+
+def rising_states(oracle: Oracle, before: datetime.date, after: datetime.date) -> Rising:
+    """The states that move one way only from ``before`` to ``after`` in one rule book: a rule in force only
+    after holds rising (it cannot hold before), one in force only before falling; a rule that reads the date
+    may move either way. Kleene's "and" and "or" keep a direction and "not" turns it: a rule applies when it
+    holds and no exception to it applies, so it moves the way its holding does and against its exceptions';
+    a forbid prohibits when it applies and its standing does. A state whose parts move both ways, or any
+    way unknown, is left out; one whose parts do not move is shared (:func:`shared_states`)."""
+    rules = oracle.book.rules
+    tree = _tree(oracle)
+    holds: dict[str, int | None] = {}
+    for rid, rule in rules.items():
+        now, then = rule.effective.covers(before), rule.effective.covers(after)
+        if "date" in oracle.compiled.rules[rid].reads.paths:
+            holds[rid] = None
+        else:
+            holds[rid] = 0 if now == then else (1 if then else -1)
+    applies: dict[str, int | None] = {}
+
+    def combine(parts: Iterable[int | None]) -> int | None:
+        ways = set(parts)
+        if None in ways or {1, -1} <= ways:
+            return None
+        return 1 if 1 in ways else (-1 if -1 in ways else 0)
+
+    def turned(way: int | None) -> int | None:
+        return None if way is None else -way
+
+    def applies_way(rid: str) -> int | None:
+        if rid not in applies:
+            # The loader refuses cycles of exceptions, so this recursion ends.
+            applies[rid] = combine([holds[rid], *(turned(applies_way(e)) for e in oracle.exceptions[rid])])
+        return applies[rid]
+
+    prohibits: dict[str, int | None] = {}
+
+    def prohibits_way(forbid: str) -> int | None:
+        if forbid not in prohibits:
+            sources = tree.sources[forbid]
+            prohibits[forbid] = combine([applies_way(forbid), *(prohibits_way(g) for g in sources or ())])
+        return prohibits[forbid]
+
+    out: set[tuple[Var, int]] = set()
+    for rid in rules:
+        for var, way in ((("holds", rid), holds[rid]), (("applies", rid), applies_way(rid))):
+            if way:
+                out.add((var, way))
+    for forbid in tree.forbids:
+        way = prohibits_way(forbid)
+        if way:
+            out.add((("prohibits", forbid), way))
+    return frozenset(out)
 
 
 def _both(first: Values, second: Values) -> Values:
