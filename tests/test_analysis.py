@@ -621,8 +621,38 @@ def test_what_a_new_order_moves_it_moves_one_way(bundled: disclosure_rules.Rules
         r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
     )
     shared = shared_states(oracle, changed)
-    sides = [{"date": day, "holder": "DHS", "recipient": "federal_court"} for day in (before, after)]
+    sides = [{"date": day, "holder": "IRS", "recipient": "DHS"} for day in (before, after)]
     views = [SideView.of(oracle, oracle.verdict(side).states, side) for side in sides]
     move = (("deny", "prohibited", "irc-6103-a", ()), ("permit", "permitted", "irc-6103-independent-source", ()))
     assert pair_possible(views[0], views[1], move, shared)
     assert not pair_possible(views[0], views[1], move, shared, rising)
+
+
+def test_a_hop_whose_route_cannot_serve_the_request_gives_nothing_before_its_keys_are_chosen(
+    bundled: disclosure_rules.Rules,
+) -> None:
+    """DHS putting before a court, for tax administration, data a hop from the IRS names as an (i)(2)
+    disclosure: an (i)(2) disclosure serves only a criminal case, so whatever the hop's sender and date turn
+    out to be, it gave no route; the routes can only be none, and (i)(4)(B) can never hold."""
+    from disclosure_rules.analysis.domain import CHAIN, hop_path
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import SideView
+
+    oracle = Oracle(bundled)
+    assignment = {
+        "date": datetime.date(2026, 2, 6),
+        "holder": "DHS",
+        "recipient": "federal_court",
+        "element": "name",
+        "purpose": "tax_administration",
+        CHAIN: 1,
+        hop_path("to"): "DHS",
+        hop_path("route"): "6103(i)(2)",
+    }
+    assert oracle.route_options(assignment) == [frozenset()]
+    # A partial request is a value: each is a new dict (the oracle keeps the last one's environment).
+    options = oracle.route_options({**assignment, "purpose": "nontax_criminal_investigation"})
+    assert options is not None and frozenset({"6103(i)(2)"}) in options
+    verdict = oracle.verdict(assignment)
+    view = SideView.of(oracle, verdict.states, assignment)
+    assert True not in view.values[("holds", "irc-6103-i-4-b")]

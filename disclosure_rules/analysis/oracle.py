@@ -410,12 +410,36 @@ class Oracle:
         if HOPS in env:
             granted = sorted(self._routes(assignment, dict(env))[2])
         else:
-            granted = sorted({str(self.book.rules[g].grants) for g in self._granting(assignment[hop_path("route")])})
+            granted = sorted(self._may_grant(assignment, env))
         options: list[Any] = [
             frozenset(c) for size in range(len(granted) + 1) for c in itertools.combinations(granted, size)
         ]
-        options.append(UNKNOWN)
+        if granted:
+            options.append(UNKNOWN)
         return options
+
+    def _may_grant(self, assignment: Assignment, env: Mapping[str, Any]) -> set[str]:
+        """The routes the hop may give while some of its keys are still to be chosen: those of the permits
+        matching the route it names whose condition may still hold for the hop, read as a disclosure of its
+        own (its sender the holder, its end the recipient) with the keys not chosen unknown. A route whose
+        permits cannot hold (an (i)(2) hop for a request whose purpose is not a criminal case) is never given,
+        and where none can be, the routes are empty."""
+        hop_env = {p: v for p, v in env.items() if p != RECEIVED_UNDER and not p.startswith("chain.")}
+        hop_env[HOPS] = ()
+        for projection in self.book.vocabulary.chain_projections:
+            if projection != RECEIVED_UNDER:
+                hop_env[projection] = EMPTY
+        for key, field in (("from", "holder"), ("to", "recipient"), ("date", "date")):
+            value = assignment.get(hop_path(key))
+            if value is None or value is ABSENT:
+                hop_env.pop(field, None)
+            else:
+                hop_env[field] = value
+        return {
+            str(self.book.rules[g].grants)
+            for g in self._granting(assignment[hop_path("route")])
+            if self.may_hold(g, hop_env, lambda _path: True)
+        }
 
     def holds_bounds(
         self,

@@ -37,6 +37,7 @@ NOT_TRUE: frozenset[State] = frozenset([False, None])
 KNOWN: frozenset[State] = frozenset([True, False])
 TRUE: frozenset[State] = frozenset([True])
 FALSE: frozenset[State] = frozenset([False])
+UNKNOWN_ONLY: frozenset[State] = frozenset([None])
 
 
 MAX_VIEWS = 20_000
@@ -433,6 +434,17 @@ class _Tree:
             _narrow(values, applies, TRUE, changes)
         if None not in values[holds] and all(None not in b for b in below):
             _narrow(values, applies, KNOWN, changes)
+        if values[holds] == TRUE and self.exceptions[rid]:
+            # Holding, it fails to apply only through an exception that applies: if one exception alone may,
+            # it does; and it is unknown only while no exception applies and one is unknown.
+            if values[applies] == FALSE:
+                may = [e for e in self.exceptions[rid] if True in values[("applies", e)]]
+                if len(may) <= 1:
+                    for exception in may or self.exceptions[rid]:
+                        _narrow(values, ("applies", exception), TRUE if may else frozenset(), changes)
+            elif values[applies] == UNKNOWN_ONLY:
+                for exception in self.exceptions[rid]:
+                    _narrow(values, ("applies", exception), NOT_TRUE, changes)
 
     def narrow_prohibits(self, values: Values, rid: str, changes: list[Var]) -> None:
         """A forbid prohibits when it applies and its standing does (the disjunction of its sources)."""
@@ -452,6 +464,14 @@ class _Tree:
             _narrow(values, prohibits, FALSE, changes)
         if values[applies] == TRUE and any(a == TRUE for a in above):
             _narrow(values, prohibits, TRUE, changes)
+        if values[prohibits] == FALSE:
+            # Applying, it fails to prohibit only where its standing fails: no source above it prohibits; and
+            # standing, only where it does not apply.
+            if values[applies] == TRUE:
+                for source in sources:
+                    _narrow(values, ("prohibits", source), FALSE, changes)
+            if any(a == TRUE for a in above):
+                _narrow(values, applies, FALSE, changes)
 
     def propagate(self, values: Values, start: Iterable[str]) -> None:
         """Narrow the values by how the evaluator computes states (:mod:`~disclosure_rules.engine.evaluator`), until
