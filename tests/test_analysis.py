@@ -656,3 +656,37 @@ def test_a_hop_whose_route_cannot_serve_the_request_gives_nothing_before_its_key
     verdict = oracle.verdict(assignment)
     view = SideView.of(oracle, verdict.states, assignment)
     assert True not in view.values[("holds", "irc-6103-i-4-b")]
+
+
+def test_a_rule_that_holds_and_does_not_apply_has_an_exception_that_applies(bundled: disclosure_rules.Rules) -> None:
+    """Kleene's logic, read backwards: a rule that holds fails to apply only through an exception that
+    applies (the only one that may, then does); unknown, only while no exception applies; and a forbid that
+    applies fails to prohibit only where no source of its standing prohibits."""
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.analysis.outcomes import ANY, FALSE, NOT_TRUE, TRUE, UNKNOWN_ONLY, _tree
+
+    oracle = Oracle(bundled)
+    tree = _tree(oracle)
+    rid = next(r for r in oracle.ids if len(oracle.exceptions[r]) >= 2)
+    first, *others = oracle.exceptions[rid]
+
+    def values(applies: frozenset[bool | None]) -> dict[tuple[str, str], frozenset[bool | None]]:
+        out = {(kind, r): ANY for r in oracle.ids for kind in ("holds", "applies")}
+        out.update({("prohibits", f): ANY for f in tree.forbids})
+        out[("holds", rid)], out[("applies", rid)] = TRUE, applies
+        out.update({("applies", e): FALSE for e in others})
+        return out
+
+    narrowed = values(FALSE)
+    tree.narrow_applies(narrowed, rid, [])
+    assert narrowed[("applies", first)] == TRUE
+    narrowed = values(UNKNOWN_ONLY)
+    tree.narrow_applies(narrowed, rid, [])
+    assert narrowed[("applies", first)] == NOT_TRUE
+
+    forbid = next(f for f in tree.forbids if tree.sources[f])
+    narrowed = {(kind, r): ANY for r in oracle.ids for kind in ("holds", "applies")}
+    narrowed.update({("prohibits", f): ANY for f in tree.forbids})
+    narrowed[("applies", forbid)], narrowed[("prohibits", forbid)] = TRUE, FALSE
+    tree.narrow_prohibits(narrowed, forbid, [])
+    assert all(narrowed[("prohibits", source)] == FALSE for source in tree.sources[forbid] or ())
