@@ -690,3 +690,30 @@ def test_a_rule_that_holds_and_does_not_apply_has_an_exception_that_applies(bund
     narrowed[("applies", forbid)], narrowed[("prohibits", forbid)] = TRUE, FALSE
     tree.narrow_prohibits(narrowed, forbid, [])
     assert all(narrowed[("prohibits", source)] == FALSE for source in tree.sources[forbid] or ())
+
+
+def test_routes_a_hop_leaves_unknown_for_good_stay_possible(bundled: disclosure_rules.Rules) -> None:
+    """A whole hop chosen, and every fact its (i)(2) permit reads left out: the hop's decision stays unknown
+    for good, and so do the routes, though no granting permit may still come to apply. The values the routes
+    may come to must keep "unknown" (a bound that left it out once refuted moves that turn on it)."""
+    from disclosure_rules.analysis.domain import ABSENT, CHAIN, hop_path
+    from disclosure_rules.analysis.oracle import Oracle
+    from disclosure_rules.engine.compiler import UNKNOWN
+
+    oracle = Oracle(bundled)
+    assignment: dict[str, Any] = {
+        "date": datetime.date(2026, 2, 6),
+        "holder": "DHS",
+        "recipient": "DHS",
+        "element": "name",
+        "purpose": "nontax_criminal_investigation",
+        "origin": frozenset({"irs_records"}),
+        CHAIN: 1,
+        hop_path("from"): "IRS",
+        hop_path("to"): "DHS",
+        hop_path("route"): "6103(i)(2)",
+        hop_path("date"): datetime.date(2025, 8, 1),
+    }
+    assignment.update({p: ABSENT for p in oracle.space.paths if p.startswith("facts.")})
+    options = oracle.route_options(assignment)
+    assert options is not None and UNKNOWN in options

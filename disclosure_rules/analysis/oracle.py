@@ -407,14 +407,15 @@ class Oracle:
         env = self.unit_env(assignment)
         if env.get(RECEIVED_UNDER) is not UNKNOWN:
             return None
-        if HOPS in env:
-            granted = sorted(self._routes(assignment, dict(env))[2])
-        else:
-            granted = sorted(self._may_grant(assignment, env))
+        whole = HOPS in env
+        granted = sorted(self._routes(assignment, dict(env))[2] if whole else self._may_grant(assignment, env))
         options: list[Any] = [
             frozenset(c) for size in range(len(granted) + 1) for c in itertools.combinations(granted, size)
         ]
-        if granted:
+        # Unknown stays possible with the whole hop chosen (a granting permit left unknown by the facts the
+        # request leaves out is not among those that may still apply, yet leaves the routes unknown); with
+        # keys still to choose, only while some granting permit may hold.
+        if whole or granted:
             options.append(UNKNOWN)
         return options
 
