@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import disclosure_rules
 from disclosure_rules import Decision, LoadError, Rules
-from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT
+from disclosure_rules.cli import EXIT_BAD_INPUT, EXIT_DENY, EXIT_PERMIT, _placed_in_file
 from disclosure_rules.cli import main as cli_main
 from disclosure_rules.reading.jsontext import JsonInputError, loads_strict
 from disclosure_rules.render.json import render_json
@@ -121,6 +121,8 @@ def run_streams(rules: Rules, lines: list[bytes], per_stream: int, tally: Tally)
         records = [json.loads(line) for line in out.getvalue().splitlines()]
         wanted = []
         for number, decision in enumerate(decisions, start=1):
+            # A syntax error is placed in the stream as the command places it: at its line and column there.
+            decision = _placed_in_file(rules, decision, number, "<stdin>")
             doc = json.loads(render_json(decision, trace=False, indent=None))
             wanted.append({"line": number, **doc} if decision.status == "error" else doc)
         documented = (
