@@ -22,6 +22,12 @@ def _load(name: str) -> disclosure_rules.Rules:
     return disclosure_rules.load(FIXTURES / name)
 
 
+def in_force_on_one(rules: disclosure_rules.Rules, before: datetime.date, after: datetime.date) -> tuple[str, ...]:
+    """The rules in force on one of two dates and not the other."""
+    rules_by_id = rules.book.rules.items()
+    return tuple(r for r, rule in rules_by_id if rule.effective.covers(before) != rule.effective.covers(after))
+
+
 def test_clean_rule_set_has_no_findings() -> None:
     assert analyze(_load("clean"), ["reach", "conflict", "vacuous", "unknowns", "errors"]) == []
 
@@ -381,9 +387,7 @@ def test_the_pair_test_knows_two_court_orders_rank_alike_on_both_dates(bundled: 
 
     oracle = Oracle(bundled)
     before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
-    changed = tuple(
-        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
-    )
+    changed = in_force_on_one(bundled, before, after)
     assert "dmass-cedc-2026-02-05-mou" in changed
     views = []
     for day in (before, after):
@@ -473,9 +477,7 @@ def test_a_later_order_cannot_control_where_an_earlier_one_over_the_same_paragra
 
     oracle = Oracle(bundled)
     before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
-    changed = tuple(
-        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
-    )
+    changed = in_force_on_one(bundled, before, after)
     where = {"holder": "IRS", "recipient": "DHS", "element": "address", "purpose": "nontax_criminal_investigation"}
     views = []
     for day in (before, after):
@@ -569,9 +571,7 @@ def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: dis
 
     oracle = Oracle(bundled)
     before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
-    changed = tuple(
-        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
-    )
+    changed = in_force_on_one(bundled, before, after)
     base = {
         "holder": "DHS",
         "recipient": "federal_court",
@@ -617,9 +617,7 @@ def test_what_a_new_order_moves_it_moves_one_way(bundled: disclosure_rules.Rules
         (("prohibits", "irc-6103-a"), 1),
     } <= rising
     assert not any(var[1] == "irc-6103-c" for var, _way in rising)  # consent is untouched by the orders
-    changed = tuple(
-        r for r, rule in bundled.book.rules.items() if rule.effective.covers(before) != rule.effective.covers(after)
-    )
+    changed = in_force_on_one(bundled, before, after)
     shared = shared_states(oracle, changed)
     sides = [{"date": day, "holder": "IRS", "recipient": "DHS"} for day in (before, after)]
     views = [SideView.of(oracle, oracle.verdict(side).states, side) for side in sides]

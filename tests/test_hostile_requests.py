@@ -100,28 +100,23 @@ def test_cache_permit_to_an_undeclared_null_fact_bad_ok_bad(seed: str, where: tu
     assert code == EXIT_BAD_INPUT
 
 
+FIELD_COLUMNS = {name: name for name in ("date", "element", "holder", "origin", "recipient", "purpose")}
+"""Each field of a request in a column of its own name."""
+FIELD_ROW = {
+    "date": "2025-08-07",
+    "element": "address",
+    "holder": "IRS",
+    "origin": ["irs_records"],
+    "recipient": "ICE",
+    "purpose": "nontax_criminal_investigation",
+}
+"""The fields of the bundled (i)(2) example, as a row under :data:`FIELD_COLUMNS`."""
+
+
 def test_cache_permit_to_an_undeclared_null_fact_in_a_record() -> None:
     rules = disclosure_rules.load()
-    checker = rules.records(
-        {
-            "date": "date",
-            "element": "element",
-            "holder": "holder",
-            "origin": "origin",
-            "recipient": "recipient",
-            "purpose": "purpose",
-            "signed_by": "facts.request.signed_by",
-        }
-    )
-    row = {
-        "date": "2025-08-07",
-        "element": "address",
-        "holder": "IRS",
-        "origin": ["irs_records"],
-        "recipient": "ICE",
-        "purpose": "nontax_criminal_investigation",
-        "signed_by": "agency_head",
-    }
+    checker = rules.records({**FIELD_COLUMNS, "signed_by": "facts.request.signed_by"})
+    row = {**FIELD_ROW, "signed_by": "agency_head"}
     bad = dict(row, signd_by=None)
     assert [d.status for d in checker.check_many([bad, row, bad])][0::2] == ["error", "error"]
     assert checker.check(bad).status == "error"
@@ -131,26 +126,8 @@ def test_a_row_with_a_stray_column_is_an_error_when_its_first_column_holds_an_em
     # The batch loop once marked a row with a column the mapping does not name by putting a sentinel in its
     # first column's place; a list there was then read as an empty set, and the row met a cached decision.
     rules = disclosure_rules.load()
-    checker = rules.records(
-        {
-            "sets_forth": "facts.request.sets_forth",
-            "date": "date",
-            "element": "element",
-            "holder": "holder",
-            "origin": "origin",
-            "recipient": "recipient",
-            "purpose": "purpose",
-        }
-    )
-    row = {
-        "sets_forth": [],
-        "date": "2025-08-07",
-        "element": "address",
-        "holder": "IRS",
-        "origin": ["irs_records"],
-        "recipient": "ICE",
-        "purpose": "nontax_criminal_investigation",
-    }
+    checker = rules.records({"sets_forth": "facts.request.sets_forth", **FIELD_COLUMNS})  # the set column first
+    row = {"sets_forth": [], **FIELD_ROW}
     assert checker.check(row).status != "error"
     for stray in (dict(row, extra=None), dict(row, extra=1)):
         assert checker.check(stray).status == "error"
@@ -174,16 +151,7 @@ def test_a_list_past_its_limit_is_an_error_even_when_its_set_was_cached() -> Non
     code, records = cli_stream([json.dumps(r).encode() for r in (good, bad)])
     assert [r["status"] for r in records] == ["permitted", "error"]
     assert code == EXIT_BAD_INPUT
-    checker = rules.records(
-        {
-            "date": "date",
-            "element": "element",
-            "holder": "holder",
-            "origin": "origin",
-            "recipient": "recipient",
-            "purpose": "purpose",
-        }
-    )
+    checker = rules.records(FIELD_COLUMNS)
     row = {k: good[k] for k in checker.columns}
     long_row = dict(row, origin=row["origin"] * (MAX_SET_ITEMS + 1))
     assert checker.check(row).status != "error"

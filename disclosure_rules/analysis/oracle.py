@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -391,11 +391,7 @@ class Oracle:
         else:
             granted = sorted({str(self.book.rules[g].grants) for g in self._granting(assignment[hop_path("route")])})
         env.setdefault("date", assignment.get("date"))
-        for size in range(len(granted) + 1):
-            for routes in itertools.combinations(granted, size):
-                if test({**env, RECEIVED_UNDER: frozenset(routes)}) is not (not want):
-                    return True
-        return False
+        return any(test({**env, RECEIVED_UNDER: routes}) is not (not want) for routes in _route_sets(granted))
 
     def route_options(self, assignment: Assignment) -> list[Any] | None:
         """The values ``chain.received_under`` may still come to below ``assignment``, where the hop names its
@@ -409,9 +405,7 @@ class Oracle:
             return None
         whole = HOPS in env
         granted = sorted(self._routes(assignment, dict(env))[2] if whole else self._may_grant(assignment, env))
-        options: list[Any] = [
-            frozenset(c) for size in range(len(granted) + 1) for c in itertools.combinations(granted, size)
-        ]
+        options: list[Any] = _route_sets(granted)
         # Unknown stays possible with the whole hop chosen (a granting permit left unknown by the facts the
         # request leaves out is not among those that may still apply, yet leaves the routes unknown); with
         # keys still to choose, only while some granting permit may hold.
@@ -573,3 +567,8 @@ class Oracle:
 
     def settled(self, verdict: Verdict, assignment: Assignment) -> bool:
         return not self.open_rules(verdict, assignment, self.ids)
+
+
+def _route_sets(granted: Sequence[str]) -> list[frozenset[str]]:
+    """Every set of the routes ``granted`` (in order), the empty one first: what the routes a hop gave may be."""
+    return [frozenset(c) for size in range(len(granted) + 1) for c in itertools.combinations(granted, size)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -40,6 +40,20 @@ NEAR_MISS = 2
 
 DateText = Callable[[str, datetime.date], str]
 MAX_SHARED_ENTRIES = 100_000
+T = TypeVar("T")
+
+
+def _remembered(memo: dict[Any, T], key: Any, make: Callable[[], T]) -> T:
+    """``memo[key]``, made by ``make`` the first time; a memo that reaches :data:`MAX_SHARED_ENTRIES` starts
+    over (a batch of new cases shares few entries, and a bound keeps a hostile stream from growing it)."""
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MAX_SHARED_ENTRIES:
+            memo.clear()
+        found = memo[key] = make()
+    return found
+
+
 _NO_TEMPLATE = Template("", ())
 """A template quoting nothing: what a decision quotes when the vocabulary has no disclosure template."""
 
@@ -200,7 +214,6 @@ class Explainer:
         self.interned: dict[tuple[str, ...], tuple[str, ...]] = {}
         # The routes a denial weighs depend on few things, the same across most cases of a batch.
         self.route_memo: dict[tuple[Any, ...], list[str]] = {}
-        self.reasons: dict[tuple[Any, ...], str] = {}
         self.heads: dict[tuple[Any, ...], Template] = {}
         self.heads_made: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
@@ -219,13 +232,7 @@ class Explainer:
     def show(self, path: str, env: Mapping[str, Any]) -> str:
         """A value as words, for reasons: labels, not codes."""
         value = env.get(path, UNKNOWN)
-        key = (path, type(value), value)
-        words = self.shown.get(key)
-        if words is None:
-            if len(self.shown) >= MAX_SHARED_ENTRIES:
-                self.shown.clear()
-            words = self.shown[key] = self.words(path, value)
-        return words
+        return _remembered(self.shown, (path, type(value), value), lambda: self.words(path, value))
 
     def words(self, path: str, value: object) -> str:
         slot = self.vocabulary.slot(path)
@@ -296,17 +303,10 @@ class Explainer:
 
     # -- decisions ----------------------------------------------------------------------------
 
-    def reason(self, rid: str, template: Template, env: Mapping[str, Any]) -> str:
-        """A rule's reason for this request: its template filled in, remembered by the values it quotes (and
-        their types, as `show` does: `1 == True`), which new cases of a batch share."""
-        quoted = tuple([env.get(p, UNKNOWN) for p in template.paths])
-        key = (rid, quoted, tuple([v.__class__ for v in quoted]))
-        reason = self.reasons.get(key)
-        if reason is None:
-            if len(self.reasons) >= MAX_SHARED_ENTRIES:
-                self.reasons.clear()
-            reason = self.reasons[key] = template.render(lambda path: self.show(path, env))
-        return reason
+    def reason(self, template: Template, env: Mapping[str, Any]) -> str:
+        """A rule's reason for this request: its template filled in. (A decision's fields, the reason among
+        them, are remembered by the values its template quotes: see :meth:`decision`.)"""
+        return template.render(lambda path: self.show(path, env))
 
     def disclosure(self, env: Mapping[str, Any]) -> str:
         template = self.vocabulary.disclosure
@@ -322,18 +322,11 @@ class Explainer:
         reason: new cases of a batch share a few hundred verdicts and few such values."""
         v = verdict
         head_key = (v.decision, v.status, v.rule, v.chain, v.prohibitions, v.undecided, v.unknown_facts, v.conflicts)
-        template = self.heads.get(head_key)
-        if template is None:
-            if len(self.heads) >= MAX_SHARED_ENTRIES:
-                self.heads.clear()
-            template = self.heads[head_key] = self.head_template(v)
+        template = _remembered(self.heads, head_key, lambda: self.head_template(v))
+        # The values quoted, and their types, as `show` tells them apart (`1 == True`).
         quoted = tuple([env.get(p, UNKNOWN) for p in template.paths])
         key = (head_key, quoted, tuple([q.__class__ for q in quoted]))
-        made = self.heads_made.get(key)
-        if made is None:
-            if len(self.heads_made) >= MAX_SHARED_ENTRIES:
-                self.heads_made.clear()
-            made = self.heads_made[key] = self.head(verdict, env)
+        made = _remembered(self.heads_made, key, lambda: self.head(verdict, env))
         outcome, status, reason, rule, citations, obligations, unknown, conflicts, ruleset = made
         return Decision(
             outcome,
@@ -368,7 +361,7 @@ class Explainer:
                 citations.append(rules[rid].citation)
         if verdict.status in ("permitted", "prohibited"):
             assert controlling is not None
-            reason = self.reason(controlling.id, controlling.reason, env)
+            reason = self.reason(controlling.reason, env)
         elif verdict.status == "indeterminate":
             reason = self.indeterminate_reason(verdict, env)
             for rid in verdict.undecided:
@@ -470,12 +463,7 @@ class Explainer:
         """
         # What follows reads the verdict's status, rule and prohibitions, and the question's own fields.
         key = (verdict.status, verdict.rule, verdict.prohibitions, *[env.get(p) for p in _QUESTION_ORDER])
-        known = self.route_memo.get(key)
-        if known is None:
-            if len(self.route_memo) >= MAX_SHARED_ENTRIES:
-                self.route_memo.clear()
-            known = self.route_memo[key] = self._routes(verdict, env)
-        return known
+        return _remembered(self.route_memo, key, lambda: self._routes(verdict, env))
 
     def _routes(self, verdict: Verdict, env: Mapping[str, Any]) -> list[str]:
         rules = self.book.rules

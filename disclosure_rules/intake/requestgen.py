@@ -51,12 +51,7 @@ def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[A
     for name, slot in vocabulary.fields.items():
         var = src.var()
         src.emit(1, f"{var} = r.get({name!r})")
-        if slot.required:
-            src.emit(1, f"if {var} is None: return None")
-            _value(src, slot, var, 1, name, shared, vocabulary)
-        else:
-            src.emit(1, f"if {var} is not None:")
-            _value(src, slot, var, 2, name, shared, vocabulary)
+        _present(src, slot, var, name, shared, vocabulary)
     facts = src.var("g")
     src.emit(1, f"{facts} = r.get('facts')")
     src.emit(1, f"if {facts} is not None:")
@@ -93,15 +88,21 @@ def build_record_reader(
         if slot is None:  # the chain: provenance reads it, which is the full reader's work
             src.emit(1, f"if {var} is not None: return None")
             continue
-        if slot.required:
-            src.emit(1, f"if {var} is None: return None")
-            _value(src, slot, var, 1, path, shared, vocabulary)
-        else:
-            src.emit(1, f"if {var} is not None:")
-            _value(src, slot, var, 2, path, shared, vocabulary)
+        _present(src, slot, var, path, shared, vocabulary)
     _complete(src, vocabulary)
     src.emit(1, "return env")
     return _guarded(src.run("<disclosure_rules record reader>"), "record_read")
+
+
+def _present(src: Source, slot: Slot, var: str, path: str, shared: str, vocabulary: Vocabulary) -> None:
+    """A top-level value read into ``var``: a required one must be there (a null is absent), an optional
+    one is read if it is."""
+    if slot.required:
+        src.emit(1, f"if {var} is None: return None")
+        _value(src, slot, var, 1, path, shared, vocabulary)
+    else:
+        src.emit(1, f"if {var} is not None:")
+        _value(src, slot, var, 2, path, shared, vocabulary)
 
 
 def _complete(src: Source, vocabulary: Vocabulary) -> None:
