@@ -715,3 +715,57 @@ def test_routes_a_hop_leaves_unknown_for_good_stay_possible(bundled: disclosure_
     assignment.update({p: ABSENT for p in oracle.space.paths if p.startswith("facts.")})
     options = oracle.route_options(assignment)
     assert options is not None and UNKNOWN in options
+
+
+def _tests_of(book: Any, path: str) -> set[tuple[str, Any, bool]]:
+    """Every test the rules make of ``path``: (operator, the literal, whether the path is on the left)."""
+    from disclosure_rules.language.ast import And, Compare, Group, Not, Or, Path, Ref, Value, ValueSet
+
+    found: set[tuple[str, Any, bool]] = set()
+    pending = [rule.condition for rule in book.rules.values()]
+    opened: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Ref):
+            if node.name not in opened:
+                opened.add(node.name)
+                pending.append(book.definitions[node.name].condition)
+        elif isinstance(node, Not):
+            pending.append(node.operand)
+        elif isinstance(node, (And, Or)):
+            pending.extend(node.operands)
+        elif isinstance(node, Compare):
+            for side, other, left in ((node.left, node.right, True), (node.right, node.left, False)):
+                if isinstance(side, Path) and side.path == path:
+                    assert isinstance(other, (Value, ValueSet, Group)), node
+                    literal = other.value if isinstance(other, Value) else frozenset(other.values)
+                    found.add((node.op, literal, left))
+    return found
+
+
+def test_a_set_read_only_by_membership_is_split_by_the_classes_it_meets() -> None:
+    """The origin is read only by membership tests (`in`, `overlaps`, `within`), so the search splits it into
+    one set per choice of the classes of values it meets, one value standing for each class: every set of
+    origins a request may give behaves, in every test the rules make of it, as one of those."""
+    import itertools
+
+    from disclosure_rules.analysis.domain import ABSENT, Space
+    from disclosure_rules.engine.compiler import _ORDER
+
+    rules = disclosure_rules.load()
+    space = Space(rules)
+    assert "origin" not in space.all_tests.whole
+    tests = sorted(_tests_of(rules.book, "origin"), key=str)
+    assert tests and {op for op, _, _ in tests} <= {"in", "not in", "overlaps", "within"}
+
+    def signature(origins: frozenset[str]) -> tuple[Any, ...]:
+        return tuple(_ORDER[op](origins, lit) if left else _ORDER[op](lit, origins) for op, lit, left in tests)
+
+    choices = [c.value for c in space.choices("origin", {}, list(rules.book.rules)) if c.value is not ABSENT]
+    represented = {signature(value) for value in choices}
+    values = space.paths["origin"].values
+    classes = space._classes("origin", space.paths["origin"], space.all_tests, {})
+    assert len(choices) <= 2 ** len(classes)  # one class met or not, not also each part of it
+    for size in range(1, len(values) + 1):
+        for combo in itertools.combinations(values, size):
+            assert signature(frozenset(combo)) in represented, combo

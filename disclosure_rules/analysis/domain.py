@@ -99,12 +99,20 @@ class Tests:
 
     literals: Mapping[str, frozenset[frozenset[Any]]]
     partners: Mapping[str, frozenset[str]]
+    whole: frozenset[str] = frozenset()
+    """The paths a test reads as a whole value (equality, ``includes``): for a set, whether it holds all of a
+    class of values matters, not only whether it holds one of them (see :meth:`Space._set_choices`)."""
 
 
 def _merge(a: Tests, b: Tests) -> Tests:
     lit = {k: a.literals.get(k, frozenset()) | b.literals.get(k, frozenset()) for k in {*a.literals, *b.literals}}
     par = {k: a.partners.get(k, frozenset()) | b.partners.get(k, frozenset()) for k in {*a.partners, *b.partners}}
-    return Tests(lit, par)
+    return Tests(lit, par, a.whole | b.whole)
+
+
+_MEMBERSHIP = frozenset({"in", "not in", "overlaps", "within"})
+"""Operators whose truth, for a set-valued path and a literal, turns only on which classes of values the set
+meets: ``x in s`` (``x`` a class of its own), ``s overlaps L`` and ``s within L`` (``L`` a union of classes)."""
 
 
 class _TestCollector:
@@ -138,6 +146,8 @@ class _TestCollector:
         if isinstance(left, Path) and isinstance(right, Path):
             partners[left.path] = frozenset([right.path])
             partners[right.path] = frozenset([left.path])
+        read_whole = node.op not in _MEMBERSHIP
+        whole = frozenset(s.path for s in (left, right) if read_whole and isinstance(s, Path))
         for side, other in ((left, right), (right, left)):
             if not isinstance(side, Path):
                 continue
@@ -145,7 +155,7 @@ class _TestCollector:
                 literals[side.path] = frozenset([frozenset([other.value])])
             elif isinstance(other, (ValueSet, Group)):
                 literals[side.path] = frozenset([frozenset(other.values)])
-        return Tests(literals, partners)
+        return Tests(literals, partners, whole)
 
 
 class Space:
@@ -340,11 +350,20 @@ class Space:
         return [frozenset(c) for c in classes.values()]
 
     def _set_choices(self, path: str, info: PathInfo, tests: Tests, assignment: Assignment) -> list[Choice]:
+        """None, one, or (where a test reads the set whole, or against another path) all of each class of
+        values; the set is every union of those. Where every test is a membership test, whether the set meets
+        a class is all that tells sets apart, and one value of a class stands for any part of it."""
         classes = sorted(self._classes(path, info, tests, assignment), key=lambda c: info.values.index(min(c)))
+        whole = path in self.all_tests.whole or bool(self.all_tests.partners.get(path))
         options: list[list[frozenset[str]]] = []
         for cls in classes:
             first = min(cls, key=info.values.index)
-            members = [frozenset(), cls] if len(cls) == 1 else [frozenset(), frozenset([first]), cls]
+            if len(cls) == 1:
+                members = [frozenset(), cls]
+            elif whole:
+                members = [frozenset(), frozenset([first]), cls]
+            else:
+                members = [frozenset(), frozenset([first])]
             options.append(members)
         out: list[Choice] = []
         for combo in itertools.product(*options):
