@@ -28,6 +28,24 @@ def in_force_on_one(rules: disclosure_rules.Rules, before: datetime.date, after:
     return tuple(r for r, rule in rules_by_id if rule.effective.covers(before) != rule.effective.covers(after))
 
 
+def held_by_dhs_from_an_i2_hop(paths: dict[str, Any], hop: dict[str, Any]) -> dict[str, Any]:
+    """A partial request: DHS holds a name that the one hop of its chain names as an (i)(2) disclosure into
+    DHS, to use for its own criminal case. ``paths`` adds or replaces request paths, ``hop`` the hop's keys
+    by name (``from``, ``date``...); a key given None stays unchosen."""
+    from disclosure_rules.analysis.domain import CHAIN, hop_path
+
+    request: dict[str, Any] = {
+        "holder": "DHS",
+        "recipient": "DHS",
+        "element": "name",
+        "purpose": "nontax_criminal_investigation",
+        CHAIN: 1,
+        **paths,
+    }
+    request.update({hop_path(k): v for k, v in {"from": "IRS", "to": "DHS", "route": "6103(i)(2)", **hop}.items()})
+    return {p: v for p, v in request.items() if v is not None}
+
+
 def test_clean_rule_set_has_no_findings() -> None:
     assert analyze(_load("clean"), ["reach", "conflict", "vacuous", "unknowns", "errors"]) == []
 
@@ -531,23 +549,13 @@ def test_a_use_of_data_a_hop_names_as_given_under_i_2_never_holds_for_a_route_th
     so is every permit reading it. But the hop can only give (i)(2), or nothing, or stay unknown: the
     (i)(3)(A) pass-on and the (c) designee's use can never hold there, and the diff need not search below
     to learn it. The (i)(2) use itself may still hold or not."""
-    from disclosure_rules.analysis.domain import CHAIN, hop_path
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.analysis.outcomes import SideView
 
     oracle = Oracle(bundled)
-    assignment = {
-        "date": datetime.date(2026, 2, 6),
-        "holder": "DHS",
-        "recipient": "DHS",
-        "element": "name",
-        "purpose": "nontax_criminal_investigation",
-        CHAIN: 1,
-        hop_path("from"): "IRS",
-        hop_path("to"): "DHS",
-        hop_path("route"): "6103(i)(2)",
-        hop_path("date"): datetime.date(2025, 11, 20),
-    }
+    assignment = held_by_dhs_from_an_i2_hop(
+        {"date": datetime.date(2026, 2, 6)}, hop={"date": datetime.date(2025, 11, 20)}
+    )
     verdict = oracle.verdict(assignment)
     states = verdict.states
     for rid in ("irc-6103-i-3-head-pass-on", "irc-6103-c-designee-use", "irc-6103-i-recipient-use"):
@@ -565,25 +573,16 @@ def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: dis
     (for the designee's rule to be undecided). The hop is decided on its own date, the same on both sides, so
     the pair test asks about each value the routes may come to on both sides at once, and rules it out;
     taken side by side, each side alone allows it."""
-    from disclosure_rules.analysis.domain import CHAIN, hop_path
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.analysis.outcomes import SideView, pair_possible, shared_states
 
     oracle = Oracle(bundled)
     before, after = datetime.date(2026, 2, 4), datetime.date(2026, 2, 6)
     changed = in_force_on_one(bundled, before, after)
-    base = {
-        "holder": "DHS",
-        "recipient": "federal_court",
-        "element": "name",
-        "purpose": "nontax_criminal_investigation",
-        CHAIN: 1,
-        hop_path("from"): "IRS",
-        hop_path("to"): "DHS",
-        hop_path("route"): "6103(i)(2)",
-        hop_path("date"): datetime.date(2025, 12, 1),
-        "facts.data.received_under_mou": True,
-    }
+    base = held_by_dhs_from_an_i2_hop(
+        {"recipient": "federal_court", "facts.data.received_under_mou": True},
+        hop={"date": datetime.date(2025, 12, 1)},
+    )
     sides = [{**base, "date": before}, {**base, "date": after}]
     verdicts = [oracle.verdict(side) for side in sides]
     shared = shared_states(oracle, changed)
@@ -632,21 +631,14 @@ def test_a_hop_whose_route_cannot_serve_the_request_gives_nothing_before_its_key
     """DHS putting before a court, for tax administration, data a hop from the IRS names as an (i)(2)
     disclosure: an (i)(2) disclosure serves only a criminal case, so whatever the hop's sender and date turn
     out to be, it gave no route; the routes can only be none, and (i)(4)(B) can never hold."""
-    from disclosure_rules.analysis.domain import CHAIN, hop_path
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.analysis.outcomes import SideView
 
     oracle = Oracle(bundled)
-    assignment = {
-        "date": datetime.date(2026, 2, 6),
-        "holder": "DHS",
-        "recipient": "federal_court",
-        "element": "name",
-        "purpose": "tax_administration",
-        CHAIN: 1,
-        hop_path("to"): "DHS",
-        hop_path("route"): "6103(i)(2)",
-    }
+    assignment = held_by_dhs_from_an_i2_hop(
+        {"date": datetime.date(2026, 2, 6), "recipient": "federal_court", "purpose": "tax_administration"},
+        hop={"from": None},
+    )
     assert oracle.route_options(assignment) == [frozenset()]
     # A partial request is a value: each is a new dict (the oracle keeps the last one's environment).
     options = oracle.route_options({**assignment, "purpose": "nontax_criminal_investigation"})
@@ -694,24 +686,15 @@ def test_routes_a_hop_leaves_unknown_for_good_stay_possible(bundled: disclosure_
     """A whole hop chosen, and every fact its (i)(2) permit reads left out: the hop's decision stays unknown
     for good, and so do the routes, though no granting permit may still come to apply. The values the routes
     may come to must keep "unknown" (a bound that left it out once refuted moves that turn on it)."""
-    from disclosure_rules.analysis.domain import ABSENT, CHAIN, hop_path
+    from disclosure_rules.analysis.domain import ABSENT
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.engine.compiler import UNKNOWN
 
     oracle = Oracle(bundled)
-    assignment: dict[str, Any] = {
-        "date": datetime.date(2026, 2, 6),
-        "holder": "DHS",
-        "recipient": "DHS",
-        "element": "name",
-        "purpose": "nontax_criminal_investigation",
-        "origin": frozenset({"irs_records"}),
-        CHAIN: 1,
-        hop_path("from"): "IRS",
-        hop_path("to"): "DHS",
-        hop_path("route"): "6103(i)(2)",
-        hop_path("date"): datetime.date(2025, 8, 1),
-    }
+    assignment = held_by_dhs_from_an_i2_hop(
+        {"date": datetime.date(2026, 2, 6), "origin": frozenset({"irs_records"})},
+        hop={"date": datetime.date(2025, 8, 1)},
+    )
     assignment.update({p: ABSENT for p in oracle.space.paths if p.startswith("facts.")})
     options = oracle.route_options(assignment)
     assert options is not None and UNKNOWN in options
@@ -719,22 +702,13 @@ def test_routes_a_hop_leaves_unknown_for_good_stay_possible(bundled: disclosure_
 
 def _tests_of(book: Any, path: str) -> set[tuple[str, Any, bool]]:
     """Every test the rules make of ``path``: (operator, the literal, whether the path is on the left)."""
-    from disclosure_rules.language.ast import And, Compare, Group, Not, Or, Path, Ref, Value, ValueSet
+    from disclosure_rules.analysis.conditions import _comparisons
+    from disclosure_rules.language.ast import Group, Path, Value, ValueSet
 
     found: set[tuple[str, Any, bool]] = set()
-    pending = [rule.condition for rule in book.rules.values()]
     opened: set[str] = set()
-    while pending:
-        node = pending.pop()
-        if isinstance(node, Ref):
-            if node.name not in opened:
-                opened.add(node.name)
-                pending.append(book.definitions[node.name].condition)
-        elif isinstance(node, Not):
-            pending.append(node.operand)
-        elif isinstance(node, (And, Or)):
-            pending.extend(node.operands)
-        elif isinstance(node, Compare):
+    for rule in book.rules.values():
+        for node in _comparisons(rule.condition, book.definitions, opened):
             for side, other, left in ((node.left, node.right, True), (node.right, node.left, False)):
                 if isinstance(side, Path) and side.path == path:
                     assert isinstance(other, (Value, ValueSet, Group)), node
