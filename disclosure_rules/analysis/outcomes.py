@@ -126,19 +126,30 @@ class SideView:
 
     def allowed(self, outcome: Outcome, shared: Values | None = None) -> Values | None:
         """The values each state may take for this side to end with ``outcome`` (narrowed by ``shared``, the
-        values the other side allows for the states both share); None when some state has none left."""
+        values the other side allows for the states both share); None when some state has none left. An
+        outcome the evaluator reaches in more than one way (see :meth:`_cases`) allows what any of them does."""
+        found: Values | None = None
+        for needs in self._cases(outcome):
+            out = self._narrowed(needs, shared)
+            if out is None or not self._undecided_possible(outcome, needs, out):
+                continue
+            found = out if found is None else {var: found[var] | values for var, values in out.items()}
+        return found
+
+    def _narrowed(self, needs: Mapping[Var, frozenset[State]], shared: Values | None) -> Values | None:
         out = dict(self.values)
         changes: list[Var] = []
-        for var, needed in self._needs(outcome).items():
+        for var, needed in needs.items():
             _narrow(out, var, needed, changes)
         for var, other in (shared or {}).items():
             _narrow(out, var, other, changes)
         self.tree.propagate(out, {rid for _kind, rid in changes})
         if any(not values for values in out.values()):
             return None
-        return out if self._undecided_possible(outcome, out) else None
+        return out
 
-    def _needs(self, outcome: Outcome) -> dict[Var, frozenset[State]]:
+    def _cases(self, outcome: Outcome) -> list[dict[Var, frozenset[State]]]:
+        """The values of the states the evaluator picks ``outcome`` by, one set of them per way it gets there."""
         _decision, status, rule, _obligations = outcome
         need: dict[Var, frozenset[State]] = {}
         if status == "prohibited" and rule is not None:
@@ -150,22 +161,26 @@ class SideView:
             need[("applies", rule)] = frozenset([True])
         elif status == "indeterminate" and rule is not None:
             need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
-            # The rule named is the first unknown permit, or the first that applies when none is unknown:
-            # either way no permit declared before it is unknown.
-            need |= {("applies", q): KNOWN for q in self.permits[: self.permits.index(rule)]}
-            need[("applies", rule)] = frozenset([True, None])
+            # The rule named is the first unknown permit (none declared before it is unknown), or, when no
+            # permit is unknown, the first that applies.
+            before = self.permits[: self.permits.index(rule)]
+            unknown = need | {("applies", q): KNOWN for q in before} | {("applies", rule): UNKNOWN_ONLY}
+            first = need | {("applies", q): KNOWN for q in self.permits} | {("applies", q): FALSE for q in before}
+            return [unknown, first | {("applies", rule): TRUE}]
         else:
             need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
             need |= {("applies", q): frozenset([False]) for q in self.permits}
-        return need
+        return [need]
 
-    def _undecided_possible(self, outcome: Outcome, values: Values) -> bool:
-        """An indeterminate answer needs, besides, a forbid left unknown or no permit that applies."""
-        if outcome[1] != "indeterminate":
+    def _undecided_possible(self, outcome: Outcome, needs: Mapping[Var, frozenset[State]], values: Values) -> bool:
+        """An indeterminate answer needs, besides, a forbid left unknown, or (naming a permit left unknown)
+        no permit that applies."""
+        if outcome[1] != "indeterminate" or outcome[2] is None:
             return True
-        return any(None in values[("prohibits", f)] for f in self.forbids) or all(
-            values[("applies", p)] != frozenset([True]) for p in self.permits
-        )
+        forbid_unknown = any(None in values[("prohibits", f)] for f in self.forbids)
+        if needs[("applies", outcome[2])] == TRUE:
+            return forbid_unknown
+        return forbid_unknown or all(values[("applies", p)] != TRUE for p in self.permits)
 
 
 Rising = frozenset[tuple[Var, int]]
@@ -421,30 +436,14 @@ class _Tree:
         return frozenset(out)
 
     def narrow_applies(self, values: Values, rid: str, changes: list[Var]) -> None:
-        """A rule applies when it holds and none of its exceptions applies (Kleene's logic)."""
-        applies, holds = ("applies", rid), ("holds", rid)
-        below = [values[("applies", e)] for e in self.exceptions[rid]]
-        if values[applies] == TRUE:
-            _narrow(values, holds, TRUE, changes)
-            for exception in self.exceptions[rid]:
-                _narrow(values, ("applies", exception), FALSE, changes)
-        if values[holds] == FALSE or any(b == TRUE for b in below):
-            _narrow(values, applies, FALSE, changes)
-        if values[holds] == TRUE and all(b == FALSE for b in below):
-            _narrow(values, applies, TRUE, changes)
-        if None not in values[holds] and all(None not in b for b in below):
-            _narrow(values, applies, KNOWN, changes)
-        if values[holds] == TRUE and self.exceptions[rid]:
-            # Holding, it fails to apply only through an exception that applies: if one exception alone may,
-            # it does; and it is unknown only while no exception applies and one is unknown.
-            if values[applies] == FALSE:
-                may = [e for e in self.exceptions[rid] if True in values[("applies", e)]]
-                if len(may) <= 1:
-                    for exception in may or self.exceptions[rid]:
-                        _narrow(values, ("applies", exception), TRUE if may else frozenset(), changes)
-            elif values[applies] == UNKNOWN_ONLY:
-                for exception in self.exceptions[rid]:
-                    _narrow(values, ("applies", exception), NOT_TRUE, changes)
+        """A rule applies when it holds and none of its exceptions applies (Kleene's logic): every value left
+        to each of them is one some choice of the others' agrees with (see :func:`_kleene_and`)."""
+        operands = [values[("holds", rid)], *(_negated(values[("applies", e)]) for e in self.exceptions[rid])]
+        narrowed, result = _kleene_and(operands, values[("applies", rid)])
+        _narrow(values, ("applies", rid), result, changes)
+        _narrow(values, ("holds", rid), narrowed[0], changes)
+        for exception, kept in zip(self.exceptions[rid], narrowed[1:], strict=True):
+            _narrow(values, ("applies", exception), _negated(kept), changes)
 
     def narrow_prohibits(self, values: Values, rid: str, changes: list[Var]) -> None:
         """A forbid prohibits when it applies and its standing does (the disjunction of its sources)."""
@@ -455,23 +454,16 @@ class _Tree:
             _narrow(values, prohibits, both, changes)
             _narrow(values, applies, both, changes)
             return
-        above = [values[("prohibits", g)] for g in sources]
-        if values[prohibits] == TRUE:
-            _narrow(values, applies, TRUE, changes)
-            if len(sources) == 1:
-                _narrow(values, ("prohibits", next(iter(sources))), TRUE, changes)
-        if values[applies] == FALSE or all(a == FALSE for a in above):
-            _narrow(values, prohibits, FALSE, changes)
-        if values[applies] == TRUE and any(a == TRUE for a in above):
-            _narrow(values, prohibits, TRUE, changes)
-        if values[prohibits] == FALSE:
-            # Applying, it fails to prohibit only where its standing fails: no source above it prohibits; and
-            # standing, only where it does not apply.
-            if values[applies] == TRUE:
-                for source in sources:
-                    _narrow(values, ("prohibits", source), FALSE, changes)
-            if any(a == TRUE for a in above):
-                _narrow(values, applies, FALSE, changes)
+        order = sorted(sources)
+        above = [values[("prohibits", g)] for g in order]
+        # The standing is the disjunction of the sources: "not" of the conjunction of their negations.
+        negated, not_standing = _kleene_and([_negated(a) for a in above], ANY)
+        (kept_applies, standing), result = _kleene_and([values[applies], _negated(not_standing)], values[prohibits])
+        _narrow(values, prohibits, result, changes)
+        _narrow(values, applies, kept_applies, changes)
+        negated, _ = _kleene_and(negated, _negated(standing))
+        for source, kept in zip(order, negated, strict=True):
+            _narrow(values, ("prohibits", source), _negated(kept), changes)
 
     def propagate(self, values: Values, start: Iterable[str]) -> None:
         """Narrow the values by how the evaluator computes states (:mod:`~disclosure_rules.engine.evaluator`), until
@@ -519,6 +511,57 @@ def _narrow(values: Values, var: Var, keep: frozenset[State], changes: list[Var]
     if narrowed != values[var]:
         values[var] = narrowed
         changes.append(var)
+
+
+_NEGATION: dict[State, State] = {True: False, False: True, None: None}
+
+
+def _negated(values: frozenset[State]) -> frozenset[State]:
+    return frozenset(_NEGATION[v] for v in values)
+
+
+def _kleene_and(
+    operands: list[frozenset[State]], result: frozenset[State]
+) -> tuple[list[frozenset[State]], frozenset[State]]:
+    """The values each operand of Kleene's "and", and the result, may take given the others': a value is
+    kept only where some choice of the other operands' values, and a result allowed, agree with it. The
+    conjunction is false when an operand is, true when all are, and unknown when none is false and one is
+    unknown; so what an operand may be turns only on how many others may be false, true, or not false."""
+    n = len(operands)
+    may_false = sum(False in x for x in operands)
+    may_true = sum(True in x for x in operands)
+    may_unknown = sum(None in x for x in operands)
+    not_false = sum(bool(x - FALSE) for x in operands)
+    possible: set[State] = set()
+    if may_false:
+        possible.add(False)
+    if may_true == n:
+        possible.add(True)
+    if not_false == n and may_unknown:
+        possible.add(None)
+    out = result & frozenset(possible)
+    narrowed: list[frozenset[State]] = []
+    for x in operands:
+        others_false = may_false - (False in x)
+        others_true = may_true - (True in x)
+        others_unknown = may_unknown - (None in x)
+        others_not_false = not_false - bool(x - FALSE)
+        falsified = False in out and others_false > 0
+        keep: set[State] = set()
+        if False in x and False in out:
+            keep.add(False)
+        if True in x and (
+            falsified
+            or (True in out and others_true == n - 1)
+            or (None in out and others_not_false == n - 1 and others_unknown > 0)
+        ):
+            keep.add(True)
+        if None in x and (falsified or (None in out and others_not_false == n - 1)):
+            keep.add(None)
+        narrowed.append(frozenset(keep))
+    if any(not x for x in narrowed):
+        return [frozenset() for _ in operands], frozenset()
+    return narrowed, out
 
 
 def _may(value: State, moving: bool) -> frozenset[State]:
