@@ -172,9 +172,9 @@ def test_a_rule_error_shows_the_source_line_and_a_caret(tmp_path: Path) -> None:
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
-    path = rules / "irc-6103.yaml"
+    path = rules / "privacy-act.yaml"
     text = path.read_text()
-    path.write_text(text.replace("facts.request.signed_by in", "facts.request.signd_by in", 1))
+    path.write_text(text.replace("      - facts.request.signed_by in", "      - facts.request.signd_by in", 1))
     code, _, err = run("validate", str(rules))
     assert code == 3
     head, source, caret = err.splitlines()[:3]

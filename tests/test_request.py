@@ -101,3 +101,22 @@ def test_chain_projections(bundled: Rules, i2_request: dict[str, Any]) -> None:
     assert errors == []
     assert env["chain.from"] == frozenset({"IRS", "ICE"})
     assert env["chain.route"] == frozenset({"6103(i)(2)", "other"})
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        # The second hop leaves from somewhere the first did not go.
+        ({"from": "FBI", "to": "DOJ", "route": "other", "date": "2025-09-01"}, [("broken_chain", "$.chain[1].from")]),
+        # It is dated before the first: a chain listed out of order would hide the hop into the holder.
+        ({"from": "ICE", "to": "DOJ", "route": "other", "date": "2025-08-01"}, [("broken_chain", "$.chain[1].date")]),
+        ({"from": "ICE", "to": "DOJ", "route": "other", "date": "2025-08-07"}, []),  # the same day is in order
+    ],
+)
+def test_a_chain_is_read_oldest_hop_first_each_leaving_from_where_the_last_arrived(
+    bundled: Rules, i2_request: dict[str, Any], second: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    i2_request["chain"] = [{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07"}, second]
+    assert [(code, path) for code, path, _help in errors_of(bundled, i2_request)] == expected
+    if expected:
+        assert bundled.check(i2_request).status == "error"

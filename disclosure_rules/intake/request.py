@@ -245,9 +245,39 @@ class RequestReader:
                 projection = f"chain.{key}"
                 if projection in seen:
                     seen[projection].add(value)
+        self.chain_order(hops, errors)
         for projection, values in seen.items():
             env[projection] = frozenset(values)
         env[HOPS] = tuple(hops)
+
+    @staticmethod
+    def chain_order(hops: list[dict[str, Any]], errors: list[Diagnostic]) -> None:
+        """A chain is the data's path, oldest hop first: each hop leaves from where the one before it arrived,
+        no earlier than it arrived. A chain that breaks either is refused, not read in whichever order suits
+        the request: the rules judge the hop into the holder by the hops before it."""
+        for i in range(1, len(hops)):
+            before, hop = hops[i - 1], hops[i]
+            where = f"$.chain[{i}]"
+            if "to" in before and "from" in hop and hop["from"] != before["to"]:
+                errors.append(
+                    Diagnostic(
+                        "broken_chain",
+                        f"the hop leaves from {quote(hop['from'])}, "
+                        f"but the hop before it went to {quote(before['to'])}",
+                        path=f"{where}.from",
+                        help="list the hops oldest first, each leaving from where the one before it arrived",
+                    )
+                )
+            if "date" in before and "date" in hop and hop["date"] < before["date"]:
+                errors.append(
+                    Diagnostic(
+                        "broken_chain",
+                        f"the hop is dated {hop['date'].isoformat()}, before the hop before it "
+                        f"({before['date'].isoformat()})",
+                        path=f"{where}.date",
+                        help="list the hops oldest first",
+                    )
+                )
 
     def value(
         self, slot: Slot, value: object, json_path: str, env: dict[str, Any], path: str, errors: list[Diagnostic]
