@@ -14,7 +14,11 @@ the route the hop names, if the hop is permitted and a permit that grants that r
 (:attr:`~disclosure_rules.rulebook.model.Rule.grants`) applies to it; none if the hop was denied, went elsewhere or
 names a route that does not apply (data disclosed under (m)(2) was received under (m)(2), whatever else might
 have allowed it); unknown if that depends on facts the request does not state. A hop that names
-``6103(i)(3)`` without its subparagraph is matched by (A), (B) or (C), and the one that applies is recorded.
+``6103(i)(3)`` without its subparagraph is matched by (A), (B) or (C), and the one that applies is recorded. A
+hop within one agency (``from`` is ``to``) under a route of the vocabulary's group
+:data:`~disclosure_rules.rulebook.vocabulary.KEPT_ROUTES` (``internal``: the data handed to the officers who use it)
+gives, if the rules permit it, the routes its sender held the data under: passing the data on inside the agency
+neither adds a route nor loses one.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER
+from ..rulebook.vocabulary import HOPS, KEPT_ROUTES, RECEIVED_UNDER
 from .compiler import UNKNOWN, CompiledRulebook
 
 EMPTY: frozenset[str] = frozenset()
@@ -41,6 +45,8 @@ class HopVerdict(Protocol):
     def status(self) -> str: ...
     @property
     def states(self) -> Mapping[str, HopState]: ...
+    @property
+    def env(self) -> Mapping[str, Any]: ...
 
 
 Decide = Callable[[CompiledRulebook, Mapping[str, Any], datetime.date], HopVerdict]
@@ -84,7 +90,11 @@ def received_under(compiled: CompiledRulebook, env: Mapping[str, Any], decide: D
 def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerdict) -> Any:
     if verdict.decision == "deny" and verdict.status != "indeterminate":
         return EMPTY
-    named: str = env[HOPS][-1]["route"]
+    last = env[HOPS][-1]
+    named: str = last["route"]
+    kept = compiled.book.vocabulary.groups.get(KEPT_ROUTES)
+    if kept is not None and named in kept.values and last["from"] == last["to"]:
+        return _kept(verdict)
     rules = compiled.book.rules
     applying = {
         rid: verdict.states[rid].applies
@@ -97,3 +107,12 @@ def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerd
             return sure
     # An undecided hop, or one permitted only by another route: unknown while the named route could still apply.
     return UNKNOWN if any(applies is not False for applies in applying.values()) else EMPTY
+
+
+def _kept(verdict: HopVerdict) -> Any:
+    """The routes a hop within one agency gives: those its sender held the data under (the hop's own
+    ``chain.received_under``), once the hop is permitted; unknown while it is undecided, unless there are none."""
+    held = verdict.env.get(RECEIVED_UNDER, EMPTY)
+    if verdict.decision == "permit" or held == EMPTY:
+        return held
+    return UNKNOWN

@@ -24,6 +24,11 @@ RECEIVED_UNDER = "chain.received_under"
 """The routes under which the holder lawfully received the data: not stated by a request but decided, hop by
 hop, by the rules themselves (see :mod:`~disclosure_rules.engine.provenance`)."""
 
+KEPT_ROUTES = "routes_kept_within_an_agency"
+"""The vocabulary group of the routes a hop names when it passes the data within one agency (``from`` is
+``to``): such a hop, if the rules permit it, gives the routes its sender held the data under, not a route of its
+own (see :mod:`~disclosure_rules.engine.provenance`). A vocabulary without the group has no such routes."""
+
 HOPS = "chain"
 """Where a request's environment keeps its validated hops, in order (conditions read only their projections)."""
 
