@@ -114,9 +114,11 @@ def test_a_scoped_order_and_the_routes_beside_it_are_proved_never_to_act_togethe
     from disclosure_rules.analysis.oracle import Oracle
 
     disjoint = Disjointness(Oracle(bundled))
-    # The SSA assurance stands on § 552a(b) and SSA's program-records rule; a (b)(11) order is an exception to
-    # both, so where it applies the assurance has no ground to prohibit.
-    assert disjoint.in_force("ssa-address-assurance", "privacy-act-b-11")
+    # The D. Mass. stay prohibits only where § 6103(a) does (return information); a Privacy Act (b)(11) order
+    # acts only on data that is not return information.
+    assert disjoint.in_force("dmass-cedc-2026-02-05-mou", "privacy-act-b-11")
+    # The D. Mass. use order likewise never meets an agency's (b)(1) use of its own records.
+    assert disjoint.in_force("dmass-cedc-2026-02-05-use", "privacy-act-b-1")
     # The D.D.C. order prohibits only where § 6103(a) does (return information); the Privacy Act's routes act
     # only on data that is not return information.
     assert disjoint.in_force("ddc-ctr-2025-11-21", "privacy-act-b-3")

@@ -34,7 +34,7 @@ EXPECTED = [
     ("ssa-usps-address-no-privacy-act-route.json", "deny", "prohibited", "ssa-program-records"),
     ("ssa-w2-wage-report-address-to-ice.json", "deny", "prohibited", "irc-6103-a"),
     ("ssa-mixed-origin-address-to-ice.json", "deny", "prohibited", "irc-6103-a"),
-    ("ssa-program-records-address-refused-by-assurance.json", "deny", "prohibited", "ssa-address-assurance"),
+    ("ssa-program-records-address-to-ice-after-assurance.json", "permit", "permitted", "ina-1360-b"),
     ("taxpayer-consent-to-hud.json", "permit", "permitted", "irc-6103-c"),
     ("ssa-l7-benefits-match.json", "permit", "permitted", "irc-6103-l-7"),
     ("irs-m2-federal-claim-address.json", "permit", "permitted", "irc-6103-m-2"),
