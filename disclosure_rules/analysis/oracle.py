@@ -131,7 +131,9 @@ class Oracle:
     def gives_nothing(self, assignment: Assignment) -> bool:
         """Whether the chain gives no route whatever its unchosen keys are: a hop that does not reach the
         holder, or that names a route no permit grants (see
-        :func:`~disclosure_rules.engine.provenance.received_under`)."""
+        :func:`~disclosure_rules.engine.provenance.received_under`). A hop within one agency under a kept
+        route (``internal``) grants nothing of its own but gives the routes of the hops before it; the
+        search's chains have one hop, so there are none before it, and it too gives nothing."""
         if assignment.get(CHAIN) != 1:
             return False
         to, holder = assignment.get(hop_path("to")), assignment.get("holder")
