@@ -24,6 +24,7 @@ import attrs
 
 from .decisions.decision import Decision
 from .decisions.explain import Explainer
+from .decisions.rows import RowDecider, supported
 from .diagnostics import Diagnostic, LoadError
 from .engine.codegen import Generated
 from .engine.codegen import build as build_generated
@@ -189,7 +190,24 @@ class Rules:
             read=self.read_paths,
             decide=self._decide_environment,
             shared_set=self._reader.shared_set,
+            rows=self._row_decider,
         )
+
+    def _row_decider(
+        self,
+        columns: Mapping[str, str],
+        read: Callable[[object], dict[str, Any] | None],
+        fallback: Callable[[object, Any], Decision],
+        keep: Callable[[Any, Decision], None] | None,
+    ) -> Callable[[object, Any], Decision]:
+        """The generated function that decides a row of a new case (see :mod:`.decisions.rows`), or
+        ``fallback`` where the columns hold lists or a chain."""
+        if not supported(self.vocabulary, columns):
+            return fallback
+        decider = RowDecider(
+            self.compiled, self._explainer, columns, self._buckets, read, fallback, keep, self._reader.shared_set
+        )
+        return decider.decide_row
 
     def decide_uncached(self, request: object) -> Decision:
         """Validate, evaluate and explain ``request`` without the case cache (what a cache miss does)."""

@@ -41,6 +41,10 @@ from .intake.request import REQUEST_ID, json_type_name, member_path
 from .intake.requestgen import build_record_reader
 from .rulebook.vocabulary import Vocabulary
 
+Fallback = Callable[[object, Any], Decision]
+"""Decides a row of a new case: ``(row, its record key or None)``."""
+Keep = Callable[[Any, Decision], None] | None
+
 
 class ColumnsError(DisclosureRulesError, ValueError):
     """A column mapping names a path the vocabulary does not declare, or cannot make a valid request."""
@@ -118,6 +122,8 @@ class RecordChecker:
         read: Iterable[str] | None = None,
         decide: Callable[[dict[str, Any]], Decision] | None = None,
         shared_set: Callable[[frozenset[Any]], frozenset[Any]] | None = None,
+        rows: Callable[[Mapping[str, str], Callable[[object], dict[str, Any] | None], Fallback, Keep], Fallback]
+        | None = None,
     ) -> None:
         errors = check_columns(vocabulary, columns)
         if errors:
@@ -147,6 +153,11 @@ class RecordChecker:
         self._canonical: dict[Any, Any] = {}
         self._cache_size = cache_size
         self._id_column = next((c for c, target in self.columns.items() if target == REQUEST_ID), None)
+        # A row of a new case is decided by one generated function where its columns allow (see
+        # decisions.rows); the first row of each combination of the rules' states goes through ``_miss``.
+        self._fresh: Fallback = self._miss_or_long_way
+        if rows is not None and self._read is not None:
+            self._fresh = rows(self.columns, self._read, self._miss_or_long_way, self._keep if cache_size else None)
 
     def request(self, row: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """The nested request ``row`` stands for, and the problems that keep it from being one."""
@@ -183,13 +194,13 @@ class RecordChecker:
         except Exception:  # whatever the quick key trips on (an unhashable key...), the long way reports
             key, cached = None, None
         if cached is None:
-            return self._long_way(row) if key is None else self._miss(row, key)
+            return self._fresh(row, key)
         # A cached decision is its case's; the row's id (valid, or the key would have refused it) is its own.
         return cached if self._id_column is None else cached.with_id(row.get(self._id_column))  # type: ignore[attr-defined]
 
     def check_many(self, rows: Iterable[object]) -> Iterator[Decision]:
         """Decide each record in turn, yielding decisions in order; memory does not grow with the input."""
-        return self._batch(rows, self._cache.get, self._long_way, self._miss)
+        return self._batch(rows, self._cache.get, self._long_way, self._fresh)
 
     def decide_frame(self, df: Any, *, missing: bool = False) -> Any:
         """A pandas DataFrame of records with ``decision``, ``status``, ``rule`` and ``reason`` columns added
@@ -224,6 +235,9 @@ class RecordChecker:
         if self._cache_size:
             self._keep(key, decision)
         return decision if self._id_column is None else decision.with_id(row.get(self._id_column))  # type: ignore[attr-defined]
+
+    def _miss_or_long_way(self, row: object, key: Any) -> Decision:
+        return self._long_way(row) if key is None else self._miss(row, key)
 
     def _relocate(self, error: Diagnostic) -> Diagnostic:
         path = error.path

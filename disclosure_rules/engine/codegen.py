@@ -24,7 +24,7 @@ import ast
 import datetime
 import itertools
 import marshal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -332,6 +332,38 @@ def build(compiled: CompiledRulebook, *, partial: bool = False) -> Generated:
     )
     module = _located(ast.Module(body=[function], type_ignores=[]))
     code = compile(module, "<disclosure_rules rules>", "exec")
+    return Generated(marshal.dumps(code), builder.constants, builder.orders)
+
+
+def build_signature(compiled: CompiledRulebook, paths: Sequence[str]) -> Generated:
+    """Generate and compile the rule set's ``signature(v1, ..., vn, day)``: every rule's state, in the order of
+    the rule set, as one flat tuple (in force, holds, applies of the first rule, then of the second...: what
+    :func:`build`'s dict holds, its values laid end to end), on a request whose value at ``paths[i]`` is ``vi``
+    (``UNKNOWN`` where the request does not state it).
+
+    A caller that already holds a request's values in variables (a row read by column, see
+    :mod:`disclosure_rules.decisions.rows`) decides it without building the environment's dict, and the
+    tuple is what the verdicts are remembered by. ``paths`` must hold every path the rules read."""
+    builder = _Builder(compiled)
+    for path in paths:
+        builder.path(path)
+    variables: dict[str, str] = {}
+    rule_lines = list(_rule_statements(builder, compiled, variables))
+    unread = set(builder.paths) - set(paths)
+    if unread:
+        raise ValueError(f"a signature must be given every path the rules read; missing {sorted(unread)}")
+    # Flat: three values a rule, no tuple made per rule.
+    result = ast.Tuple(elts=[_name(v) for rid in compiled.order for v in variables[rid].split(",")], ctx=ast.Load())
+    arguments = [ast.arg(builder.paths[path]) for path in paths] + [ast.arg("day")]
+    function = ast.FunctionDef(
+        name="evaluate",
+        args=ast.arguments(posonlyargs=[], args=arguments, kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[*rule_lines, ast.Return(result)],
+        decorator_list=[],
+        returns=None,
+    )
+    module = _located(ast.Module(body=[function], type_ignores=[]))
+    code = compile(module, "<disclosure_rules signature>", "exec")
     return Generated(marshal.dumps(code), builder.constants, builder.orders)
 
 

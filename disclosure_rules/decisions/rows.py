@@ -1,0 +1,467 @@
+"""A new case of flat rows, decided in one generated function: read by column, evaluated, and given its decision.
+
+The records path (:mod:`disclosure_rules.records`) answers a row whose case it has seen from its cache. A row
+of a new case used to be read into an environment (a dict), evaluated by the rule set's generated function,
+turned into a verdict and then into a decision, each step a few Python calls and objects; on a batch of new
+cases that was all of the time. This module generates, per column mapping, one function that:
+
+1. reads each column's value and checks that it is plainly valid (anything else goes the long way, which
+   says what is wrong: this function never decides what is valid, it only recognises what plainly is);
+2. calls the rule set's *signature* function (:func:`~disclosure_rules.engine.codegen.build_signature`) on
+   those values, which returns every rule's state as one tuple, without building a dict;
+3. looks the tuple up among the signatures it has met: the decision, status, controlling rule, citations,
+   obligations and conflicts depend on the rules' states alone, and new cases share a few hundred of them.
+   The reason depends on the states and on the values its template quotes, and is remembered by both;
+4. returns a :class:`RowDecision`, which holds the signature's shared fields, the reason and the row's own
+   values, and builds the chain, ``missing``, trace and provenance from them only when they are read.
+
+The first row of each signature is decided the usual way (reader, evaluator, explainer), and its verdict's
+states are checked equal to the signature: the two paths agree by construction, and a row for which they
+would not is decided the usual way. A signature whose verdict is indeterminate (its reason names the facts the
+row leaves out) is always decided the usual way. ``tests/test_rows.py`` checks, on generated and hostile rows,
+that every decision equals the long way's.
+
+Safety: the function is Python source written from the checked vocabulary and column mapping before any row
+is read, and run by :mod:`~disclosure_rules.intake.pysource`: column names and values from the vocabulary
+enter it only as ``repr`` constants or names bound to values.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import itertools
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..engine.codegen import build_signature, load_generated
+from ..engine.compiler import UNKNOWN, CompiledRulebook
+from ..engine.evaluator import RuleState, Verdict, decide
+from ..intake.cases import DateBuckets
+from ..intake.pysource import Source
+from ..intake.request import EMPTY, MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
+from ..language.template import Template
+from ..rulebook.vocabulary import RECEIVED_UNDER, Vocabulary
+from .decision import Decision, Deferred, Explanation
+from .explain import Explainer
+
+MAX_SIGNATURES = 10_000
+"""Signatures remembered at most (then forgotten, all at once): a rule set's rows show a few hundred."""
+MAX_REASONS = 10_000
+"""Reasons remembered at most per signature."""
+
+Fallback = Callable[[object, Any], Decision]
+"""Decides a row the usual way: ``(row, record key or None)``."""
+EnvironmentReader = Callable[[object], "dict[str, Any] | None"]
+
+_KINDS = ("enum", "set", "bool", "number", "text", "date")
+"""The kinds of value a column may hold for rows to be read here (a chain goes the long way)."""
+
+
+class _Signature:
+    """What the rows whose rules are in the same states share: the verdict, and the head of their decisions
+    (one, or one per combination of the values its reason quotes, picked from a row's values by ``pick``)."""
+
+    __slots__ = ("common", "decider", "fields", "head", "heads", "pick", "prohibitions", "slow", "states", "template")
+
+    def __init__(self, decider: RowDecider | None, verdict: Verdict | None = None, template: Template | None = None):
+        self.decider = decider
+        self.slow = verdict is None
+        """Decided the usual way: an indeterminate verdict, whose reason names what each row leaves out."""
+        self.template = template
+        self.pick: Callable[[tuple[Any, ...]], Any] | None = None
+        self.head: _Head | None = None
+        self.heads: dict[Any, _Head] = {}
+        if verdict is not None:
+            v = verdict
+            self.fields = (v.decision, v.status, v.rule, v.chain, v.conflicts, v.undecided, v.unknown_facts)
+            self.states, self.prohibitions = v.states, v.prohibitions
+        self.common: tuple[Any, ...] = ()
+        """The explainer's head of the first decision (see :meth:`.Explainer.head`): all but its reason is
+        every decision's of this signature."""
+
+
+class _Head:
+    """A decision's fields but its explanation and id: shared by every row decision of a signature whose reason
+    quotes the same values."""
+
+    __slots__ = (
+        "citations",
+        "conflicts",
+        "decision",
+        "obligations",
+        "reason",
+        "rule",
+        "ruleset",
+        "signature",
+        "status",
+        "unknown_facts",
+    )
+
+    def __init__(self, signature: _Signature, reason: str) -> None:
+        self.signature = signature
+        self.decision, self.status, _, self.rule, self.citations, *rest = signature.common
+        self.obligations, self.unknown_facts, self.conflicts, self.ruleset = rest
+        self.reason = reason
+
+
+class _RowExplanation(Deferred):
+    """A row decision's explanation, built from its signature and the row's values when first read."""
+
+    __slots__ = ("raw", "signature")
+
+    def __init__(self, signature: _Signature, raw: tuple[Any, ...]) -> None:
+        self._make = None
+        self._value = None
+        self.signature: _Signature | None = signature
+        self.raw = raw
+
+    def _build(self) -> Explanation:
+        signature = self.signature
+        assert signature is not None and signature.decider is not None
+        return signature.decider.explanation(signature, self.raw)
+
+    def _release(self) -> None:
+        self.signature = None
+        self.raw = ()
+
+
+class RowDecision(Decision):
+    """A :class:`Decision` of a row decided by :class:`RowDecider`: its fields are its head's (shared by the
+    rows in the same states whose reason quotes the same values), and its explanation is built from the row's
+    own values when first read. It equals, field for field, the decision the long way gives the same row.
+
+    It has no id: a row's id goes on a copy (:meth:`Decision.with_id`), as on a cached decision."""
+
+    __slots__ = ("_h", "_raw", "_x")
+
+    _h: _Head
+    _raw: tuple[Any, ...]
+    _x: Deferred
+    id = None  # type: ignore[assignment]  # a class attribute, not a slot: one less to set per row
+
+    @property  # type: ignore[misc]
+    def decision(self) -> Any:
+        return self._h.decision
+
+    @property  # type: ignore[misc]
+    def status(self) -> Any:
+        return self._h.status
+
+    @property  # type: ignore[misc]
+    def reason(self) -> str:
+        return self._h.reason
+
+    @property  # type: ignore[misc]
+    def rule(self) -> Any:
+        return self._h.rule
+
+    @property  # type: ignore[misc]
+    def citations(self) -> Any:
+        return self._h.citations
+
+    @property  # type: ignore[misc]
+    def obligations(self) -> Any:
+        return self._h.obligations
+
+    @property  # type: ignore[misc]
+    def unknown_facts(self) -> Any:
+        return self._h.unknown_facts
+
+    @property  # type: ignore[misc]
+    def conflicts(self) -> Any:
+        return self._h.conflicts
+
+    @property  # type: ignore[misc]
+    def ruleset(self) -> Any:
+        return self._h.ruleset
+
+    @property  # type: ignore[misc]
+    def errors(self) -> Any:
+        return ()
+
+    @property  # type: ignore[misc]
+    def explanation(self) -> Deferred:
+        try:
+            return self._x
+        except AttributeError:  # not read before: made on first read, and kept (two threads make equal ones)
+            made = _RowExplanation(self._h.signature, self._raw)
+            object.__setattr__(self, "_x", made)
+            return made
+
+
+class RowDecider:
+    """Decides rows of one column mapping by one generated function; see the module's docstring."""
+
+    def __init__(
+        self,
+        compiled: CompiledRulebook,
+        explainer: Explainer,
+        columns: Mapping[str, str],
+        buckets: Mapping[str, DateBuckets],
+        read_env: EnvironmentReader,
+        fallback: Fallback,
+        keep: Callable[[Any, Decision], None] | None,
+        shared_set: Callable[[frozenset[Any]], frozenset[Any]] = lambda s: s,
+    ) -> None:
+        self.compiled = compiled
+        self.shared_set = shared_set
+        self.explainer = explainer
+        self.vocabulary: Vocabulary = compiled.book.vocabulary
+        self.columns = dict(columns)
+        self.read_env = read_env
+        self.fallback = fallback
+        self.signatures: dict[tuple[Any, ...], _Signature] = {}
+        self.reasons: dict[tuple[str, Template, Any], str] = {}
+        self.paths = signature_paths(compiled, self.vocabulary)
+        self.signature_of = load_generated(build_signature(compiled, self.paths), RuleState)
+        self.raw_columns = tuple(c for c, p in self.columns.items() if p != REQUEST_ID)
+        self.decide_row: Fallback = _generate(self, buckets, keep)
+
+    # -- what the generated function calls -----------------------------------------------------
+
+    def first(self, row: object, key: Any, signature: tuple[Any, ...]) -> Decision:
+        """Decide a row of a signature not met before (or one always decided so) the usual way; learn what the
+        decisions of a new signature share."""
+        if signature not in self.signatures:
+            self._learn(row, signature)
+        return self.fallback(row, key)
+
+    def _learn(self, row: object, signature: tuple[Any, ...]) -> None:
+        env = self.read_env(row)
+        if env is None:
+            return
+        verdict = decide(self.compiled, env, env["date"])
+        if tuple(itertools.chain.from_iterable(verdict.states.values())) != signature or verdict.hop is not None:
+            return  # pragma: no cover - the two paths evaluate the same rules on the same values
+        if len(self.signatures) >= MAX_SIGNATURES:
+            self.signatures.clear()
+        if verdict.status == "indeterminate":
+            self.signatures[signature] = _Signature(None)
+            return
+        learned = _Signature(self, verdict, self.explainer.head_template(verdict))
+        learned.common = self.explainer.head(verdict, verdict.env)
+        indices = [self.paths.index(p) for p in learned.template.paths] if learned.template is not None else []
+        learned.pick = self._picker(indices)
+        if learned.pick is None:
+            learned.head = self.head(learned, ())
+        self.signatures[signature] = learned
+
+    def _picker(self, indices: list[int]) -> Callable[[tuple[Any, ...]], Any] | None:
+        """What picks, from a row's values, those a template quotes: what its reason depends on. A number is
+        picked with its type, since `1` and `1.0` are equal keys but are written differently."""
+        if not indices:
+            return None
+        get = operator.itemgetter(*indices)
+        numbers = [i for i in indices if (s := self.vocabulary.slot(self.paths[i])) and s.type.kind == "number"]
+        if not numbers:
+            return get
+
+        def pick(values: tuple[Any, ...]) -> Any:
+            return get(values), tuple([values[i].__class__ for i in numbers])
+
+        return pick
+
+    def head(self, signature: _Signature, values: tuple[Any, ...]) -> _Head:
+        """The head of a signature's decisions on rows whose values are ``values`` (or any, if its reason quotes
+        none): its reason remembered by the template and the values it quotes."""
+        template = signature.template
+        assert template is not None
+        quoted = signature.pick(values) if signature.pick is not None else ()
+        key = (signature.fields[1], template, quoted)
+        reason = self.reasons.get(key)
+        if reason is None:
+            # A reason that quotes nothing is written without values; it is the explainer's own, for its status.
+            pairs = zip(self.paths, values, strict=True) if values else ()
+            env = {p: v for p, v in pairs if v is not UNKNOWN}
+            verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
+            reason = self.explainer.head(verdict, env)[2]
+            if len(self.reasons) >= MAX_SHARED:
+                self.reasons.clear()
+            self.reasons[key] = reason
+        head = _Head(signature, reason)
+        if len(signature.heads) >= MAX_REASONS:
+            signature.heads.clear()
+        signature.heads[quoted] = head
+        return head
+
+    def explanation(self, signature: _Signature, raw: tuple[Any, ...]) -> Explanation:
+        """The explanation of a row decision: the row's environment read again from its values (as the long
+        way reads it), and the verdict its signature holds."""
+        # A list was kept as the set it stands for; a set's order and repeats do not matter to the reader.
+        row = {c: list(v) if v.__class__ is frozenset else v for c, v in zip(self.raw_columns, raw, strict=True)}
+        env = self.read_env(row)
+        assert env is not None  # the row was read once already
+        if RECEIVED_UNDER in self.vocabulary.chain_projections:
+            env[RECEIVED_UNDER] = EMPTY  # a row has no chain (see provenance.received_under)
+        verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
+        return self.explainer.explanation(verdict, env)
+
+
+MAX_SHARED = 100_000
+
+
+def signature_paths(compiled: CompiledRulebook, vocabulary: Vocabulary) -> list[str]:
+    """The paths a signature is given, in order: every path the rules read or a reason quotes, and the date."""
+    quoted = {p for r in compiled.book.rules.values() for p in r.reason.paths}
+    if vocabulary.disclosure is not None:
+        quoted.update(vocabulary.disclosure.paths)
+    return sorted(compiled.reads.paths | quoted | {"date"})
+
+
+def supported(vocabulary: Vocabulary, columns: Mapping[str, str]) -> bool:
+    """Whether rows of ``columns`` can be read here: no column gives the chain (provenance reads it)."""
+    for path in columns.values():
+        if path == REQUEST_ID:
+            continue
+        slot = vocabulary.slot(path)
+        if slot is None or slot.type.kind not in _KINDS:
+            return False
+    return "date" in columns.values()
+
+
+def representative(plan: DateBuckets) -> list[datetime.date]:
+    """A date of each interval of ``plan`` (index ``i`` for ``plan.bucket``'s ``i``): the rules see a bucketed
+    date only through its interval, as the case keys do."""
+    bounds = plan.boundaries
+    before = bounds[0] - datetime.timedelta(days=1) if bounds and bounds[0] > datetime.date.min else None
+    found = [before or datetime.date.min, *bounds]
+    for index, day in enumerate(found):
+        # Only a first boundary of 0001-01-01 leaves interval 0 empty; its date is never looked up.
+        if bisect.bisect_right(bounds, day) != index and not (index == 0 and before is None and bounds):
+            raise AssertionError(f"interval {index} of {plan.path} has no representative date")  # pragma: no cover
+    return found
+
+
+def _generate(
+    decider: RowDecider, buckets: Mapping[str, DateBuckets], keep: Callable[[Any, Decision], None] | None
+) -> Fallback:
+    vocabulary = decider.vocabulary
+    src = Source()
+    miss = src.const(decider.fallback, "MISS")
+    first = src.const(decider.first, "FIRST")
+    head = src.const(decider.head, "HEAD")
+    signatures = src.const(decider.signatures, "SIGS")
+    signature = src.const(decider.signature_of, "SIG")
+    unknown = src.const(UNKNOWN, "U")
+    new = src.const(RowDecision.__new__, "NEW")
+    row_class = src.const(RowDecision, "ROW")
+    put = src.const(object.__setattr__, "SET")
+    shared = src.const(decider.shared_set, "SHARED")
+    by_path: dict[str, str] = {}
+    raw: list[str] = []
+    id_var = None
+    src.emit(0, "def decide_row(r, k):")
+    src.emit(1, f"if r.__class__ is not dict or not {src.const(frozenset(decider.columns), 'COLUMNS')}.issuperset(r):")
+    src.emit(2, f"return {miss}(r, k)")
+    for column, path in decider.columns.items():
+        var = src.var("c")
+        src.emit(1, f"{var} = r.get({column!r})")
+        if path == REQUEST_ID:
+            src.emit(1, f"if {var} is not None and not {src.const(is_request_id, 'IS_ID')}({var}): return {miss}(r, k)")
+            id_var = var
+            continue
+        raw.append(var)
+        slot = vocabulary.slot(path)
+        assert slot is not None
+        arg = by_path[path] = src.var("a")
+        absent = unknown if slot.default is None else src.const(slot.default, "D")
+        src.emit(1, f"if {var} is None:")
+        src.emit(2, f"return {miss}(r, k)" if slot.required else f"{arg} = {absent}")
+        src.emit(1, "else:")
+        _value(src, slot, var, arg, vocabulary, buckets.get(path), miss, shared)
+    args = []
+    for path in decider.paths:
+        if path in by_path:
+            args.append(by_path[path])
+            continue
+        slot = vocabulary.slot(path)
+        if path in vocabulary.chain_projections:
+            args.append(src.const(EMPTY, "EMPTY"))  # a row has no chain
+        elif slot is not None and slot.default is not None:
+            args.append(src.const(slot.default, "D"))
+        else:
+            args.append(unknown)
+    values = f"({', '.join(args)},)"
+    src.emit(1, f"sig = {signature}({', '.join(args)}, {by_path['date']})")
+    src.emit(1, f"s = {signatures}.get(sig)")
+    src.emit(1, f"if s is None or s.slow: return {first}(r, k, sig)")
+    src.emit(1, "if s.pick is None: h = s.head")
+    src.emit(1, "else:")
+    src.emit(2, f"v = {values}")
+    src.emit(2, "h = s.heads.get(s.pick(v))")
+    src.emit(2, f"if h is None: h = {head}(s, v)")
+    src.emit(1, f"d = {new}({row_class})")
+    src.emit(1, f"{put}(d, '_h', h)")
+    src.emit(1, f"{put}(d, '_raw', ({', '.join(raw)},))")
+    if keep is not None:
+        src.emit(1, f"if k is not None: {src.const(keep, 'KEEP')}(k, d)")
+    if id_var is not None:
+        src.emit(1, f"if {id_var} is not None: return d.with_id({id_var})")
+    src.emit(1, "return d")
+    namespace = src.run("<disclosure_rules rows>")
+    function: Fallback = namespace["decide_row"]
+    return function
+
+
+def _value(
+    src: Source,
+    slot: Any,
+    var: str,
+    arg: str,
+    vocabulary: Vocabulary,
+    plan: DateBuckets | None,
+    miss: str,
+    shared: str,
+) -> None:
+    """Put the plainly valid value of ``var`` in ``arg``, or decide the row the usual way."""
+    fail = f"return {miss}(r, k)"
+    kind = slot.type.kind
+    if kind == "enum":
+        values = src.const(frozenset(vocabulary.enums[slot.type.enum].values), "VALUES")
+        src.emit(2, f"if {var}.__class__ is not str or {var} not in {values}: {fail}")
+        src.emit(2, f"{arg} = {var}")
+    elif kind == "set":
+        # As the record reader reads it: a list (or one string) of values of the enumeration, kept as the set
+        # it stands for (the row's own list may change after it is decided; the set does not).
+        values = src.const(frozenset(vocabulary.enums[slot.type.enum].values), "VALUES")
+        src.emit(2, f"if {var}.__class__ is str: {var} = ({var},)")
+        src.emit(2, f"elif {var}.__class__ is not list: {fail}")
+        smallest = 1 if slot.nonempty else 0
+        src.emit(2, f"if not {smallest} <= len({var}) <= {MAX_SET_ITEMS}: {fail}")
+        src.emit(2, "for x in " + var + ":")
+        src.emit(3, f"if x.__class__ is not str or x not in {values}: {fail}")
+        src.emit(2, f"{var} = {arg} = {shared}(frozenset({var}))")
+    elif kind == "bool":
+        src.emit(2, f"if {var} is not True and {var} is not False: {fail}")
+        src.emit(2, f"{arg} = {var}")
+    elif kind == "number":
+        finite = src.const(_finite, "FINITE")
+        src.emit(2, f"if not {finite}({var}): {fail}")
+        src.emit(2, f"{arg} = {var}")
+    elif kind == "text":
+        src.emit(2, f"if {var}.__class__ is not str or len({var}) > {MAX_TEXT_CHARS}: {fail}")
+        src.emit(2, f"{arg} = {var}")
+    else:  # a date: the interval's date where the rules see only the interval, else the date itself
+        if plan is not None:
+            memo = src.const(plan.memo, "MEMO")
+            days = src.const(representative(plan), "DAYS")
+            index = src.var("i")
+            src.emit(2, f"{index} = {memo}.get({var}) if {var}.__class__ is str else None")
+            src.emit(2, f"if {index} is None: {index} = {src.const(plan.bucket, 'BUCKET')}({var})")
+            src.emit(2, f"if {index} is None: {fail}")
+            src.emit(2, f"{arg} = {days}[{index}]")
+        else:
+            src.emit(2, f"{arg} = {src.const(parse_date, 'DATE')}({var})")
+            src.emit(2, f"if {arg} is None: {fail}")
+
+
+def _finite(value: object) -> bool:
+    """A number a request may hold: an int or float (not a bool), finite."""
+    if value.__class__ is int:
+        return True
+    return value.__class__ is float and value == value and value not in (float("inf"), float("-inf"))
+
+
+__all__ = ["RowDecider", "RowDecision", "signature_paths", "supported"]
