@@ -24,13 +24,13 @@ import attrs
 
 from .decisions.decision import Decision
 from .decisions.explain import Explainer
-from .decisions.rows import RowDecider, supported
+from .decisions.rows import RequestDecider, RowDecider, supported
 from .diagnostics import Diagnostic, LoadError
 from .engine.codegen import Generated
 from .engine.codegen import build as build_generated
 from .engine.compiler import CompiledRulebook, compile_rulebook
 from .engine.evaluator import decide, use_generated
-from .intake.cases import build_key_function, plan_buckets
+from .intake.cases import BYPASS_RATIO, BYPASS_SKIP, BYPASS_WINDOW, build_key_function, plan_buckets
 from .intake.request import RequestReader, is_request_id
 from .intake.request import request_id as request_id_of
 from .intake.requestgen import build_quick_reader
@@ -90,6 +90,8 @@ class Rules:
         self._explainer = Explainer(self.compiled, self._describe_date)
         self._cache: dict[Any, Decision] = {}
         self._cache_size = default_cache_size(book) if cache_size is None else max(0, cache_size)
+        self._bypass = [0, 0, 0]
+        """Requests of this window, how many met a cached case, and how many more skip the cache."""
         # What a pickle carries (see __reduce__): set by load(); a Rules built from a Rulebook has no files.
         self._origin: _Origin | None = None
 
@@ -157,18 +159,35 @@ class Rules:
         """Decide each request in turn, yielding decisions in order; memory does not grow with the input."""
         key_of = self._key
         get = self._cache.get
-        for request in requests:
-            try:
-                key = key_of(request)
-                decision = get(key) if key is not None else None
-            except TypeError:
-                key, decision = None, None
-            if decision is None:
-                decision = self._decide_and_remember(request, key)
-            # Decisions are shared by a case; the id is the request's own, on a copy sharing the rest.
-            if request.__class__ is dict and "id" in request:  # type: ignore[operator]
-                decision = _with_id(decision, request)
-            yield decision
+        fresh = self._request_decider.decide
+        state = self._bypass
+        seen, hits, skip = state
+        try:
+            for request in requests:
+                # A cache that is not hit is not filled (see intake.cases.build_record_functions): a batch of
+                # new cases is decided without the key, and a window is sampled again now and then.
+                if skip:
+                    skip -= 1
+                    key, decision = None, None
+                else:
+                    seen += 1
+                    if seen == BYPASS_WINDOW:
+                        skip = BYPASS_SKIP if hits * BYPASS_RATIO < seen else 0
+                        seen = hits = 0
+                    try:
+                        key = key_of(request)
+                        decision = get(key) if key is not None else None
+                    except TypeError:
+                        key, decision = None, None
+                    hits += decision is not None
+                if decision is None:
+                    decision = fresh(request, key)
+                # Decisions are shared by a case; the id is the request's own, on a copy sharing the rest.
+                if request.__class__ is dict and "id" in request:  # type: ignore[operator]
+                    decision = _with_id(decision, request)
+                yield decision
+        finally:  # the counts carry over to the next call, as a batch may come in chunks
+            state[:] = seen, hits, skip
 
     def records(self, columns: Mapping[str, str]) -> RecordChecker:
         """A checker for flat records, each column standing for one request path.
@@ -199,11 +218,11 @@ class Rules:
         read: Callable[[object], dict[str, Any] | None],
         fallback: Callable[[object, Any], Decision],
         keep: Callable[[Any, Decision], None] | None,
-    ) -> Callable[[object, Any], Decision]:
-        """The generated function that decides a row of a new case (see :mod:`.decisions.rows`), or
-        ``fallback`` where the columns hold lists or a chain."""
+    ) -> Callable[[object, Any], Decision] | None:
+        """The generated function that decides a row of a new case (see :mod:`.decisions.rows`), or None where
+        a column gives the chain."""
         if not supported(self.vocabulary, columns):
-            return fallback
+            return None
         decider = RowDecider(
             self.compiled, self._explainer, columns, self._buckets, read, fallback, keep, self._reader.shared_set
         )
@@ -262,6 +281,21 @@ class Rules:
     def __dask_tokenize__(self) -> tuple[str, str, int]:
         """Dask names tasks by their arguments: the content hash names these rules, cheaper than pickling."""
         return ("disclosure_rules.Rules", self.info.hash, self._cache_size)
+
+    @functools.cached_property
+    def _request_decider(self) -> RequestDecider:
+        """What decides a new case of a batch by its rules' signature (see :mod:`.decisions.rows`): made when a
+        batch first needs it, so that a cold ``check`` of one request never builds it."""
+        keep = self._keep if self._cache_size else None
+        return RequestDecider(
+            self.compiled, self._explainer, self._quick_read, self._decide_and_remember, keep, self._reader.shared_set
+        )
+
+    def _keep(self, key: Any, decision: Decision) -> None:
+        cache = self._cache
+        if len(cache) >= self._cache_size:
+            cache.clear()  # start over rather than evict the oldest (see _decide_and_remember)
+        cache[key] = decision
 
     def _decide_and_remember(self, request: object, key: Any) -> Decision:
         decision = self._decide(request)

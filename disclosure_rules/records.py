@@ -24,7 +24,11 @@ Speed. Building the nested request costs about as much as deciding a known
 case, so the common path skips it: a second cache maps the row's raw values
 (see :func:`~disclosure_rules.intake.cases.build_record_functions`) to the decision
 the long way gave. Its keys are stored with one shared object per distinct
-string, which keeps the lookups in the processor's cache.
+string, which keeps the lookups in the processor's cache. A row of a new case is
+read by column and decided by its rules' signature in one generated function
+(:mod:`disclosure_rules.decisions.rows`), the first row of each signature the long
+way. A batch that stops hitting the cache stops filling it: it is decided without
+the key until a sampled window hits again.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import attrs
 
 from .decisions.decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
-from .intake.cases import DateBuckets, build_record_functions
+from .intake.cases import BYPASS_RATIO, BYPASS_SKIP, BYPASS_WINDOW, DateBuckets, build_record_functions
 from .intake.request import REQUEST_ID, json_type_name, member_path
 from .intake.requestgen import build_record_reader
 from .rulebook.vocabulary import Vocabulary
@@ -122,7 +126,7 @@ class RecordChecker:
         read: Iterable[str] | None = None,
         decide: Callable[[dict[str, Any]], Decision] | None = None,
         shared_set: Callable[[frozenset[Any]], frozenset[Any]] | None = None,
-        rows: Callable[[Mapping[str, str], Callable[[object], dict[str, Any] | None], Fallback, Keep], Fallback]
+        rows: Callable[[Mapping[str, str], Callable[[object], dict[str, Any] | None], Fallback, Keep], Fallback | None]
         | None = None,
     ) -> None:
         errors = check_columns(vocabulary, columns)
@@ -153,11 +157,21 @@ class RecordChecker:
         self._canonical: dict[Any, Any] = {}
         self._cache_size = cache_size
         self._id_column = next((c for c, target in self.columns.items() if target == REQUEST_ID), None)
+        # Records seen in this window, how many met a cached case, and how many more skip the cache (see
+        # build_record_functions), for one call at a time and batches alike. Two threads may miscount, which
+        # changes only which records skip the cache, never a decision.
+        self._bypass = [0, 0, 0]
         # A row of a new case is decided by one generated function where its columns allow (see
         # decisions.rows); the first row of each combination of the rules' states goes through ``_miss``.
         self._fresh: Fallback = self._miss_or_long_way
+        # A row of a batch that is not hitting the cache: decided without its key, so not kept.
+        self._alone: Callable[[object], Decision] = self._long_way
+        decide_row = None
         if rows is not None and self._read is not None:
-            self._fresh = rows(self.columns, self._read, self._miss_or_long_way, self._keep if cache_size else None)
+            decide_row = rows(self.columns, self._read, self._miss_or_long_way, self._keep if cache_size else None)
+        if decide_row is not None:
+            self._fresh = decide_row
+            self._alone = decide_row  # type: ignore[assignment]  # its key is None by default: one call less
 
     def request(self, row: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """The nested request ``row`` stands for, and the problems that keep it from being one."""
@@ -187,6 +201,13 @@ class RecordChecker:
 
     def check(self, row: object) -> Decision:
         """Decide one record. Never raises for a bad record: it is denied with status ``error``."""
+        state = self._bypass
+        if state[2]:  # records that have not been hitting the cache (see build_record_functions)
+            state[2] -= 1
+            return self._fresh(row, None)
+        state[0] += 1
+        if state[0] == BYPASS_WINDOW:
+            state[:] = 0, 0, BYPASS_SKIP if state[1] * BYPASS_RATIO < BYPASS_WINDOW else 0
         key = None
         try:
             key = self._key(row)
@@ -195,12 +216,13 @@ class RecordChecker:
             key, cached = None, None
         if cached is None:
             return self._fresh(row, key)
+        state[1] += 1
         # A cached decision is its case's; the row's id (valid, or the key would have refused it) is its own.
         return cached if self._id_column is None else cached.with_id(row.get(self._id_column))  # type: ignore[attr-defined]
 
     def check_many(self, rows: Iterable[object]) -> Iterator[Decision]:
         """Decide each record in turn, yielding decisions in order; memory does not grow with the input."""
-        return self._batch(rows, self._cache.get, self._long_way, self._fresh)
+        return self._batch(rows, self._cache.get, self._long_way, self._fresh, self._alone, self._bypass)
 
     def decide_frame(self, df: Any, *, missing: bool = False) -> Any:
         """A pandas DataFrame of records with ``decision``, ``status``, ``rule`` and ``reason`` columns added

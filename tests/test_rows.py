@@ -246,5 +246,99 @@ def test_the_row_function_is_python_written_from_the_vocabulary(columns: dict[st
     """Its source names only its own identifiers and constants; no column value or row text is in it."""
     checker = _fresh(PEER_POLICY, columns)
     source = checker._fresh.__globals__["__source__"]
-    assert "def decide_row(r, k):" in source
+    assert "def decide_row(r, k=None):" in source
     assert "import" not in source and "eval" not in source and "__" not in source.replace(".__class__", "")
+
+
+# -- requests: Rules.check_many decides a new case by its signature ----------------------------------------------
+
+
+def _scenario_requests() -> list[object]:
+    from disclosure_rules import testing
+    from disclosure_rules.checker import bundled_rules_path
+
+    suites = testing.load_suites([bundled_rules_path() / "tests"])
+    return [scenario.request for suite in suites for scenario in suite.scenarios]
+
+
+def _nested(row: dict[str, Any]) -> dict[str, Any]:
+    """The request a bundled-law row stands for (the columns of LAW_COLUMNS at their paths)."""
+    request: dict[str, Any] = {}
+    for column, value in row.items():
+        node = request
+        *parents, last = LAW_COLUMNS.get(column, column).split(".")  # an unmapped column stays a top-level key
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return request
+
+
+def _assert_requests_same(requests: Sequence[object]) -> int:
+    """``check_many`` on a fresh Rules equals deciding each request alone without any cache, field for field,
+    the explanation included; returns how many were decided by signature."""
+    batch = disclosure_rules.load()
+    alone = disclosure_rules.load(cache_size=0)
+    decided = list(batch.check_many(requests))
+    by_signature = 0
+    for index, request in enumerate(requests):
+        want = alone.check(request)
+        got = decided[index]
+        by_signature += isinstance(got, RowDecision)
+        assert got == want, f"request {index}: {request!r}\n batch: {got!r}\n alone: {want!r}"
+        assert got.reason == want.reason and got.id == want.id
+    return by_signature
+
+
+def test_bundled_law_requests_equal_the_long_way() -> None:
+    requests = [_nested(row) for row in _law_rows(1500, seed=9)]
+    no_ids = [{k: v for k, v in r.items() if k != "id"} for r in requests]
+    assert _assert_requests_same(no_ids) > 400
+
+
+def test_scenario_and_hostile_requests_equal_the_long_way() -> None:
+    scenarios = _scenario_requests()
+    spoiled = [_nested(row) if isinstance(row, dict) else row for row in _spoil(_law_rows(600, seed=10), seed=11)]
+    _assert_requests_same([*scenarios, *scenarios, *spoiled])
+
+
+# -- a cache that is not hit is not filled -----------------------------------------------------------------------
+
+
+def test_a_batch_of_new_cases_stops_filling_the_cache_and_a_repeating_one_keeps_it() -> None:
+    from disclosure_rules.intake.cases import BYPASS_WINDOW
+
+    checker = _fresh(PEER_POLICY, PEER_COLUMNS)
+    distinct = {tuple(sorted(r.items())): r for r in _peer_rows(4 * BYPASS_WINDOW, seed=12)}
+    new_cases = list(distinct.values())
+    # In chunks, as the peer harness and a data pipeline send them: the counts carry over.
+    for start in range(0, len(new_cases), 300):
+        list(checker.check_many(new_cases[start : start + 300]))
+    # The first window was kept, and then only rows decided the usual way (those the row function leaves to it).
+    assert len(checker._cache) < len(new_cases) / 2
+    assert checker._bypass[2] > 0  # and the rest skip the key and the cache
+
+    repeating = _fresh(PEER_POLICY, PEER_COLUMNS)
+    few = new_cases[:40]
+    for _ in range(3 * BYPASS_WINDOW // len(few)):
+        assert list(repeating.check_many(few)) == [repeating.check(r) for r in few]
+    assert repeating._bypass[2] == 0 and len(repeating._cache) == len(few)
+
+    rules = disclosure_rules.load()
+    requests = [_nested({k: v for k, v in row.items() if k != "row_id"}) for row in _law_rows(2 * BYPASS_WINDOW, 13)]
+    decided = list(rules.check_many(requests))
+    assert rules._bypass[2] > 0 and len(rules._cache) < len(requests)
+    alone = disclosure_rules.load(cache_size=0)
+    assert decided[-200:] == [alone.check(r) for r in requests[-200:]]
+
+
+def test_a_mapping_with_a_chain_goes_the_long_way_also_when_it_skips_the_cache() -> None:
+    from disclosure_rules.intake.cases import BYPASS_WINDOW
+
+    columns = {**{k: v for k, v in LAW_COLUMNS.items() if k != "row_id"}, "hops": "chain"}
+    checker = _fresh(None, columns)
+    rows = [{k: v for k, v in row.items() if k != "row_id"} for row in _law_rows(2 * BYPASS_WINDOW, seed=14)]
+    decided = list(checker.check_many(rows))
+    assert checker._bypass[2] > 0
+    slow = _fresh(None, columns)
+    assert decided[-100:] == [_long_way(slow, row) for row in rows[-100:]]
+    assert not any(isinstance(d, RowDecision) for d in decided)

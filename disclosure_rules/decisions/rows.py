@@ -41,8 +41,9 @@ from ..engine.evaluator import RuleState, Verdict, decide
 from ..intake.cases import DateBuckets
 from ..intake.pysource import Source
 from ..intake.request import EMPTY, MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
+from ..intake.requestgen import build_values_reader
 from ..language.template import Template
-from ..rulebook.vocabulary import RECEIVED_UNDER, Vocabulary
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Vocabulary
 from .decision import Decision, Deferred, Explanation
 from .explain import Explainer
 
@@ -65,7 +66,9 @@ class _Signature:
 
     __slots__ = ("common", "decider", "fields", "head", "heads", "pick", "prohibitions", "slow", "states", "template")
 
-    def __init__(self, decider: RowDecider | None, verdict: Verdict | None = None, template: Template | None = None):
+    def __init__(
+        self, decider: _SignatureDecider | None, verdict: Verdict | None = None, template: Template | None = None
+    ) -> None:
         self.decider = decider
         self.slow = verdict is None
         """Decided the usual way: an indeterminate verdict, whose reason names what each row leaves out."""
@@ -191,35 +194,30 @@ class RowDecision(Decision):
             return made
 
 
-class RowDecider:
-    """Decides rows of one column mapping by one generated function; see the module's docstring."""
+class _SignatureDecider:
+    """What deciding by signature needs, whatever reads the new case: the signatures met, the reasons written,
+    and the usual way to decide the first case of a signature."""
 
     def __init__(
-        self,
-        compiled: CompiledRulebook,
-        explainer: Explainer,
-        columns: Mapping[str, str],
-        buckets: Mapping[str, DateBuckets],
-        read_env: EnvironmentReader,
-        fallback: Fallback,
-        keep: Callable[[Any, Decision], None] | None,
-        shared_set: Callable[[frozenset[Any]], frozenset[Any]] = lambda s: s,
+        self, compiled: CompiledRulebook, explainer: Explainer, read_env: EnvironmentReader, fallback: Fallback
     ) -> None:
         self.compiled = compiled
-        self.shared_set = shared_set
         self.explainer = explainer
         self.vocabulary: Vocabulary = compiled.book.vocabulary
-        self.columns = dict(columns)
         self.read_env = read_env
         self.fallback = fallback
         self.signatures: dict[tuple[Any, ...], _Signature] = {}
-        self.reasons: dict[tuple[str, Template, Any], str] = {}
+        self.reasons: dict[tuple[str, str | None, Any], str] = {}
         self.paths = signature_paths(compiled, self.vocabulary)
-        self.signature_of = load_generated(build_signature(compiled, self.paths), RuleState)
-        self.raw_columns = tuple(c for c, p in self.columns.items() if p != REQUEST_ID)
-        self.decide_row: Fallback = _generate(self, buckets, keep)
+        # Generated as `evaluate` is, and loaded the same way; it returns the flat tuple of states.
+        self.signature_of: Callable[..., tuple[Any, ...]] = load_generated(  # type: ignore[assignment]
+            build_signature(compiled, self.paths), RuleState
+        )
 
-    # -- what the generated function calls -----------------------------------------------------
+    def explanation(self, signature: _Signature, raw: tuple[Any, ...]) -> Explanation:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- the first case of a signature, and the head its decisions share ---------------------------------
 
     def first(self, row: object, key: Any, signature: tuple[Any, ...]) -> Decision:
         """Decide a row of a signature not met before (or one always decided so) the usual way; learn what the
@@ -269,7 +267,7 @@ class RowDecider:
         template = signature.template
         assert template is not None
         quoted = signature.pick(values) if signature.pick is not None else ()
-        key = (signature.fields[1], template, quoted)
+        key = (signature.fields[1], signature.fields[2], quoted)  # the status and the rule name the template
         reason = self.reasons.get(key)
         if reason is None:
             # A reason that quotes nothing is written without values; it is the explainer's own, for its status.
@@ -286,6 +284,27 @@ class RowDecider:
         signature.heads[quoted] = head
         return head
 
+
+class RowDecider(_SignatureDecider):
+    """Decides rows of one column mapping by one generated function; see the module's docstring."""
+
+    def __init__(
+        self,
+        compiled: CompiledRulebook,
+        explainer: Explainer,
+        columns: Mapping[str, str],
+        buckets: Mapping[str, DateBuckets],
+        read_env: EnvironmentReader,
+        fallback: Fallback,
+        keep: Callable[[Any, Decision], None] | None,
+        shared_set: Callable[[frozenset[Any]], frozenset[Any]] = lambda s: s,
+    ) -> None:
+        super().__init__(compiled, explainer, read_env, fallback)
+        self.shared_set = shared_set
+        self.columns = dict(columns)
+        self.raw_columns = tuple(c for c, p in self.columns.items() if p != REQUEST_ID)
+        self.decide_row: Fallback = _generate(self, buckets, keep)
+
     def explanation(self, signature: _Signature, raw: tuple[Any, ...]) -> Explanation:
         """The explanation of a row decision: the row's environment read again from its values (as the long
         way reads it), and the verdict its signature holds."""
@@ -297,6 +316,59 @@ class RowDecider:
             env[RECEIVED_UNDER] = EMPTY  # a row has no chain (see provenance.received_under)
         verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
         return self.explainer.explanation(verdict, env)
+
+
+class RequestDecider(_SignatureDecider):
+    """Decides a plainly valid request of a new case by its signature: its values read into one tuple by a
+    generated reader (:func:`~disclosure_rules.intake.requestgen.build_values_reader`), without building its
+    environment. A request with a chain, or anything out of the ordinary, goes the usual way."""
+
+    def __init__(
+        self,
+        compiled: CompiledRulebook,
+        explainer: Explainer,
+        read_env: EnvironmentReader,
+        fallback: Fallback,
+        keep: Callable[[Any, Decision], None] | None,
+        shared_set: Callable[[frozenset[Any]], frozenset[Any]],
+    ) -> None:
+        super().__init__(compiled, explainer, read_env, fallback)
+        self.read_values = build_values_reader(self.vocabulary, shared_set, self.paths, UNKNOWN)
+        self.keep = keep
+        self.day = self.paths.index("date")
+
+    def decide(self, request: object, key: Any) -> Decision:
+        """The decision on ``request`` (without its id), kept under ``key`` if there is one."""
+        values = self.read_values(request)
+        if values is None:
+            return self.fallback(request, key)
+        signature = self.signature_of(*values, values[self.day])
+        known = self.signatures.get(signature)
+        if known is None or known.slow:
+            return self.first(request, key, signature)
+        head = known.head if known.pick is None else known.heads.get(known.pick(values))
+        if head is None:
+            head = self.head(known, values)
+        decision = _NEW(RowDecision)
+        _SET(decision, "_h", head)
+        _SET(decision, "_raw", values)
+        if key is not None and self.keep is not None:
+            self.keep(key, decision)
+        return decision
+
+    def explanation(self, signature: _Signature, raw: tuple[Any, ...]) -> Explanation:
+        """The explanation of a request's decision: its environment, as the reader builds it for what the rules
+        read and the reasons quote (a request decided here has no chain), and the verdict its signature holds."""
+        env = {p: v for p, v in zip(self.paths, raw, strict=True) if v is not UNKNOWN}
+        for projection in self.vocabulary.chain_projections:
+            env.setdefault(projection, EMPTY)
+        env[HOPS] = ()
+        verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
+        return self.explainer.explanation(verdict, env)
+
+
+_NEW = RowDecision.__new__
+_SET = object.__setattr__
 
 
 MAX_SHARED = 100_000
@@ -352,12 +424,20 @@ def _generate(
     by_path: dict[str, str] = {}
     raw: list[str] = []
     id_var = None
-    src.emit(0, "def decide_row(r, k):")
+    src.emit(0, "def decide_row(r, k=None):")
     src.emit(1, f"if r.__class__ is not dict or not {src.const(frozenset(decider.columns), 'COLUMNS')}.issuperset(r):")
     src.emit(2, f"return {miss}(r, k)")
+    names = {column: src.var("c") for column in decider.columns}
+    # A row with every column is read in one call (its keys are the columns: none is missing); one with
+    # columns missing, column by column.
+    getter = src.const(operator.itemgetter(*decider.columns), "GET")
+    unpacked = ", ".join(names.values()) + ("," if len(names) == 1 else "")
+    src.emit(1, f"if len(r) == {len(names)}: {unpacked} = {getter}(r)")
+    src.emit(1, "else:")
+    for column, var in names.items():
+        src.emit(2, f"{var} = r.get({column!r})")
     for column, path in decider.columns.items():
-        var = src.var("c")
-        src.emit(1, f"{var} = r.get({column!r})")
+        var = names[column]
         if path == REQUEST_ID:
             src.emit(1, f"if {var} is not None and not {src.const(is_request_id, 'IS_ID')}({var}): return {miss}(r, k)")
             id_var = var
@@ -464,4 +544,4 @@ def _finite(value: object) -> bool:
     return value.__class__ is float and value == value and value not in (float("inf"), float("-inf"))
 
 
-__all__ = ["RowDecider", "RowDecision", "signature_paths", "supported"]
+__all__ = ["RequestDecider", "RowDecider", "RowDecision", "signature_paths", "supported"]

@@ -296,8 +296,24 @@ def _sparse_object(
 
 
 RecordBatchFunction = Callable[
-    [Iterable[Any], Callable[[Any], Any], Callable[[Any], Any], Callable[[Any, Any], Any]], Iterator[Any]
+    [
+        Iterable[Any],
+        Callable[[Any], Any],
+        Callable[[Any], Any],
+        Callable[[Any, Any], Any],
+        Callable[[Any], Any],
+        list[int],
+    ],
+    Iterator[Any],
 ]
+
+
+BYPASS_WINDOW = 1024
+"""Records sampled to tell whether a batch repeats its cases (see :func:`build_record_functions`)."""
+BYPASS_RATIO = 20
+"""A window with fewer than one hit in this many records is a batch of new cases."""
+BYPASS_SKIP = 16_384
+"""Records then decided without the key and the cache, before the next window is sampled."""
 
 
 def build_record_functions(
@@ -318,9 +334,13 @@ def build_record_functions(
     of the same types: it is the same request.
 
     The batch function inlines the key and the cache lookup, since a call per record would cost as much
-    as the rest: ``batch(records, get, slow, miss)`` yields ``get(key)`` on a hit, ``miss(record, key)`` for
-    a record that has a key no case has yet (the key, once the record is found valid, is the one to keep its
-    decision under), and ``slow(record)`` for a record that has no key.
+    as the rest: ``batch(records, get, slow, miss, fresh)`` yields ``get(key)`` on a hit, ``miss(record, key)``
+    for a record that has a key no case has yet (the key, once the record is found valid, is the one to keep
+    its decision under), and ``slow(record)`` for a record that has no key. A batch of new cases gains nothing
+    from the key and pays for filling the cache: when a window of :data:`BYPASS_WINDOW` records has fewer hits
+    than one in :data:`BYPASS_RATIO`, the next :data:`BYPASS_SKIP` records are decided by ``fresh(record)``
+    alone, and then a window is sampled again. Which records skip the cache changes only the time taken, never
+    a decision.
     A record with every column present is read by subscripts, the cheapest way; one with columns missing
     by ``get``, counting what it has.
     """
@@ -411,28 +431,44 @@ def build_record_functions(
         src.emit(1, line)
     src.emit(1, f"return {key}")
 
-    src.emit(0, "def record_batch(records, get, slow, miss):")
-    src.emit(1, "for r in records:")
-    src.emit(2, "k = None")
-    src.emit(2, "try:")
+    src.emit(0, "def record_batch(records, get, slow, miss, fresh, state):")
+    # A cache that is not hit is not filled: when fewer than one record in twenty of a window met a cached
+    # case, the next records skip the key and the cache (``fresh`` decides them), then a window is sampled again.
+    # The counts carry over from one call to the next (``state``, the caller's), as a batch may come in chunks.
+    src.emit(1, "n, hits, skip = state")
+    src.emit(1, "try:")
+    src.emit(2, "for r in records:")
+    src.emit(3, "if skip:")
+    src.emit(4, "skip -= 1")
+    src.emit(4, "yield fresh(r)")
+    src.emit(4, "continue")
+    src.emit(3, "n += 1")
+    src.emit(3, f"if n == {BYPASS_WINDOW}:")
+    src.emit(4, f"if hits * {BYPASS_RATIO} < n: skip = {BYPASS_SKIP}")
+    src.emit(4, "n = hits = 0")
+    src.emit(3, "k = None")
+    src.emit(3, "try:")
     # A key not among the columns sends the record the long way, which reports it. (A sentinel put in the
     # first column's place was once taken for an empty set when that column held a set, and such a record
     # met the cached decision of a valid one.)
-    read(3, f"raise {src.const(LookupError, 'EXTRA_KEY')}")
+    read(4, f"raise {src.const(LookupError, 'EXTRA_KEY')}")
     for line in batch_dates:
-        src.emit(3, line)
-    src.emit(3, f"if {' and '.join(guards) or 'True'}:")
-    src.emit(4, f"k = {batch_key}")
-    src.emit(4, "d = get(k)")
-    src.emit(4, "if d is not None:")
+        src.emit(4, line)
+    src.emit(4, f"if {' and '.join(guards) or 'True'}:")
+    src.emit(5, f"k = {batch_key}")
+    src.emit(5, "d = get(k)")
+    src.emit(5, "if d is not None:")
+    src.emit(6, "hits += 1")
     # A cached decision is shared by its case; a row's id goes on a copy sharing the rest.
-    src.emit(5, f"yield d if {id_var} is None else d.with_id({id_var})")
-    src.emit(5, "continue")
+    src.emit(6, f"yield d if {id_var} is None else d.with_id({id_var})")
+    src.emit(6, "continue")
     # Whatever the quick path trips on (a list, an object that is not a dict...), the long way validates
     # and reports; a record with a key that no case has yet is decided by ``miss``, which may keep it.
-    src.emit(2, "except Exception:")
-    src.emit(3, "k = None")
-    src.emit(2, "yield slow(r) if k is None else miss(r, k)")
+    src.emit(3, "except Exception:")
+    src.emit(4, "k = None")
+    src.emit(3, "yield slow(r) if k is None else miss(r, k)")
+    src.emit(1, "finally:")
+    src.emit(2, "state[:] = n, hits, skip")
     namespace = src.run("<disclosure_rules generated>")
     return namespace["record_key"], namespace["record_batch"]
 
