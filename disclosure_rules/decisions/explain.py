@@ -359,19 +359,11 @@ class Explainer:
         for rid in [*([verdict.rule] if verdict.rule else []), *verdict.prohibitions, *reversed(verdict.chain)]:
             if rules[rid].citation not in citations:
                 citations.append(rules[rid].citation)
-        if verdict.status in ("permitted", "prohibited"):
-            assert controlling is not None
-            reason = self.reason(controlling.reason, env)
-        elif verdict.status == "indeterminate":
-            reason = self.indeterminate_reason(verdict, env)
+        reason = self.reason_for(verdict, env)
+        if verdict.status == "indeterminate":
             for rid in verdict.undecided:
                 if rules[rid].citation not in citations:
                     citations.append(rules[rid].citation)
-        else:
-            reason = (
-                f"No rule authorizes disclosing {self.disclosure(env)}; "
-                f"without an authorizing rule, the disclosure is not permitted."
-            )
         obligations = (
             tuple(self.book.obligations[o] for o in controlling.obligations)
             if controlling and verdict.decision == "permit"
@@ -387,6 +379,19 @@ class Explainer:
             verdict.unknown_facts,
             verdict.conflicts,
             self.book.info,
+        )
+
+    def reason_for(self, verdict: Verdict, env: Mapping[str, Any]) -> str:
+        """The reason of the decision on ``verdict``: the controlling rule's, the undecided rules' facts, or
+        that no rule authorizes the disclosure."""
+        if verdict.status in ("permitted", "prohibited"):
+            assert verdict.rule is not None
+            return self.reason(self.book.rules[verdict.rule].reason, env)
+        if verdict.status == "indeterminate":
+            return self.indeterminate_reason(verdict, env)
+        return (
+            f"No rule authorizes disclosing {self.disclosure(env)}; "
+            f"without an authorizing rule, the disclosure is not permitted."
         )
 
     def deferred(self, verdict: Verdict, env: Mapping[str, Any]) -> Deferred:

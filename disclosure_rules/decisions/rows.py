@@ -274,7 +274,7 @@ class _SignatureDecider:
             pairs = zip(self.paths, values, strict=True) if values else ()
             env = {p: v for p, v in pairs if v is not UNKNOWN}
             verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
-            reason = self.explainer.head(verdict, env)[2]
+            reason = self.explainer.reason_for(verdict, env)
             if len(self.reasons) >= MAX_SHARED:
                 self.reasons.clear()
             self.reasons[key] = reason
@@ -335,14 +335,13 @@ class RequestDecider(_SignatureDecider):
         super().__init__(compiled, explainer, read_env, fallback)
         self.read_values = build_values_reader(self.vocabulary, shared_set, self.paths, UNKNOWN)
         self.keep = keep
-        self.day = self.paths.index("date")
 
     def decide(self, request: object, key: Any) -> Decision:
         """The decision on ``request`` (without its id), kept under ``key`` if there is one."""
         values = self.read_values(request)
         if values is None:
             return self.fallback(request, key)
-        signature = self.signature_of(*values, values[self.day])
+        signature = self.signature_of(values)
         known = self.signatures.get(signature)
         if known is None or known.slow:
             return self.first(request, key, signature)
@@ -463,13 +462,12 @@ def _generate(
             args.append(src.const(slot.default, "D"))
         else:
             args.append(unknown)
-    values = f"({', '.join(args)},)"
-    src.emit(1, f"sig = {signature}({', '.join(args)}, {by_path['date']})")
+    src.emit(1, f"v = ({', '.join(args)},)")
+    src.emit(1, f"sig = {signature}(v)")
     src.emit(1, f"s = {signatures}.get(sig)")
     src.emit(1, f"if s is None or s.slow: return {first}(r, k, sig)")
     src.emit(1, "if s.pick is None: h = s.head")
     src.emit(1, "else:")
-    src.emit(2, f"v = {values}")
     src.emit(2, "h = s.heads.get(s.pick(v))")
     src.emit(2, f"if h is None: h = {head}(s, v)")
     src.emit(1, f"d = {new}({row_class})")

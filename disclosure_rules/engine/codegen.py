@@ -336,16 +336,17 @@ def build(compiled: CompiledRulebook, *, partial: bool = False) -> Generated:
 
 
 def build_signature(compiled: CompiledRulebook, paths: Sequence[str]) -> Generated:
-    """Generate and compile the rule set's ``signature(v1, ..., vn, day)``: every rule's state, in the order of
-    the rule set, as one flat tuple (in force, holds, applies of the first rule, then of the second...: what
-    :func:`build`'s dict holds, its values laid end to end), on a request whose value at ``paths[i]`` is ``vi``
-    (``UNKNOWN`` where the request does not state it).
+    """Generate and compile the rule set's ``signature(values)``: every rule's state, in the order of the rule
+    set, as one flat tuple (in force, holds, applies of the first rule, then of the second...: what
+    :func:`build`'s dict holds, its values laid end to end), on a request whose value at ``paths[i]`` is
+    ``values[i]`` (``UNKNOWN`` where the request does not state it). ``paths`` includes ``date``, the day the
+    rules' effective dates are read against.
 
     A caller that already holds a request's values in variables (a row read by column, see
     :mod:`disclosure_rules.decisions.rows`) decides it without building the environment's dict, and the
     tuple is what the verdicts are remembered by. ``paths`` must hold every path the rules read."""
     builder = _Builder(compiled)
-    for path in paths:
+    for path in [*paths, "date"]:
         builder.path(path)
     variables: dict[str, str] = {}
     rule_lines = list(_rule_statements(builder, compiled, variables))
@@ -354,11 +355,16 @@ def build_signature(compiled: CompiledRulebook, paths: Sequence[str]) -> Generat
         raise ValueError(f"a signature must be given every path the rules read; missing {sorted(unread)}")
     # Flat: three values a rule, no tuple made per rule.
     result = ast.Tuple(elts=[_name(v) for rid in compiled.order for v in variables[rid].split(",")], ctx=ast.Load())
-    arguments = [ast.arg(builder.paths[path]) for path in paths] + [ast.arg("day")]
+    # One tuple in, unpacked at once: a call with one argument, not one per path.
+    unpack = ast.Assign(
+        targets=[ast.Tuple(elts=[ast.Name(id=builder.paths[p], ctx=ast.Store()) for p in paths], ctx=ast.Store())],
+        value=_name("values"),
+    )
+    day = _assign("day", _name(builder.paths["date"]))
     function = ast.FunctionDef(
         name="evaluate",
-        args=ast.arguments(posonlyargs=[], args=arguments, kwonlyargs=[], kw_defaults=[], defaults=[]),
-        body=[*rule_lines, ast.Return(result)],
+        args=ast.arguments(posonlyargs=[], args=[ast.arg("values")], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[unpack, day, *rule_lines, ast.Return(result)],
         decorator_list=[],
         returns=None,
     )
