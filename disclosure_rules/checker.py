@@ -18,13 +18,12 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .decisions.decision import Decision
 from .decisions.explain import Explainer
-from .decisions.rows import RequestDecider, RowDecider, supported
 from .diagnostics import Diagnostic, LoadError
 from .engine.codegen import Generated
 from .engine.codegen import build as build_generated
@@ -40,6 +39,9 @@ from .rulebook.model import Rulebook, RulebookInfo
 from .rulebook.persist import load_cached
 from .rulebook.vocabulary import Vocabulary
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .decisions.rows import RequestDecider
 
 CACHE_BYTES = 64 * 2**20
 """About how much memory the case cache may take, by default."""
@@ -221,6 +223,9 @@ class Rules:
     ) -> Callable[[object, Any], Decision] | None:
         """The generated function that decides a row of a new case (see :mod:`.decisions.rows`), or None where
         a column gives the chain."""
+        # Imported here: a cold `check` of one request never needs it.
+        from .decisions.rows import RowDecider, supported
+
         if not supported(self.vocabulary, columns):
             return None
         decider = RowDecider(
@@ -286,6 +291,8 @@ class Rules:
     def _request_decider(self) -> RequestDecider:
         """What decides a new case of a batch by its rules' signature (see :mod:`.decisions.rows`): made when a
         batch first needs it, so that a cold ``check`` of one request never builds it."""
+        from .decisions.rows import RequestDecider  # imported here: a cold `check` never needs it
+
         keep = self._keep if self._cache_size else None
         return RequestDecider(
             self.compiled, self._explainer, self._quick_read, self._decide_and_remember, keep, self._reader.shared_set

@@ -184,6 +184,10 @@ class RowDecision(Decision):
     def errors(self) -> Any:
         return ()
 
+    def __repr__(self) -> str:
+        # Written as any decision is: how it was decided is not part of what it says.
+        return "Decision" + Decision.__repr__(self).removeprefix(type(self).__name__)
+
     @property  # type: ignore[misc]
     def explanation(self) -> Deferred:
         try:
