@@ -181,26 +181,6 @@ def _complete(src: Source, vocabulary: Vocabulary) -> None:
     src.emit(1, f"env[{HOPS!r}] = ()")
 
 
-_DAYS: dict[str, Any] = {}
-"""Dates read, by their text: a batch shows the same few days over and over."""
-MAX_DAYS = 100_000
-
-
-def _remembered_date(text: object) -> Any:
-    """:func:`~.request.parse_date`, remembered for text (exactly a ``str``: a subclass may compare equal to
-    one and not be one the reader takes)."""
-    if text.__class__ is not str:
-        return parse_date(text)
-    day = _DAYS.get(text)  # type: ignore[call-overload]
-    if day is None:
-        day = parse_date(text)
-        if day is not None:
-            if len(_DAYS) >= MAX_DAYS:
-                _DAYS.clear()
-            _DAYS[text] = day  # type: ignore[index]
-    return day
-
-
 def _guarded(namespace: dict[str, Any], name: str) -> QuickRead:
     """The generated function ``name``, returning None where it raises."""
     inner: QuickRead = namespace[name]
@@ -277,7 +257,7 @@ def _value(
         src.emit(indent, store(path, var))
     elif kind == "date":
         day = src.var("day")
-        src.emit(indent, f"{day} = {src.const(_remembered_date, 'DATE')}({var})")
+        src.emit(indent, f"{day} = {src.const(parse_date, 'DATE')}({var})")
         src.emit(indent, f"if {day} is None: return None")
         src.emit(indent, store(path, day))
     elif kind == "text":
