@@ -1,9 +1,10 @@
-"""A new case of flat rows, decided in one generated function: read by column, evaluated, and given its decision.
+"""A new case decided by its rules' signature: read into variables, evaluated as one tuple, given its decision.
 
 The records path (:mod:`disclosure_rules.records`) answers a row whose case it has seen from its cache. A row
 of a new case used to be read into an environment (a dict), evaluated by the rule set's generated function,
 turned into a verdict and then into a decision, each step a few Python calls and objects; on a batch of new
-cases that was all of the time. This module generates, per column mapping, one function that:
+cases that was all of the time. This module generates, per column mapping, one function (:class:`RowDecider`)
+that:
 
 1. reads each column's value and checks that it is plainly valid (anything else goes the long way, which
    says what is wrong: this function never decides what is valid, it only recognises what plainly is);
@@ -14,6 +15,9 @@ cases that was all of the time. This module generates, per column mapping, one f
    The reason depends on the states and on the values its template quotes, and is remembered by both;
 4. returns a :class:`RowDecision`, which holds the signature's shared fields, the reason and the row's own
    values, and builds the chain, ``missing``, trace and provenance from them only when they are read.
+
+:class:`RequestDecider` does the same for a nested request of ``Rules.check_many``, its values read into one
+tuple by a generated reader (:func:`~disclosure_rules.intake.requestgen.build_values_reader`).
 
 The first row of each signature is decided the usual way (reader, evaluator, explainer), and its verdict's
 states are checked equal to the signature: the two paths agree by construction, and a row for which they
