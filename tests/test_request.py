@@ -97,6 +97,7 @@ def test_chain_projections(bundled: Rules, i2_request: dict[str, Any]) -> None:
         {"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07"},
         {"from": "ICE", "to": "DOJ", "route": "other", "date": "2025-09-01"},
     ]
+    i2_request["holder"] = "DOJ"  # a chain ends at the holder
     env, errors = RequestReader(bundled.vocabulary).read(i2_request)
     assert errors == []
     assert env["chain.from"] == frozenset({"IRS", "ICE"})
@@ -117,6 +118,48 @@ def test_a_chain_is_read_oldest_hop_first_each_leaving_from_where_the_last_arriv
     bundled: Rules, i2_request: dict[str, Any], second: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     i2_request["chain"] = [{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07"}, second]
+    i2_request["holder"] = second["to"]  # a chain ends at the holder
     assert [(code, path) for code, path, _help in errors_of(bundled, i2_request)] == expected
     if expected:
         assert bundled.check(i2_request).status == "error"
+
+
+@pytest.mark.parametrize(
+    ("holder", "chain", "expected"),
+    [
+        # The chain ends somewhere else: it does not say how the holder got the data.
+        (
+            "SSA",
+            [{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-03-01"}],
+            [("broken_chain", "$.chain[0].to")],
+        ),
+        # A hop "within one agency" between two agencies.
+        (
+            "SSA",
+            [{"from": "IRS", "to": "SSA", "route": "internal", "date": "2025-03-01"}],
+            [("broken_chain", "$.chain[0].route")],
+        ),
+        # Within one agency, and an (h)(1) disclosure within the IRS, are hops like any other.
+        (
+            "SSA",
+            [
+                {"from": "IRS", "to": "SSA", "route": "6103(l)(1)", "date": "2025-03-01"},
+                {"from": "SSA", "to": "SSA", "route": "internal", "date": "2025-03-02"},
+            ],
+            [],
+        ),
+        ("IRS", [{"from": "IRS", "to": "IRS", "route": "6103(h)(1)", "date": "2025-03-01"}], []),
+    ],
+)
+def test_a_chain_ends_at_the_holder_and_an_internal_hop_stays_within_one_agency(
+    bundled: Rules,
+    i2_request: dict[str, Any],
+    holder: str,
+    chain: list[dict[str, Any]],
+    expected: list[tuple[str, str]],
+) -> None:
+    i2_request["holder"] = holder
+    i2_request["chain"] = chain
+    assert [(code, path) for code, path, _help in errors_of(bundled, i2_request)] == expected
+    if expected:
+        assert bundled.check(i2_request).decision == "deny"

@@ -25,7 +25,7 @@ import attrs
 
 from ..diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
 from ..language.valuetypes import Type
-from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
+from ..rulebook.vocabulary import HOPS, KEPT_ROUTES, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
 
 MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
@@ -99,6 +99,9 @@ class RequestReader:
         self.top_keys = request_keys(vocabulary)
         self.defaults = [(p, s.default) for p, s in vocabulary.facts.items() if s.default is not None]
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
+        kept = vocabulary.groups.get(KEPT_ROUTES)
+        self.kept_within = frozenset(kept.values) if kept is not None else frozenset()
+        """The routes under which a hop stays within one agency (``internal``)."""
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Validate ``request``; return its environment and the problems found (none if valid)."""
@@ -246,9 +249,40 @@ class RequestReader:
                 if projection in seen:
                     seen[projection].add(value)
         self.chain_order(hops, errors)
+        self.chain_ends(hops, env, errors)
         for projection, values in seen.items():
             env[projection] = frozenset(values)
         env[HOPS] = tuple(hops)
+
+    def chain_ends(self, hops: list[dict[str, Any]], env: Mapping[str, Any], errors: list[Diagnostic]) -> None:
+        """A chain says how the holder got the data, so its last hop arrives at the holder; and a hop under a
+        route that keeps data within one agency (``internal``) leaves from and goes to that agency. A chain
+        that breaks either is no path the rules can judge, and is refused rather than read as giving nothing:
+        a chain that does not say how the holder got the data would otherwise let an origin's label speak
+        instead. (A hop from an agency to itself under another route, an (h)(1) disclosure within the IRS,
+        is a disclosure like any other.)"""
+        within = self.kept_within
+        for i, hop in enumerate(hops):
+            if hop.get("route") in within and "from" in hop and "to" in hop and hop["from"] != hop["to"]:
+                errors.append(
+                    Diagnostic(
+                        "broken_chain",
+                        f"the hop goes from {quote(hop['from'])} to {quote(hop['to'])} under "
+                        f"{quote(hop['route'])}, a route that keeps data within one agency",
+                        path=f"$.chain[{i}].route",
+                        help="a hop between two agencies names the route it was disclosed under",
+                    )
+                )
+        holder = env.get("holder")
+        if hops and holder is not None and "to" in hops[-1] and hops[-1]["to"] != holder:
+            errors.append(
+                Diagnostic(
+                    "broken_chain",
+                    f"the last hop goes to {quote(hops[-1]['to'])}, but the data is held by {quote(holder)}",
+                    path=f"$.chain[{len(hops) - 1}].to",
+                    help="a chain says how the holder got the data: its last hop arrives at the holder",
+                )
+            )
 
     @staticmethod
     def chain_order(hops: list[dict[str, Any]], errors: list[Diagnostic]) -> None:
