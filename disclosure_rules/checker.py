@@ -29,7 +29,7 @@ from .engine.codegen import Generated
 from .engine.codegen import build as build_generated
 from .engine.compiler import CompiledRulebook, compile_rulebook
 from .engine.evaluator import decide, use_generated
-from .intake.cases import BYPASS_RATIO, BYPASS_SKIP, BYPASS_WINDOW, build_key_function, plan_buckets
+from .intake.cases import BYPASS_WINDOW, build_key_function, plan_buckets, skipped_after
 from .intake.request import RequestReader, is_request_id
 from .intake.request import request_id as request_id_of
 from .intake.requestgen import build_quick_reader
@@ -174,7 +174,7 @@ class Rules:
                 else:
                     seen += 1
                     if seen == BYPASS_WINDOW:
-                        skip = BYPASS_SKIP if hits * BYPASS_RATIO < seen else 0
+                        skip = skipped_after(hits)
                         seen = hits = 0
                     try:
                         key = key_of(request)
@@ -299,20 +299,18 @@ class Rules:
         )
 
     def _keep(self, key: Any, decision: Decision) -> None:
+        """Remember a case's decision under its key (the cache must be on)."""
         cache = self._cache
         if len(cache) >= self._cache_size:
-            cache.clear()  # start over rather than evict the oldest (see _decide_and_remember)
+            # Start over rather than evict the oldest: with steady eviction, finding the oldest key of a dict
+            # means scanning past every key deleted before it.
+            cache.clear()
         cache[key] = decision
 
     def _decide_and_remember(self, request: object, key: Any) -> Decision:
         decision = self._decide(request)
         if key is not None and decision.status != "error" and self._cache_size:
-            cache = self._cache
-            if len(cache) >= self._cache_size:
-                # Start over rather than evict the oldest: with steady eviction, finding the oldest key
-                # of a dict means scanning past every key deleted before it.
-                cache.clear()
-            cache[key] = decision
+            self._keep(key, decision)
         return decision
 
 

@@ -40,7 +40,7 @@ import attrs
 
 from .decisions.decision import Decision
 from .diagnostics import Diagnostic, DisclosureRulesError, did_you_mean_or_list, quote
-from .intake.cases import BYPASS_RATIO, BYPASS_SKIP, BYPASS_WINDOW, DateBuckets, build_record_functions
+from .intake.cases import BYPASS_WINDOW, DateBuckets, build_record_functions, skipped_after
 from .intake.request import REQUEST_ID, json_type_name, member_path
 from .intake.requestgen import build_record_reader
 from .rulebook.vocabulary import Vocabulary
@@ -207,7 +207,7 @@ class RecordChecker:
             return self._fresh(row, None)
         state[0] += 1
         if state[0] == BYPASS_WINDOW:
-            state[:] = 0, 0, BYPASS_SKIP if state[1] * BYPASS_RATIO < BYPASS_WINDOW else 0
+            state[:] = 0, 0, skipped_after(state[1])
         key = None
         try:
             key = self._key(row)

@@ -44,8 +44,8 @@ from ..engine.compiler import UNKNOWN, CompiledRulebook
 from ..engine.evaluator import RuleState, Verdict, decide
 from ..intake.cases import DateBuckets
 from ..intake.pysource import Source
-from ..intake.request import EMPTY, MAX_SET_ITEMS, MAX_TEXT_CHARS, REQUEST_ID, is_request_id, parse_date
-from ..intake.requestgen import build_values_reader
+from ..intake.request import EMPTY, REQUEST_ID, is_request_id
+from ..intake.requestgen import build_values_reader, emit_value
 from ..language.template import Template
 from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Vocabulary
 from .decision import Decision, Deferred, Explanation
@@ -148,45 +148,18 @@ class RowDecision(Decision):
     _x: Deferred
     id = None  # type: ignore[assignment]  # a class attribute, not a slot: one less to set per row
 
-    @property  # type: ignore[misc]
-    def decision(self) -> Any:
-        return self._h.decision
-
-    @property  # type: ignore[misc]
-    def status(self) -> Any:
-        return self._h.status
-
-    @property  # type: ignore[misc]
-    def reason(self) -> str:
-        return self._h.reason
-
-    @property  # type: ignore[misc]
-    def rule(self) -> Any:
-        return self._h.rule
-
-    @property  # type: ignore[misc]
-    def citations(self) -> Any:
-        return self._h.citations
-
-    @property  # type: ignore[misc]
-    def obligations(self) -> Any:
-        return self._h.obligations
-
-    @property  # type: ignore[misc]
-    def unknown_facts(self) -> Any:
-        return self._h.unknown_facts
-
-    @property  # type: ignore[misc]
-    def conflicts(self) -> Any:
-        return self._h.conflicts
-
-    @property  # type: ignore[misc]
-    def ruleset(self) -> Any:
-        return self._h.ruleset
-
-    @property  # type: ignore[misc]
-    def errors(self) -> Any:
-        return ()
+    # The fields a decision says, read from the head; a row decision's are never set (`errors` are a valid
+    # row's: none).
+    decision = property(operator.attrgetter("_h.decision"))  # type: ignore[assignment]
+    status = property(operator.attrgetter("_h.status"))  # type: ignore[assignment]
+    reason = property(operator.attrgetter("_h.reason"))  # type: ignore[assignment]
+    rule = property(operator.attrgetter("_h.rule"))  # type: ignore[assignment]
+    citations = property(operator.attrgetter("_h.citations"))  # type: ignore[assignment]
+    obligations = property(operator.attrgetter("_h.obligations"))  # type: ignore[assignment]
+    unknown_facts = property(operator.attrgetter("_h.unknown_facts"))  # type: ignore[assignment]
+    conflicts = property(operator.attrgetter("_h.conflicts"))  # type: ignore[assignment]
+    ruleset = property(operator.attrgetter("_h.ruleset"))  # type: ignore[assignment]
+    errors = ()  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         # Written as any decision is: how it was decided is not part of what it says.
@@ -501,53 +474,23 @@ def _value(
     miss: str,
     shared: str,
 ) -> None:
-    """Put the plainly valid value of ``var`` in ``arg``, or decide the row the usual way."""
+    """Put the plainly valid value of ``var`` in ``arg``, checked as the quick readers check it, or decide the
+    row the usual way."""
     fail = f"return {miss}(r, k)"
-    kind = slot.type.kind
-    if kind == "enum":
-        values = src.const(frozenset(vocabulary.enums[slot.type.enum].values), "VALUES")
-        src.emit(2, f"if {var}.__class__ is not str or {var} not in {values}: {fail}")
-        src.emit(2, f"{arg} = {var}")
-    elif kind == "set":
-        # As the record reader reads it: a list (or one string) of values of the enumeration, kept as the set
-        # it stands for (the row's own list may change after it is decided; the set does not).
-        values = src.const(frozenset(vocabulary.enums[slot.type.enum].values), "VALUES")
-        src.emit(2, f"if {var}.__class__ is str: {var} = ({var},)")
-        src.emit(2, f"elif {var}.__class__ is not list: {fail}")
-        smallest = 1 if slot.nonempty else 0
-        src.emit(2, f"if not {smallest} <= len({var}) <= {MAX_SET_ITEMS}: {fail}")
-        src.emit(2, "for x in " + var + ":")
-        src.emit(3, f"if x.__class__ is not str or x not in {values}: {fail}")
-        src.emit(2, f"{var} = {arg} = {shared}(frozenset({var}))")
-    elif kind == "bool":
-        src.emit(2, f"if {var} is not True and {var} is not False: {fail}")
-        src.emit(2, f"{arg} = {var}")
-    elif kind == "number":
-        finite = src.const(_finite, "FINITE")
-        src.emit(2, f"if not {finite}({var}): {fail}")
-        src.emit(2, f"{arg} = {var}")
-    elif kind == "text":
-        src.emit(2, f"if {var}.__class__ is not str or len({var}) > {MAX_TEXT_CHARS}: {fail}")
-        src.emit(2, f"{arg} = {var}")
-    else:  # a date: the interval's date where the rules see only the interval, else the date itself
-        if plan is not None:
-            memo = src.const(plan.memo, "MEMO")
-            days = src.const(representative(plan), "DAYS")
-            index = src.var("i")
-            src.emit(2, f"{index} = {memo}.get({var}) if {var}.__class__ is str else None")
-            src.emit(2, f"if {index} is None: {index} = {src.const(plan.bucket, 'BUCKET')}({var})")
-            src.emit(2, f"if {index} is None: {fail}")
-            src.emit(2, f"{arg} = {days}[{index}]")
-        else:
-            src.emit(2, f"{arg} = {src.const(parse_date, 'DATE')}({var})")
-            src.emit(2, f"if {arg} is None: {fail}")
-
-
-def _finite(value: object) -> bool:
-    """A number a request may hold: an int or float (not a bool), finite."""
-    if value.__class__ is int:
-        return True
-    return value.__class__ is float and value == value and value not in (float("inf"), float("-inf"))
+    if slot.type.kind == "date" and plan is not None:
+        # The interval's date, where the rules see only the interval (as the case keys do).
+        memo = src.const(plan.memo, "MEMO")
+        days = src.const(representative(plan), "DAYS")
+        index = src.var("i")
+        src.emit(2, f"{index} = {memo}.get({var}) if {var}.__class__ is str else None")
+        src.emit(2, f"if {index} is None: {index} = {src.const(plan.bucket, 'BUCKET')}({var})")
+        src.emit(2, f"if {index} is None: {fail}")
+        src.emit(2, f"{arg} = {days}[{index}]")
+        return
+    # A set is kept as the set it stands for in the row's values too: the row's own list may change after it
+    # is decided; the set does not.
+    also = f"{var} = " if slot.type.kind == "set" else ""
+    emit_value(src, slot, var, 2, slot.path, shared, vocabulary, lambda _path, value: f"{also}{arg} = {value}", fail)
 
 
 __all__ = ["RequestDecider", "RowDecider", "RowDecision", "signature_paths", "supported"]

@@ -316,6 +316,12 @@ BYPASS_SKIP = 16_384
 """Records then decided without the key and the cache, before the next window is sampled."""
 
 
+def skipped_after(hits: int) -> int:
+    """How many records skip the key and the cache after a window of :data:`BYPASS_WINDOW` records of which
+    ``hits`` met a cached case: the one rule every batch loop and one call at a time follow."""
+    return BYPASS_SKIP if hits * BYPASS_RATIO < BYPASS_WINDOW else 0
+
+
 def build_record_functions(
     vocabulary: Vocabulary,
     buckets: Mapping[str, DateBuckets],
@@ -444,7 +450,7 @@ def build_record_functions(
     src.emit(4, "continue")
     src.emit(3, "n += 1")
     src.emit(3, f"if n == {BYPASS_WINDOW}:")
-    src.emit(4, f"if hits * {BYPASS_RATIO} < n: skip = {BYPASS_SKIP}")
+    src.emit(4, f"skip = {src.const(skipped_after, 'SKIPPED_AFTER')}(hits)")
     src.emit(4, "n = hits = 0")
     src.emit(3, "k = None")
     src.emit(3, "try:")

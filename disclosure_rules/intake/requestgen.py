@@ -43,19 +43,9 @@ def build_quick_reader(vocabulary: Vocabulary, shared_set: Callable[[frozenset[A
     src = Source()
     shared = src.const(shared_set, "SHARED")
     src.emit(0, "def quick_read(r):")
-    src.emit(1, "if r.__class__ is not dict: return None")
-    src.emit(1, f"if not {src.const(frozenset(request_keys(vocabulary)), 'TOP')}.issuperset(r): return None")
-    src.emit(1, f"if {'chain'!r} in r and r[{'chain'!r}] is not None: return None")
-    src.emit(1, f"if not {src.const(is_request_id, 'IS_ID')}(r.get({REQUEST_ID!r})): return None")
+    _request_guards(src, vocabulary)
     src.emit(1, "env = {}")
-    for name, slot in vocabulary.fields.items():
-        var = src.var()
-        src.emit(1, f"{var} = r.get({name!r})")
-        _present(src, slot, var, name, shared, vocabulary)
-    facts = src.var("g")
-    src.emit(1, f"{facts} = r.get('facts')")
-    src.emit(1, f"if {facts} is not None:")
-    _group(src, fact_tree(vocabulary.facts), facts, 2, shared, vocabulary)
+    _request_values(src, vocabulary, shared)
     _complete(src, vocabulary)
     src.emit(1, "return env")
     return _guarded(src.run("<disclosure_rules quick reader>"), "quick_read")
@@ -81,10 +71,7 @@ def build_values_reader(
         return f"{local[path]} = {expression}" if path in local else f"{expression}"
 
     src.emit(0, "def read_values(r):")
-    src.emit(1, "if r.__class__ is not dict: return None")
-    src.emit(1, f"if not {src.const(frozenset(request_keys(vocabulary)), 'TOP')}.issuperset(r): return None")
-    src.emit(1, f"if {'chain'!r} in r and r[{'chain'!r}] is not None: return None")
-    src.emit(1, f"if not {src.const(is_request_id, 'IS_ID')}(r.get({REQUEST_ID!r})): return None")
+    _request_guards(src, vocabulary)
     for path, name in local.items():
         slot = vocabulary.slot(path)
         if path in vocabulary.chain_projections:
@@ -94,14 +81,7 @@ def build_values_reader(
         else:
             start = src.const(unknown, "U")
         src.emit(1, f"{name} = {start}")
-    for name, slot in vocabulary.fields.items():
-        var = src.var()
-        src.emit(1, f"{var} = r.get({name!r})")
-        _present(src, slot, var, name, shared, vocabulary, store)
-    facts = src.var("g")
-    src.emit(1, f"{facts} = r.get('facts')")
-    src.emit(1, f"if {facts} is not None:")
-    _group(src, fact_tree(vocabulary.facts), facts, 2, shared, vocabulary, store)
+    _request_values(src, vocabulary, shared, store)
     src.emit(1, f"return ({', '.join(local.values())},)")
     namespace = src.run("<disclosure_rules values reader>")
     inner = namespace["read_values"]
@@ -157,6 +137,27 @@ def _into_env(path: str, expression: str) -> str:
     return f"env[{path!r}] = {expression}"
 
 
+def _request_guards(src: Source, vocabulary: Vocabulary) -> None:
+    """What makes a request plainly not one to read quickly: not an object, an undeclared key, a chain (which
+    provenance reads, the full reader's work), an id validation refuses."""
+    src.emit(1, "if r.__class__ is not dict: return None")
+    src.emit(1, f"if not {src.const(frozenset(request_keys(vocabulary)), 'TOP')}.issuperset(r): return None")
+    src.emit(1, f"if {'chain'!r} in r and r[{'chain'!r}] is not None: return None")
+    src.emit(1, f"if not {src.const(is_request_id, 'IS_ID')}(r.get({REQUEST_ID!r})): return None")
+
+
+def _request_values(src: Source, vocabulary: Vocabulary, shared: str, store: Store = _into_env) -> None:
+    """Each field, then each fact of the nested ``facts`` object, checked and kept by ``store``."""
+    for name, slot in vocabulary.fields.items():
+        var = src.var()
+        src.emit(1, f"{var} = r.get({name!r})")
+        _present(src, slot, var, name, shared, vocabulary, store)
+    facts = src.var("g")
+    src.emit(1, f"{facts} = r.get('facts')")
+    src.emit(1, f"if {facts} is not None:")
+    _group(src, fact_tree(vocabulary.facts), facts, 2, shared, vocabulary, store)
+
+
 def _present(
     src: Source, slot: Slot, var: str, path: str, shared: str, vocabulary: Vocabulary, store: Store = _into_env
 ) -> None:
@@ -164,10 +165,10 @@ def _present(
     one is read if it is."""
     if slot.required:
         src.emit(1, f"if {var} is None: return None")
-        _value(src, slot, var, 1, path, shared, vocabulary, store)
+        emit_value(src, slot, var, 1, path, shared, vocabulary, store)
     else:
         src.emit(1, f"if {var} is not None:")
-        _value(src, slot, var, 2, path, shared, vocabulary, store)
+        emit_value(src, slot, var, 2, path, shared, vocabulary, store)
 
 
 def _complete(src: Source, vocabulary: Vocabulary) -> None:
@@ -214,10 +215,10 @@ def _group(
         if isinstance(child, dict):
             _group(src, child, item, indent + 1, shared, vocabulary, store)
         else:
-            _value(src, child, item, indent + 1, child.path, shared, vocabulary, store)
+            emit_value(src, child, item, indent + 1, child.path, shared, vocabulary, store)
 
 
-def _value(
+def emit_value(
     src: Source,
     slot: Slot,
     var: str,
@@ -226,14 +227,17 @@ def _value(
     shared: str,
     vocabulary: Vocabulary,
     store: Store = _into_env,
+    fail: str = "return None",
 ) -> None:
-    """Put ``var`` at ``path`` in ``env`` if it is plainly a valid value of ``slot``; else return None."""
+    """Keep ``var`` at ``path`` (by ``store``: in ``env``, by default) if it is plainly a valid value of
+    ``slot``; else run ``fail`` (return None, by default). Also what the row deciders check a column by (see
+    :mod:`disclosure_rules.decisions.rows`)."""
     type_ = slot.type
     kind = type_.kind
     if kind == "enum":
         assert type_.enum is not None
         values = src.const(frozenset(vocabulary.enums[type_.enum].values), "VALUES")
-        src.emit(indent, f"if {var}.__class__ is not str or {var} not in {values}: return None")
+        src.emit(indent, f"if {var}.__class__ is not str or {var} not in {values}: {fail}")
         src.emit(indent, store(path, var))
     elif kind == "set":
         assert type_.enum is not None
@@ -241,30 +245,30 @@ def _value(
         items = src.var("items")
         src.emit(indent, f"if {var}.__class__ is str: {items} = ({var},)")
         src.emit(indent, f"elif {var}.__class__ is list: {items} = {var}")
-        src.emit(indent, "else: return None")
+        src.emit(indent, f"else: {fail}")
         smallest = 1 if slot.nonempty else 0
-        src.emit(indent, f"if not {smallest} <= len({items}) <= {MAX_SET_ITEMS}: return None")
+        src.emit(indent, f"if not {smallest} <= len({items}) <= {MAX_SET_ITEMS}: {fail}")
         src.emit(indent, f"for x in {items}:")
-        src.emit(indent + 1, f"if x.__class__ is not str or x not in {values}: return None")
+        src.emit(indent + 1, f"if x.__class__ is not str or x not in {values}: {fail}")
         src.emit(indent, store(path, f"{shared}(frozenset({items}))"))
     elif kind == "bool":
-        src.emit(indent, f"if {var} is not True and {var} is not False: return None")
+        src.emit(indent, f"if {var} is not True and {var} is not False: {fail}")
         src.emit(indent, store(path, var))
     elif kind == "number":
         finite = src.const(math.isfinite, "FINITE")
         src.emit(indent, f"if ({var}.__class__ is not int and {var}.__class__ is not float) or not {finite}({var}):")
-        src.emit(indent + 1, "return None")
+        src.emit(indent + 1, fail)
         src.emit(indent, store(path, var))
     elif kind == "date":
         day = src.var("day")
         src.emit(indent, f"{day} = {src.const(parse_date, 'DATE')}({var})")
-        src.emit(indent, f"if {day} is None: return None")
+        src.emit(indent, f"if {day} is None: {fail}")
         src.emit(indent, store(path, day))
     elif kind == "text":
-        src.emit(indent, f"if {var}.__class__ is not str or len({var}) > {MAX_TEXT_CHARS}: return None")
+        src.emit(indent, f"if {var}.__class__ is not str or len({var}) > {MAX_TEXT_CHARS}: {fail}")
         src.emit(indent, store(path, var))
     else:  # a kind this module does not know: never the quick path
-        src.emit(indent, "return None")
+        src.emit(indent, fail)
 
 
-__all__ = ["QuickRead", "build_quick_reader", "build_record_reader"]
+__all__ = ["QuickRead", "build_quick_reader", "build_record_reader", "build_values_reader", "emit_value"]
