@@ -75,7 +75,7 @@ def test_the_generated_code_is_kept_with_its_rule_book_and_decides_as_the_closur
         for variant in (
             request,
             {**request, "purpose": "civil_immigration_enforcement"},
-            {**request, "date": "2020-01-01"},
+            {**request, "date": "2025-11-20"},  # before the D.D.C. order, after every hop
         ):
             env, errors = cached._reader.read(variant)
             assert not errors

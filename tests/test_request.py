@@ -98,6 +98,7 @@ def test_chain_projections(bundled: Rules, i2_request: dict[str, Any]) -> None:
         {"from": "ICE", "to": "DOJ", "route": "other", "date": "2025-09-01"},
     ]
     i2_request["holder"] = "DOJ"  # a chain ends at the holder
+    i2_request["date"] = "2025-10-01"  # and comes before the request
     env, errors = RequestReader(bundled.vocabulary).read(i2_request)
     assert errors == []
     assert env["chain.from"] == frozenset({"IRS", "ICE"})
@@ -119,6 +120,7 @@ def test_a_chain_is_read_oldest_hop_first_each_leaving_from_where_the_last_arriv
 ) -> None:
     i2_request["chain"] = [{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07"}, second]
     i2_request["holder"] = second["to"]  # a chain ends at the holder
+    i2_request["date"] = "2025-10-01"  # and comes before the request
     assert [(code, path) for code, path, _help in errors_of(bundled, i2_request)] == expected
     if expected:
         assert bundled.check(i2_request).status == "error"
@@ -149,6 +151,21 @@ def test_a_chain_is_read_oldest_hop_first_each_leaving_from_where_the_last_arriv
             [],
         ),
         ("IRS", [{"from": "IRS", "to": "IRS", "route": "6103(h)(1)", "date": "2025-03-01"}], []),
+        # A hop to its sender under a route that carries data from one agency to another: (l)(1) is the
+        # IRS's disclosure to SSA, never SSA's to itself.
+        (
+            "SSA",
+            [{"from": "SSA", "to": "SSA", "route": "6103(l)(1)", "date": "2025-03-01"}],
+            [("broken_chain", "$.chain[0].route")],
+        ),
+        # A hop after the request: the chain says how the holder got the data before the disclosure asked
+        # about (the request is dated 2025-08-01).
+        (
+            "SSA",
+            [{"from": "IRS", "to": "SSA", "route": "6103(l)(1)", "date": "2025-08-02"}],
+            [("broken_chain", "$.chain[0].date")],
+        ),
+        ("SSA", [{"from": "IRS", "to": "SSA", "route": "6103(l)(1)", "date": "2025-08-01"}], []),
     ],
 )
 def test_a_chain_ends_at_the_holder_and_an_internal_hop_stays_within_one_agency(
@@ -160,6 +177,7 @@ def test_a_chain_ends_at_the_holder_and_an_internal_hop_stays_within_one_agency(
 ) -> None:
     i2_request["holder"] = holder
     i2_request["chain"] = chain
+    i2_request["date"] = "2025-08-01"
     assert [(code, path) for code, path, _help in errors_of(bundled, i2_request)] == expected
     if expected:
         assert bundled.check(i2_request).decision == "deny"

@@ -53,6 +53,8 @@ def diff_dates(rules: Rules, before: datetime.date, after: datetime.date, *, lim
         for rid, rule in rules.book.rules.items()
         if rule.effective.covers(before) != rule.effective.covers(after) or "date" in _own_reads(oracle, rid)
     )
+    # The same request on both dates: its chain's hops come before both (the reader refuses a later one).
+    oracle.space.hop_dates_until = min(before, after)
     left, right = Side(oracle, before, changed), Side(oracle, after, changed)
     return _regions(oracle.space, left, right, {"date": after}, limit)
 

@@ -27,7 +27,7 @@ from ..intake.cases import ONE_DAY, DateBuckets, plan_buckets
 from ..intake.request import RequestReader
 from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
 from ..language.valuetypes import Type
-from ..rulebook.vocabulary import RECEIVED_UNDER, Slot, Vocabulary
+from ..rulebook.vocabulary import BETWEEN_ROUTES, RECEIVED_UNDER, Slot, Vocabulary
 
 
 class _Absent:
@@ -165,6 +165,11 @@ class Space:
         self.rules = rules
         book = rules.book
         self.vocabulary: Vocabulary = book.vocabulary
+        self.hop_dates_until: datetime.date | None = None
+        """The last date a hop may have, besides the request's own (a date diff: the earlier of its two)."""
+        between = self.vocabulary.groups.get(BETWEEN_ROUTES)
+        self.between: frozenset[Any] = frozenset(between.values) if between is not None else frozenset()
+        """The routes a hop names only between two agencies (the reader refuses a hop to its sender)."""
         collector = _TestCollector(book.definitions)
         self.tests: dict[str, Tests] = {rid: collector.of(rule.condition) for rid, rule in book.rules.items()}
         self.all_tests = Tests({}, {})
@@ -283,13 +288,17 @@ class Space:
         reach it); its route apart from every route a rule tests or grants."""
         key = path[len(HOP) :]
         if info.kind == "date":
-            return self._date_choices("date")
+            # The reader refuses a hop dated after the request: each choice is its class's first day, so a
+            # class with a day on or before the last allowed has its choice there too.
+            last = self.last_hop_date(assignment)
+            return [c for c in self._date_choices("date") if last is None or c.value <= last]
         if info.kind != "enum":  # pragma: no cover - the bundled hop keys are enumerations and a date
             return [Choice(_any_value(self.vocabulary, info.slot))]
         found = set(self.all_tests.literals.get(f"chain.{key}", ()))
         if key == "route":
             found.update(self._grant_classes(info.values))
             found.update(self.all_tests.literals.get(RECEIVED_UNDER, ()))
+            found.add(self.between)
         else:
             found.update(self._distinctions("holder", self.all_tests, {}))
             found.update(self._distinctions("recipient", self.all_tests, {}))
@@ -301,7 +310,22 @@ class Space:
         classes: dict[tuple[bool, ...], list[str]] = {}
         for value in info.values:
             classes.setdefault(tuple(value in d for d in ordered), []).append(value)
-        return [Choice(min(c, key=info.values.index), frozenset(c)) for c in classes.values()]
+        choices = [Choice(min(c, key=info.values.index), frozenset(c)) for c in classes.values()]
+        if key == "from" and self.self_hop_refused(assignment):
+            # The reader refuses a hop to its sender under a route between agencies (the sender's value is
+            # a class of its own: it is told apart from the hop's other end above).
+            choices = [c for c in choices if assignment.get(hop_path("to")) not in (c.stands_for or {c.value})]
+        return choices
+
+    def self_hop_refused(self, assignment: Assignment) -> bool:
+        """Whether the reader would refuse the hop if it went to its sender: it names a route between agencies
+        (a class of routes is wholly in the group or wholly out of it: see _hop_choices)."""
+        return assignment.get(hop_path("route")) in self.between
+
+    def last_hop_date(self, assignment: Assignment) -> datetime.date | None:
+        """The last date the hop may have here: the request's, and :attr:`hop_dates_until`."""
+        days = [d for d in (assignment.get("date"), self.hop_dates_until) if isinstance(d, datetime.date)]
+        return min(days) if days else None
 
     def _grant_classes(self, routes: Sequence[str]) -> set[frozenset[Any]]:
         """For each route a permit grants, the routes a hop may name to be matched by it (itself, and a

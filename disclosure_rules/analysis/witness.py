@@ -39,10 +39,13 @@ def _hop(space: Space, assignment: Assignment, request: Mapping[str, Any]) -> di
         value = assignment.get(hop_path(key), ABSENT)
         if value is ABSENT:
             info = space.paths[hop_path(key)]
-            if info.values:
+            if key == "from" and space.self_hop_refused(assignment):
+                # Not the hop's other end: the reader refuses a hop to its sender under this route.
+                value = next(v for v in info.values if v != assignment.get(hop_path("to")))
+            elif info.values:
                 value = info.values[0]
             elif slot.type.kind == "date":
-                value = request.get("date", "2025-01-01")
+                value = space.last_hop_date(assignment) or request.get("date", "2025-01-01")
             else:
                 value = _plain(slot.type.kind)
         hop[key] = json_value(value)

@@ -25,7 +25,7 @@ import attrs
 
 from ..diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
 from ..language.valuetypes import Type
-from ..rulebook.vocabulary import HOPS, KEPT_ROUTES, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
+from ..rulebook.vocabulary import BETWEEN_ROUTES, HOPS, KEPT_ROUTES, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
 
 MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
@@ -102,6 +102,9 @@ class RequestReader:
         kept = vocabulary.groups.get(KEPT_ROUTES)
         self.kept_within = frozenset(kept.values) if kept is not None else frozenset()
         """The routes under which a hop stays within one agency (``internal``)."""
+        between = vocabulary.groups.get(BETWEEN_ROUTES)
+        self.between = frozenset(between.values) if between is not None else frozenset()
+        """The routes that carry data from one agency to another (a hop naming one never goes to its sender)."""
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Validate ``request``; return its environment and the problems found (none if valid)."""
@@ -255,22 +258,44 @@ class RequestReader:
         env[HOPS] = tuple(hops)
 
     def chain_ends(self, hops: list[dict[str, Any]], env: Mapping[str, Any], errors: list[Diagnostic]) -> None:
-        """A chain says how the holder got the data, so its last hop arrives at the holder; and a hop under a
-        route that keeps data within one agency (``internal``) leaves from and goes to that agency. A chain
-        that breaks either is no path the rules can judge, and is refused rather than read as giving nothing:
-        a chain that does not say how the holder got the data would otherwise let an origin's label speak
-        instead. (A hop from an agency to itself under another route, an (h)(1) disclosure within the IRS,
-        is a disclosure like any other.)"""
-        within = self.kept_within
+        """A chain says how the holder got the data before the disclosure asked about: its last hop arrives at
+        the holder, and no hop is dated after the request. A hop under a route that keeps data within one
+        agency (``internal``) leaves from and goes to that agency, and a hop under a route that carries data
+        from one agency to another ((l)(1): the IRS to SSA) does not go to its sender. A chain that breaks any
+        of these is no path the rules can judge, and is refused rather than read as giving nothing: a chain
+        that does not say how the holder got the data would otherwise let an origin's label speak instead.
+        (A hop from an agency to itself under another route, an (h)(1) disclosure within the IRS, is a
+        disclosure like any other.)"""
+        day = env.get("date")
         for i, hop in enumerate(hops):
-            if hop.get("route") in within and "from" in hop and "to" in hop and hop["from"] != hop["to"]:
+            route, ends = hop.get("route"), ("from" in hop and "to" in hop)
+            if route in self.kept_within and ends and hop["from"] != hop["to"]:
                 errors.append(
                     Diagnostic(
                         "broken_chain",
                         f"the hop goes from {quote(hop['from'])} to {quote(hop['to'])} under "
-                        f"{quote(hop['route'])}, a route that keeps data within one agency",
+                        f"{quote(route)}, a route that keeps data within one agency",
                         path=f"$.chain[{i}].route",
                         help="a hop between two agencies names the route it was disclosed under",
+                    )
+                )
+            if route in self.between and ends and hop["from"] == hop["to"]:
+                errors.append(
+                    Diagnostic(
+                        "broken_chain",
+                        f"the hop goes from {quote(hop['from'])} to itself under {quote(route)}, a route that "
+                        "carries data from one agency to another",
+                        path=f"$.chain[{i}].route",
+                        help="a hop within one agency is `internal`; name the agency the data came from",
+                    )
+                )
+            if isinstance(day, datetime.date) and "date" in hop and hop["date"] > day:
+                errors.append(
+                    Diagnostic(
+                        "broken_chain",
+                        f"the hop is dated {hop['date'].isoformat()}, after the request ({day.isoformat()})",
+                        path=f"$.chain[{i}].date",
+                        help="a chain says how the holder got the data before the disclosure asked about",
                     )
                 )
         holder = env.get("holder")

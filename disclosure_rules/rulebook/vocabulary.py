@@ -29,6 +29,11 @@ KEPT_ROUTES = "routes_kept_within_an_agency"
 ``to``): such a hop, if the rules permit it, gives the routes its sender held the data under, not a route of its
 own (see :mod:`~disclosure_rules.engine.provenance`). A vocabulary without the group has no such routes."""
 
+BETWEEN_ROUTES = "routes_between_agencies"
+"""The vocabulary group of the routes that by their terms carry data from one agency to another ((l)(1): the
+IRS to SSA): a hop from an agency to itself naming one is no disclosure the route describes, and is refused
+at intake. A vocabulary without the group refuses no self-hop."""
+
 HOPS = "chain"
 """Where a request's environment keeps its validated hops, in order (conditions read only their projections)."""
 
