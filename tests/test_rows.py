@@ -161,6 +161,8 @@ def _assert_same(rules_dir: Path | None, columns: dict[str, str], rows: Sequence
         row_decisions += isinstance(got, RowDecision)
         assert got == want, f"row {index}: {row!r}\n fast: {got!r}\n long: {want!r}"
         assert got.reason == want.reason and got.errors == want.errors and got.id == want.id
+        if got.status == "indeterminate":  # its reason and `missing` name the facts this row leaves out
+            assert got.unknown_facts == want.unknown_facts and got.missing == want.missing
         assert many[index] == want, f"row {index} (check_many): {row!r}"
     return row_decisions
 
@@ -286,6 +288,8 @@ def _assert_requests_same(requests: Sequence[object]) -> int:
         by_signature += isinstance(got, RowDecision)
         assert got == want, f"request {index}: {request!r}\n batch: {got!r}\n alone: {want!r}"
         assert got.reason == want.reason and got.id == want.id
+        if got.status == "indeterminate":
+            assert got.unknown_facts == want.unknown_facts and got.missing == want.missing
     return by_signature
 
 
@@ -293,6 +297,22 @@ def test_bundled_law_requests_equal_the_long_way() -> None:
     requests = [_nested(row) for row in _law_rows(1500, seed=9)]
     no_ids = [{k: v for k, v in r.items() if k != "id"} for r in requests]
     assert _assert_requests_same(no_ids) > 400
+
+
+def test_indeterminate_rows_are_decided_by_signature_each_naming_its_own_unstated_facts() -> None:
+    # The same signature (rules in the same states), rows leaving out different facts the undecided rules read.
+    rules = disclosure_rules.load()
+    base = [_nested(row) for row in _law_rows(1500, seed=12)]
+    requests = [{k: v for k, v in r.items() if k != "id"} for r in base]
+    decisions = list(rules.check_many(requests))
+    by_signature = [d for d in decisions if isinstance(d, RowDecision) and d.status == "indeterminate"]
+    assert len(by_signature) > 50
+    assert len({d.unknown_facts for d in by_signature}) > 5
+    alone = disclosure_rules.load(cache_size=0)
+    for decision, request in zip(decisions, requests, strict=True):
+        if isinstance(decision, RowDecision) and decision.status == "indeterminate":
+            want = alone.check(request)
+            assert decision == want and decision.reason == want.reason and decision.missing == want.missing
 
 
 def test_scenario_and_hostile_requests_equal_the_long_way() -> None:

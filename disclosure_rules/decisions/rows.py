@@ -21,9 +21,10 @@ tuple by a generated reader (:func:`~disclosure_rules.intake.requestgen.build_va
 
 The first row of each signature is decided the usual way (reader, evaluator, explainer), and its verdict's
 states are checked equal to the signature: the two paths agree by construction, and a row for which they
-would not is decided the usual way. A signature whose verdict is indeterminate (its reason names the facts the
-row leaves out) is always decided the usual way. ``tests/test_rows.py`` checks, on generated and hostile rows,
-that every decision equals the long way's.
+would not is decided the usual way. A signature whose verdict is indeterminate names, in its reason, the facts
+each row leaves out: those of the facts its undecided rules read (the same for every row of the signature)
+that the row does not state, so its heads are remembered by those too. ``tests/test_rows.py`` checks, on
+generated and hostile rows, that every decision equals the long way's.
 
 Safety: the function is Python source written from the checked vocabulary and column mapping before any row
 is read, and run by :mod:`~disclosure_rules.intake.pysource`: column names and values from the vocabulary
@@ -41,7 +42,7 @@ from typing import Any
 
 from ..engine.codegen import build_signature, load_generated
 from ..engine.compiler import UNKNOWN, CompiledRulebook
-from ..engine.evaluator import RuleState, Verdict, decide
+from ..engine.evaluator import RuleState, Verdict, decide, undecided_reads
 from ..intake.cases import DateBuckets
 from ..intake.pysource import Source
 from ..intake.request import EMPTY, REQUEST_ID, is_request_id
@@ -68,7 +69,19 @@ class _Signature:
     """What the rows whose rules are in the same states share: the verdict, and the head of their decisions
     (one, or one per combination of the values its reason quotes, picked from a row's values by ``pick``)."""
 
-    __slots__ = ("common", "decider", "fields", "head", "heads", "pick", "prohibitions", "slow", "states", "template")
+    __slots__ = (
+        "common",
+        "decider",
+        "fields",
+        "head",
+        "heads",
+        "pick",
+        "prohibitions",
+        "reads",
+        "slow",
+        "states",
+        "template",
+    )
 
     def __init__(
         self, decider: _SignatureDecider | None, verdict: Verdict | None = None, template: Template | None = None
@@ -80,13 +93,29 @@ class _Signature:
         self.pick: Callable[[tuple[Any, ...]], Any] | None = None
         self.head: _Head | None = None
         self.heads: dict[Any, _Head] = {}
+        self.reads: tuple[tuple[str, int], ...] | None = None
+        """An indeterminate verdict's: the facts its undecided rules read (each with its place among a row's
+        values), of which the verdict names those the row leaves out."""
         if verdict is not None:
             v = verdict
             self.fields = (v.decision, v.status, v.rule, v.chain, v.conflicts, v.undecided, v.unknown_facts)
             self.states, self.prohibitions = v.states, v.prohibitions
         self.common: tuple[Any, ...] = ()
-        """The explainer's head of the first decision (see :meth:`.Explainer.head`): all but its reason is
-        every decision's of this signature."""
+        """The explainer's head of the first decision (see :meth:`.Explainer.head`): all but its reason (and,
+        if indeterminate, the facts it names) is every decision's of this signature."""
+
+    def unstated(self, env: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The facts an indeterminate verdict names for a row whose environment is ``env`` (None if not
+        indeterminate)."""
+        if self.reads is None:
+            return None
+        return tuple([p for p, _ in self.reads if env.get(p, UNKNOWN) is UNKNOWN])
+
+    def verdict(self, env: Mapping[str, Any]) -> Verdict:
+        """The verdict on a row of this signature whose environment is ``env``."""
+        unstated = self.unstated(env)
+        fields = self.fields if unstated is None else (*self.fields[:6], unstated)
+        return Verdict(*fields, self.states, self.prohibitions, env, None)
 
 
 class _Head:
@@ -106,10 +135,12 @@ class _Head:
         "unknown_facts",
     )
 
-    def __init__(self, signature: _Signature, reason: str) -> None:
+    def __init__(self, signature: _Signature, reason: str, unstated: tuple[str, ...] | None = None) -> None:
         self.signature = signature
         self.decision, self.status, _, self.rule, self.citations, *rest = signature.common
         self.obligations, self.unknown_facts, self.conflicts, self.ruleset = rest
+        if unstated is not None:
+            self.unknown_facts = unstated
         self.reason = reason
 
 
@@ -190,6 +221,7 @@ class _SignatureDecider:
         self.signatures: dict[tuple[Any, ...], _Signature] = {}
         self.reasons: dict[tuple[str, str | None, Any], str] = {}
         self.paths = signature_paths(compiled, self.vocabulary)
+        self.position = {p: i for i, p in enumerate(self.paths)}
         # Generated as `evaluate` is, and loaded the same way; it returns the flat tuple of states.
         self.signature_of: Callable[..., tuple[Any, ...]] = load_generated(  # type: ignore[assignment]
             build_signature(compiled, self.paths), RuleState
@@ -216,20 +248,37 @@ class _SignatureDecider:
             return  # pragma: no cover - the two paths evaluate the same rules on the same values
         if len(self.signatures) >= MAX_SIGNATURES:
             self.signatures.clear()
-        if verdict.status == "indeterminate":
-            self.signatures[signature] = _Signature(None)
-            return
         learned = _Signature(self, verdict, self.explainer.head_template(verdict))
+        if verdict.status == "indeterminate":
+            reads = undecided_reads(self.compiled, verdict.undecided, verdict.states)
+            learned.reads = tuple((p, self.position[p]) for p in reads)
+            if learned.unstated(env) != verdict.unknown_facts:  # pragma: no cover - the evaluator's own rule
+                self.signatures[signature] = _Signature(None)
+                return
         learned.common = self.explainer.head(verdict, verdict.env)
         indices = [self.paths.index(p) for p in learned.template.paths] if learned.template is not None else []
-        learned.pick = self._picker(indices)
+        learned.pick = self._picker(indices, learned.reads)
         if learned.pick is None:
             learned.head = self.head(learned, ())
         self.signatures[signature] = learned
 
-    def _picker(self, indices: list[int]) -> Callable[[tuple[Any, ...]], Any] | None:
+    def _picker(
+        self, indices: list[int], reads: tuple[tuple[str, int], ...] | None = None
+    ) -> Callable[[tuple[Any, ...]], Any] | None:
         """What picks, from a row's values, those a template quotes: what its reason depends on. A number is
-        picked with its type, since `1` and `1.0` are equal keys but are written differently."""
+        picked with its type, since `1` and `1.0` are equal keys but are written differently. An indeterminate
+        reason depends on which of the facts its rules read the row leaves out, too (``reads``)."""
+        if reads is not None:
+            quoted = self._picker(indices)
+            unknown = UNKNOWN
+
+            def pick_unstated(values: tuple[Any, ...]) -> Any:
+                return (
+                    quoted(values) if quoted is not None else (),
+                    tuple([p for p, i in reads if values[i] is unknown]),
+                )
+
+            return pick_unstated
         if not indices:
             return None
         get = operator.itemgetter(*indices)
@@ -247,19 +296,22 @@ class _SignatureDecider:
         none): its reason remembered by the template and the values it quotes."""
         template = signature.template
         assert template is not None
-        quoted = signature.pick(values) if signature.pick is not None else ()
+        quoted: Any = signature.pick(values) if signature.pick is not None else ()
         key = (signature.fields[1], signature.fields[2], quoted)  # the status and the rule name the template
         reason = self.reasons.get(key)
         if reason is None:
             # A reason that quotes nothing is written without values; it is the explainer's own, for its status.
-            pairs = zip(self.paths, values, strict=True) if values else ()
-            env = {p: v for p, v in pairs if v is not UNKNOWN}
-            verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
-            reason = self.explainer.reason_for(verdict, env)
+            # It reads only the values its template quotes (head_template's), so only those are put in.
+            position = self.position
+            quotes = template.paths if values else ()
+            env = {p: v for p in quotes if (v := values[position[p]]) is not UNKNOWN}
+            if signature.reads is not None:  # the facts it names: those it reads that the row leaves out
+                env.update((p, v) for p, i in signature.reads if (v := values[i]) is not UNKNOWN)
+            reason = self.explainer.reason_for(signature.verdict(env), env)
             if len(self.reasons) >= MAX_SHARED:
                 self.reasons.clear()
             self.reasons[key] = reason
-        head = _Head(signature, reason)
+        head = _Head(signature, reason, quoted[1] if signature.reads is not None else None)
         if len(signature.heads) >= MAX_REASONS:
             signature.heads.clear()
         signature.heads[quoted] = head
@@ -295,8 +347,7 @@ class RowDecider(_SignatureDecider):
         assert env is not None  # the row was read once already
         if RECEIVED_UNDER in self.vocabulary.chain_projections:
             env[RECEIVED_UNDER] = EMPTY  # a row has no chain (see provenance.received_under)
-        verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
-        return self.explainer.explanation(verdict, env)
+        return self.explainer.explanation(signature.verdict(env), env)
 
 
 class RequestDecider(_SignatureDecider):
@@ -343,8 +394,7 @@ class RequestDecider(_SignatureDecider):
         for projection in self.vocabulary.chain_projections:
             env.setdefault(projection, EMPTY)
         env[HOPS] = ()
-        verdict = Verdict(*signature.fields, signature.states, signature.prohibitions, env, None)
-        return self.explainer.explanation(verdict, env)
+        return self.explainer.explanation(signature.verdict(env), env)
 
 
 _NEW = RowDecision.__new__

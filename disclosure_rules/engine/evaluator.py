@@ -278,7 +278,7 @@ def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
         if len(memo) >= MAX_VERDICT_MEMO:
             memo.clear()
         verdict = _verdict_of(compiled, states, {}, prohibiting(compiled, states))
-        found = memo[signature] = (verdict, _undecided_reads(compiled, verdict.undecided, states))
+        found = memo[signature] = (verdict, undecided_reads(compiled, verdict.undecided, states))
     known, may_name = found
     unknown = tuple([p for p in may_name if env.get(p, UNKNOWN) is UNKNOWN]) if may_name else ()
     return Verdict(
@@ -383,10 +383,10 @@ def _unknown_facts(
     compiled: CompiledRulebook, undecided: tuple[str, ...], states: Mapping[str, RuleState], env: Mapping[str, Any]
 ) -> tuple[str, ...]:
     """The unstated facts read by the undecided rules and by their undecided exceptions."""
-    return tuple([p for p in _undecided_reads(compiled, undecided, states) if env.get(p, UNKNOWN) is UNKNOWN])
+    return tuple([p for p in undecided_reads(compiled, undecided, states) if env.get(p, UNKNOWN) is UNKNOWN])
 
 
-def _undecided_reads(
+def undecided_reads(
     compiled: CompiledRulebook, undecided: tuple[str, ...], states: Mapping[str, RuleState]
 ) -> tuple[str, ...]:
     """What the undecided rules, and their undecided exceptions, read where they did not hold or fail: the
