@@ -42,6 +42,7 @@ from .rulebook.vocabloader import (
     RESERVED_FIELDS,
     SLOT_KEYS,
     VOCABULARY_KEYS,
+    WHEN_KEYS,
 )
 from .rulebook.vocabulary import RECEIVED_UNDER
 from .testing import CASE_KEYS, EXPECT_KEYS, FILE_KEYS
@@ -293,6 +294,12 @@ def _slot(section: str) -> Schema:
             "must": _described("The fact as a requirement, for what a failed permit is missing.", TEXT),
             "negated": _described("The fact's negation, for explanations.", TEXT),
             "default": _described("What the law presumes until a request says otherwise (facts only).", default),
+            "default_when": _described(
+                "When the default holds: only if the request's set at another fact includes a value (facts only).",
+                strict(WHEN_KEYS, {"fact": TEXT, "includes": TEXT}, required=list(WHEN_KEYS))
+                if section == "facts"
+                else False,
+            ),
             "nonempty": _described("A set that must not be empty when given.", nonempty),
         },
         required=["type", "label"],

@@ -251,6 +251,31 @@ def test_vocabulary_errors(tmp_path: Path) -> None:
     assert {e[0] for e in errors} >= {"unknown_type", "unknown_value"}
 
 
+@pytest.mark.parametrize(
+    ("declaration", "code"),
+    [
+        ("{type: bool, label: w, default_when: {fact: request.items, includes: wages}}", "missing_key"),
+        ("{type: bool, label: w, default: true, default_when: {fact: request.itemz, includes: wages}}", "unknown_fact"),
+        ("{type: bool, label: w, default: true, default_when: {fact: consent, includes: wages}}", "unknown_fact"),
+        (
+            "{type: bool, label: w, default: true, default_when: {fact: request.items, includes: wagez}}",
+            "unknown_value",
+        ),
+        ("{type: bool, label: w, default: true, default_when: {fact: request.items}}", "missing_key"),
+        (
+            "{type: bool, label: w, default: true, default_when: {fact: request.items, includes: wages, or: x}}",
+            "unknown_key",
+        ),
+    ],
+)
+def test_a_presumption_that_holds_on_another_fact_names_a_set_and_one_of_its_values(
+    tmp_path: Path, declaration: str, code: str
+) -> None:
+    vocabulary = MINI_VOCABULARY + f"  request.wanted: {declaration}\n"
+    errors = load_errors(tmp_path, GOOD_RULE, vocabulary=vocabulary)
+    assert code in [e[0] for e in errors], errors
+
+
 def test_no_vocabulary_and_missing_directory(tmp_path: Path) -> None:
     (tmp_path / "only").mkdir()
     (tmp_path / "only" / "s.yaml").write_text(GOOD_RULE)

@@ -22,6 +22,7 @@ from typing import Any
 from ..checker import Rules
 from ..engine.evaluator import State, Verdict, prohibiting
 from ..rulebook.model import Rule
+from ..rulebook.vocabulary import Slot
 from . import search
 from .conditions import first_leaf, unit_findings
 from .disjoint import Disjointness
@@ -376,7 +377,8 @@ def _unknowns(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
             info = space.paths.get(path)
             if info is None or not info.may_be_absent or not shard.takes():
                 continue
-            leaf = first_leaf(oracle, {path: ABSENT}, _own_paths_first(_state_judge(oracle, rid, "applies")))
+            judge = _own_paths_first(_state_judge(oracle, rid, "applies"))
+            leaf = first_leaf(oracle, {path: ABSENT}, _unpresumed(judge, info.slot))
             if leaf is None:
                 continue
             yield _confirmed(
@@ -393,6 +395,22 @@ def _unknowns(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
                 ),
                 lambda v, r=rid: v.states[r].applies is True,
             )
+
+
+def _unpresumed(judge: Callable[[Assignment], Step], slot: Slot) -> Callable[[Assignment], Step]:
+    """``judge``, on the requests where a fact left out stays unknown: not where its presumption holds (the
+    other fact's set includes the value it reads), since there it is not unknown but presumed."""
+    if slot.default_when is None:
+        return judge
+    where, member = slot.default_when
+
+    def unpresumed(assignment: Assignment) -> Step:
+        value = assignment.get(where)
+        if isinstance(value, frozenset) and member in value:
+            return PRUNE
+        return judge(assignment)
+
+    return unpresumed
 
 
 def _own_paths_first(judge: Callable[[Assignment], Step]) -> Callable[[Assignment], Step]:

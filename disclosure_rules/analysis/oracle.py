@@ -22,7 +22,7 @@ from ..engine.compiler import UNKNOWN, Unit
 from ..engine.evaluator import Verdict, decide
 from ..engine.provenance import EMPTY, hop_environment, received_under
 from ..rulebook.model import Rule
-from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, presumed
 from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
 
 _HOP_REPLACED = frozenset({"holder", "recipient", "date"})
@@ -109,6 +109,9 @@ class Oracle:
         request reader builds it (its hops and projections); ``chain.received_under`` as the evaluator
         derives it where that is settled whatever the unchosen paths are, else unknown."""
         env = {p: v for p, v in assignment.items() if v is not ABSENT and p != CHAIN and not p.startswith(HOP)}
+        for slot in self.space.conditional:  # left out, it takes its presumption where that holds
+            if assignment.get(slot.path) is ABSENT and (value := presumed(slot, env.get)) is not None:
+                env[slot.path] = value
         if CHAIN not in self.space.paths:
             return env
         length = assignment.get(CHAIN)

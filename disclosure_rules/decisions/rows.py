@@ -476,17 +476,28 @@ def _generate(
         slot = vocabulary.slot(path)
         assert slot is not None
         arg = by_path[path] = src.var("a")
-        absent = unknown if slot.default is None else src.const(slot.default, "D")
+        absent = unknown if slot.default is None or slot.default_when is not None else src.const(slot.default, "D")
         src.emit(1, f"if {var} is None:")
         src.emit(2, f"return {miss}(r, k)" if slot.required else f"{arg} = {absent}")
         src.emit(1, "else:")
         _value(src, slot, var, arg, vocabulary, buckets.get(path), miss, shared)
     args = []
     for path in decider.paths:
+        slot = vocabulary.slot(path)
+        if slot is not None and slot.default_when is not None:
+            # Presumed only when another column's set includes a value; else unknown, as the reader leaves it.
+            where, member = slot.default_when
+            arg = by_path.get(path) or src.var("a")
+            if path not in by_path:
+                src.emit(1, f"{arg} = {unknown}")
+            if where in by_path:
+                test = f"{by_path[where]} is not {unknown} and {member!r} in {by_path[where]}"
+                src.emit(1, f"if {arg} is {unknown} and {test}: {arg} = {src.const(slot.default, 'D')}")
+            args.append(arg)
+            continue
         if path in by_path:
             args.append(by_path[path])
             continue
-        slot = vocabulary.slot(path)
         if path in vocabulary.chain_projections:
             args.append(src.const(EMPTY, "EMPTY"))  # a row has no chain
         elif slot is not None and slot.default is not None:

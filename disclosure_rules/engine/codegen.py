@@ -54,7 +54,8 @@ def always_present(vocabulary: Vocabulary) -> frozenset[str]:
     """The paths every environment the request reader builds has: required fields, facts with a default,
     and the chain projections (all but ``received_under``, which provenance decides, maybe as unknown)."""
     required = {p for p, s in vocabulary.fields.items() if s.required}
-    defaulted = {p for p, s in vocabulary.facts.items() if s.default is not None}
+    # A presumption that holds only on another fact's value (Slot.default_when) leaves the fact unknown otherwise.
+    defaulted = {p for p, s in vocabulary.facts.items() if s.default is not None and s.default_when is None}
     projections = {p for p in vocabulary.chain_projections if p != RECEIVED_UNDER}
     return frozenset(required | defaulted | projections)
 

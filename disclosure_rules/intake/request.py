@@ -25,7 +25,16 @@ import attrs
 
 from ..diagnostics import Diagnostic, did_you_mean, did_you_mean_or_list, quote
 from ..language.valuetypes import Type
-from ..rulebook.vocabulary import BETWEEN_ROUTES, HOPS, KEPT_ROUTES, RECEIVED_UNDER, Slot, Vocabulary, fact_tree
+from ..rulebook.vocabulary import (
+    BETWEEN_ROUTES,
+    HOPS,
+    KEPT_ROUTES,
+    RECEIVED_UNDER,
+    Slot,
+    Vocabulary,
+    fact_tree,
+    presumed,
+)
 
 MAX_SET_ITEMS = 1_000
 MAX_CHAIN_HOPS = 100
@@ -97,7 +106,11 @@ class RequestReader:
         self.vocabulary = vocabulary
         self.facts = _FactTree.of(vocabulary.facts)
         self.top_keys = request_keys(vocabulary)
-        self.defaults = [(p, s.default) for p, s in vocabulary.facts.items() if s.default is not None]
+        self.defaults = [
+            (p, s.default) for p, s in vocabulary.facts.items() if s.default is not None and s.default_when is None
+        ]
+        self.conditional = [s for s in vocabulary.facts.values() if s.default is not None and s.default_when]
+        """Facts presumed only when another fact's set includes a value (see Slot.default_when)."""
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
         kept = vocabulary.groups.get(KEPT_ROUTES)
         self.kept_within = frozenset(kept.values) if kept is not None else frozenset()
@@ -151,6 +164,9 @@ class RequestReader:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
         for path, value in self.defaults:
             env.setdefault(path, value)
+        for slot in self.conditional:
+            if slot.path not in env and (value := presumed(slot, env.get)) is not None:
+                env[slot.path] = value
         chain = request.get("chain")
         if chain is not None:
             self.chain(chain, env, errors)

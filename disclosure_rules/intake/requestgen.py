@@ -66,6 +66,11 @@ def build_values_reader(
     src = Source()
     shared = src.const(shared_set, "SHARED")
     local = {path: src.var("a") for path in paths}
+    # A presumption that holds on another fact's value reads that value too, wanted or not.
+    conditional = [s for p in paths if (s := vocabulary.slot(p)) is not None and s.default_when is not None]
+    for presumption in conditional:
+        assert presumption.default_when is not None
+        local.setdefault(presumption.default_when[0], src.var("a"))
 
     def store(path: str, expression: str) -> str:
         return f"{local[path]} = {expression}" if path in local else f"{expression}"
@@ -76,13 +81,20 @@ def build_values_reader(
         slot = vocabulary.slot(path)
         if path in vocabulary.chain_projections:
             start = src.const(EMPTY, "EMPTY")  # no chain: every projection is empty (received_under too)
-        elif slot is not None and slot.default is not None:
+        elif slot is not None and slot.default is not None and slot.default_when is None:
             start = src.const(slot.default, "D")
         else:
             start = src.const(unknown, "U")
         src.emit(1, f"{name} = {start}")
     _request_values(src, vocabulary, shared, store)
-    src.emit(1, f"return ({', '.join(local.values())},)")
+    u = src.const(unknown, "U")
+    for presumption in conditional:
+        assert presumption.default_when is not None
+        where, member = presumption.default_when
+        test = f"{local[where]} is not {u} and {member!r} in {local[where]}"
+        mine, default = local[presumption.path], src.const(presumption.default, "D")
+        src.emit(1, f"if {mine} is {u} and {test}: {mine} = {default}")
+    src.emit(1, f"return ({', '.join(local[p] for p in paths)},)")
     namespace = src.run("<disclosure_rules values reader>")
     inner = namespace["read_values"]
 
@@ -174,8 +186,13 @@ def _present(
 def _complete(src: Source, vocabulary: Vocabulary) -> None:
     """What the reader adds to every environment: the facts' defaults, and no chain."""
     for path, slot in vocabulary.facts.items():
-        if slot.default is not None:
+        if slot.default is not None and slot.default_when is None:
             src.emit(1, f"if {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
+    for path, slot in vocabulary.facts.items():
+        if slot.default is not None and slot.default_when is not None:
+            where, member = slot.default_when
+            test = f"{member!r} in env.get({where!r}, ())"
+            src.emit(1, f"if {path!r} not in env and {test}: env[{path!r}] = {src.const(slot.default, 'D')}")
     for path in vocabulary.chain_projections:
         if path != RECEIVED_UNDER:
             src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")

@@ -39,7 +39,13 @@ def _meaning(slot: Slot) -> str:
         parts.append(f"When false: *{escape(slot.negated)}*.")
     if slot.must:
         parts.append(f"Required as: *{escape(slot.must)}*.")
-    if slot.default is not None:
+    if slot.default is not None and slot.default_when is not None:
+        where, member = slot.default_when
+        parts.append(
+            f"If not stated: presumed {_shown(slot.default)} when `{where.removeprefix('facts.')}` includes "
+            f"`{member}`, else unknown."
+        )
+    elif slot.default is not None:
         parts.append(f"If not stated: presumed {_shown(slot.default)}.")
     return " ".join(parts)
 

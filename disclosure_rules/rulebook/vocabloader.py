@@ -11,10 +11,10 @@ import re
 
 import attrs
 
-from ..diagnostics import Position, did_you_mean
+from ..diagnostics import Position, did_you_mean, did_you_mean_or_list
 from ..language.template import Template, parse_template
 from ..language.valuetypes import SCALAR_KINDS, Type
-from ..reading.yamlreader import DiagnosticSink, MappingReader, entries
+from ..reading.yamlreader import DiagnosticSink, MappingReader, entries, show
 from ..reading.yamlsource import YMap, YNode, YScalar
 from .vocabulary import RECEIVED_UNDER, Enumeration, EnumValue, GroupDef, Slot, Vocabulary
 
@@ -27,7 +27,8 @@ RESERVED_FIELDS = ("facts", "chain", "id")
 VOCABULARY_KEYS = ("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
 ENUM_KEYS = ("label", "description", "values")
 ENUM_VALUE_KEYS = ("label", "description")
-SLOT_KEYS = ("type", "label", "description", "required", "must", "negated", "default", "nonempty")
+SLOT_KEYS = ("type", "label", "description", "required", "must", "negated", "default", "default_when", "nonempty")
+WHEN_KEYS = ("fact", "includes")
 GROUP_KEYS = ("of", "label", "description", "values")
 
 
@@ -42,6 +43,9 @@ class VocabularyBuilder:
         self.hop: dict[str, Slot] = {}
         self.enum_positions: dict[str, Position] = {}
         self.pending_slots: list[tuple[str, YScalar, YMap, str, dict[str, Slot]]] = []
+        self.pending_when: list[tuple[str, YMap]] = []
+        """Facts whose presumption holds only when another fact's set includes a value: checked once every fact
+        is read (the other may be declared after)."""
         self.pending_groups: list[tuple[str, YScalar, YMap]] = []
         self.seen_any = False
         self.position: Position | None = None
@@ -149,6 +153,8 @@ class VocabularyBuilder:
             self.slot(key, key_node, node, section, target)
         for key, key_node, node in self.pending_groups:
             self.group(key, key_node, node)
+        for path, when in self.pending_when:
+            self.default_when(path, when)
         if not self.seen_any:
             return None
         date = self.fields.get("date")
@@ -234,6 +240,13 @@ class VocabularyBuilder:
         target[path] = Slot(
             path, type_, label, r.text("description"), required, r.text("must"), r.text("negated"), default, nonempty
         )
+        when = r.mapping("default_when")
+        if when is not None:
+            if default is None:
+                message = "`default_when` says when a `default` holds: give the default"
+                self.sink.add("missing_key", message, when.position)
+            else:
+                self.pending_when.append((path, when))
 
     def default(self, r: MappingReader, type_: Type, section: str) -> object:
         node = r.raw("default")
@@ -258,6 +271,35 @@ class VocabularyBuilder:
             )
             return None
         return value
+
+    def default_when(self, path: str, node: YMap) -> None:
+        """``default_when: {fact: F, includes: V}``: the fact at ``path`` is presumed its default only when the
+        request's set of values at fact ``F`` includes ``V``."""
+        r = MappingReader(node, f"the `default_when` of `{path}`", self.sink)
+        r.only(*WHEN_KEYS)
+        fact, member = r.scalar("fact", required=True), r.scalar("includes", required=True)
+        if fact is None or member is None:
+            return
+        other = self.facts.get(f"facts.{fact.value}")
+        if other is None or other.type.kind != "set":
+            sets = [p[len("facts.") :] for p, s in self.facts.items() if s.type.kind == "set"]
+            self.sink.add(
+                "unknown_fact",
+                f"`{fact.value}` is not a fact holding a set of values",
+                fact.position,
+                help=did_you_mean_or_list(str(fact.value), sets),
+            )
+            return
+        values = self.enums[other.type.enum].values if other.type.enum in self.enums else ()
+        if member.value not in values:
+            self.sink.add(
+                "unknown_value",
+                f"`{show(member.value)}` is not a value of `{other.type.enum}`",
+                member.position,
+                help=did_you_mean_or_list(str(member.value), values),
+            )
+            return
+        self.facts[path] = attrs.evolve(self.facts[path], default_when=(other.path, str(member.value)))
 
     def group(self, name: str, key_node: YScalar, node: YMap) -> None:
         if not NAME_PATTERN.match(name):

@@ -12,7 +12,7 @@ Paths are written the way conditions write them: ``element``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -91,6 +91,25 @@ class Slot:
     """A presumption: the value a fact takes when a request does not state it (None: unknown)."""
     nonempty: bool = False
     """For a set: an empty list is refused, because the law needs at least one member (an origin)."""
+    default_when: tuple[str, str] | None = None
+    """A presumption that holds only when the request's set at this fact path includes this value ((i)(2)'s
+    reasons are presumed to show relevance once the request sets them forth); otherwise, or with the set
+    unstated, an unstated fact is unknown. None: the presumption always holds."""
+
+
+def presumed(slot: Slot, value_at: Callable[[str], Any]) -> object:
+    """The value a fact ``slot`` takes when a request does not state it (None: unknown), given what the request
+    states elsewhere (``value_at``: a path's value, a set as a frozenset, or None where unstated)."""
+    if slot.default is None or slot.default_when is None:
+        return slot.default
+    path, member = slot.default_when
+    where = value_at(path)
+    return slot.default if isinstance(where, frozenset) and member in where else None
+
+
+def presumed_on(vocabulary: Vocabulary) -> dict[str, str]:
+    """For each fact presumed only on another fact's value, that fact's path."""
+    return {p: s.default_when[0] for p, s in vocabulary.facts.items() if s.default_when is not None}
 
 
 @attrs.frozen(eq=False)
