@@ -266,6 +266,7 @@ def test_vocabulary_errors(tmp_path: Path) -> None:
             "{type: bool, label: w, default: true, default_when: {fact: request.items, includes: wages, or: x}}",
             "unknown_key",
         ),
+        ("{type: number, label: w, default: 1, default_when: {fact: request.items, includes: wages}}", "wrong_type"),
     ],
 )
 def test_a_presumption_that_holds_on_another_fact_names_a_set_and_one_of_its_values(

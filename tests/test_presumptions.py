@@ -1,8 +1,9 @@
-"""A presumption that holds only on another fact's value (`default_when`): every reader applies it alike.
+"""A fact tied to another fact's set (`default_when`): every reader reads it alike.
 
 The request reader, the quick reader of ``check``, the values reader of ``check_many``, the row reader of
-``Rules.records`` and the analysis's environments must all read "left out" the same way: the fact takes its
-default when the other fact's set includes the value, and is unknown otherwise (the set left out included).
+``Rules.records`` and the analysis's environments must all read it the same way: with the value in the set,
+as stated or else presumed; with the set given without the value, false whatever is stated (reasons not set
+forth show nothing); with the set left out, as stated or unknown.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ SHOWN: list[Any] = [None, True, False]
 
 
 def _expected(items: Any, shown: Any) -> str:
-    if shown is None:
-        shown = True if items is not None and "wages" in items else None
+    if items is not None:  # the set given: with the value, as stated or presumed; without it, false
+        shown = (True if shown is None else shown) if "wages" in items else False
     return {True: "permitted", False: "prohibited", None: "indeterminate"}[shown]
 
 
@@ -118,5 +119,8 @@ def test_the_analysis_reads_a_left_out_fact_as_the_reader_does(rules_dir: Path) 
     # ...and without it there is none: the search is complete, and "never" means never.
     never = query(rules, "permit", {"facts.request.shown": "absent", "facts.request.items": "name"}, day)
     assert not never.possible
-    stated = query(rules, "permit", {"facts.request.shown": "true", "facts.request.items": "name"}, day)
+    # Stated true, but the set given without the value: never a permit either.
+    contradicted = query(rules, "permit", {"facts.request.shown": "true", "facts.request.items": "name"}, day)
+    assert not contradicted.possible
+    stated = query(rules, "permit", {"facts.request.shown": "true", "facts.request.items": "absent"}, day)
     assert stated.possible and stated.confirmed

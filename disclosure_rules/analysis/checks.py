@@ -398,15 +398,14 @@ def _unknowns(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
 
 
 def _unpresumed(judge: Callable[[Assignment], Step], slot: Slot) -> Callable[[Assignment], Step]:
-    """``judge``, on the requests where a fact left out stays unknown: not where its presumption holds (the
-    other fact's set includes the value it reads), since there it is not unknown but presumed."""
+    """``judge``, on the requests where a fact left out stays unknown: not where the set it is tied to is given
+    (see Slot.default_when), since there it is presumed, or false, but not unknown."""
     if slot.default_when is None:
         return judge
-    where, member = slot.default_when
+    where = slot.default_when[0]
 
     def unpresumed(assignment: Assignment) -> Step:
-        value = assignment.get(where)
-        if isinstance(value, frozenset) and member in value:
+        if isinstance(assignment.get(where), frozenset):
             return PRUNE
         return judge(assignment)
 

@@ -22,7 +22,7 @@ from ..engine.compiler import UNKNOWN, Unit
 from ..engine.evaluator import Verdict, decide
 from ..engine.provenance import EMPTY, hop_environment, received_under
 from ..rulebook.model import Rule
-from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, presumed
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, tied
 from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
 
 _HOP_REPLACED = frozenset({"holder", "recipient", "date"})
@@ -109,8 +109,22 @@ class Oracle:
         request reader builds it (its hops and projections); ``chain.received_under`` as the evaluator
         derives it where that is settled whatever the unchosen paths are, else unknown."""
         env = {p: v for p, v in assignment.items() if v is not ABSENT and p != CHAIN and not p.startswith(HOP)}
-        for slot in self.space.conditional:  # left out, it takes its presumption where that holds
-            if assignment.get(slot.path) is ABSENT and (value := presumed(slot, env.get)) is not None:
+        for slot in self.space.conditional:  # tied to another fact's set (see Slot.default_when)
+            assert slot.default_when is not None
+            # Until that set is chosen the fact may still turn (true to false): unknown, as Kleene monotonicity
+            # needs; the search chooses the set first (see domain._prerequisite).
+            where, member = slot.default_when
+            if where not in assignment:
+                env.pop(slot.path, None)
+                continue
+            if slot.path in assignment:
+                value = tied(slot, env.get(slot.path), env.get)
+            else:  # whatever it will be, a set given without the value makes it the default's opposite
+                chosen = env.get(where)
+                value = not slot.default if isinstance(chosen, frozenset) and member not in chosen else None
+            if value is None:
+                env.pop(slot.path, None)
+            else:
                 env[slot.path] = value
         if CHAIN not in self.space.paths:
             return env

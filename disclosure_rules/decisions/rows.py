@@ -485,14 +485,15 @@ def _generate(
     for path in decider.paths:
         slot = vocabulary.slot(path)
         if slot is not None and slot.default_when is not None:
-            # Presumed only when another column's set includes a value; else unknown, as the reader leaves it.
+            # Tied to another column's set (see Slot.default_when), as the reader reads it.
             where, member = slot.default_when
             arg = by_path.get(path) or src.var("a")
             if path not in by_path:
                 src.emit(1, f"{arg} = {unknown}")
-            if where in by_path:
-                test = f"{by_path[where]} is not {unknown} and {member!r} in {by_path[where]}"
-                src.emit(1, f"if {arg} is {unknown} and {test}: {arg} = {src.const(slot.default, 'D')}")
+            if where in by_path:  # tied to that column's set: see Slot.default_when
+                src.emit(1, f"if {by_path[where]} is not {unknown}:")
+                src.emit(2, f"if {member!r} not in {by_path[where]}: {arg} = {src.const(not slot.default, 'D')}")
+                src.emit(2, f"elif {arg} is {unknown}: {arg} = {src.const(slot.default, 'D')}")
             args.append(arg)
             continue
         if path in by_path:

@@ -33,7 +33,7 @@ from ..rulebook.vocabulary import (
     Slot,
     Vocabulary,
     fact_tree,
-    presumed,
+    tied,
 )
 
 MAX_SET_ITEMS = 1_000
@@ -110,7 +110,7 @@ class RequestReader:
             (p, s.default) for p, s in vocabulary.facts.items() if s.default is not None and s.default_when is None
         ]
         self.conditional = [s for s in vocabulary.facts.values() if s.default is not None and s.default_when]
-        """Facts presumed only when another fact's set includes a value (see Slot.default_when)."""
+        """Facts tied to what another fact's set holds (see Slot.default_when)."""
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
         kept = vocabulary.groups.get(KEPT_ROUTES)
         self.kept_within = frozenset(kept.values) if kept is not None else frozenset()
@@ -164,8 +164,11 @@ class RequestReader:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
         for path, value in self.defaults:
             env.setdefault(path, value)
-        for slot in self.conditional:
-            if slot.path not in env and (value := presumed(slot, env.get)) is not None:
+        for slot in self.conditional:  # tied to another fact's set (see Slot.default_when)
+            value = tied(slot, env.get(slot.path), env.get)
+            if value is None:
+                env.pop(slot.path, None)
+            else:
                 env[slot.path] = value
         chain = request.get("chain")
         if chain is not None:

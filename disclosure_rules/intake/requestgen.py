@@ -91,9 +91,10 @@ def build_values_reader(
     for presumption in conditional:
         assert presumption.default_when is not None
         where, member = presumption.default_when
-        test = f"{local[where]} is not {u} and {member!r} in {local[where]}"
         mine, default = local[presumption.path], src.const(presumption.default, "D")
-        src.emit(1, f"if {mine} is {u} and {test}: {mine} = {default}")
+        src.emit(1, f"if {local[where]} is not {u}:")
+        src.emit(2, f"if {member!r} not in {local[where]}: {mine} = {src.const(not presumption.default, 'D')}")
+        src.emit(2, f"elif {mine} is {u}: {mine} = {default}")
     src.emit(1, f"return ({', '.join(local[p] for p in paths)},)")
     namespace = src.run("<disclosure_rules values reader>")
     inner = namespace["read_values"]
@@ -189,10 +190,13 @@ def _complete(src: Source, vocabulary: Vocabulary) -> None:
         if slot.default is not None and slot.default_when is None:
             src.emit(1, f"if {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
     for path, slot in vocabulary.facts.items():
-        if slot.default is not None and slot.default_when is not None:
+        if slot.default is not None and slot.default_when is not None:  # tied to a set: see Slot.default_when
             where, member = slot.default_when
-            test = f"{member!r} in env.get({where!r}, ())"
-            src.emit(1, f"if {path!r} not in env and {test}: env[{path!r}] = {src.const(slot.default, 'D')}")
+            w = src.var("w")
+            src.emit(1, f"{w} = env.get({where!r})")
+            src.emit(1, f"if {w} is not None:")
+            src.emit(2, f"if {member!r} not in {w}: env[{path!r}] = {src.const(not slot.default, 'D')}")
+            src.emit(2, f"elif {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
     for path in vocabulary.chain_projections:
         if path != RECEIVED_UNDER:
             src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")

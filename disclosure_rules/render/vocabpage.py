@@ -42,8 +42,9 @@ def _meaning(slot: Slot) -> str:
     if slot.default is not None and slot.default_when is not None:
         where, member = slot.default_when
         parts.append(
-            f"If not stated: presumed {_shown(slot.default)} when `{where.removeprefix('facts.')}` includes "
-            f"`{member}`, else unknown."
+            f"With `{member}` in `{where.removeprefix('facts.')}`: as stated, or presumed {_shown(slot.default)}; "
+            f"with that set given without it: {_shown(not slot.default)}, whatever is stated; with the set left "
+            "out: as stated, or unknown."
         )
     elif slot.default is not None:
         parts.append(f"If not stated: presumed {_shown(slot.default)}.")

@@ -242,7 +242,9 @@ class VocabularyBuilder:
         )
         when = r.mapping("default_when")
         if when is not None:
-            if default is None:
+            if type_.kind != "bool":
+                self.sink.add("wrong_type", "only a true-or-false fact can be tied to another fact", when.position)
+            elif default is None:
                 message = "`default_when` says when a `default` holds: give the default"
                 self.sink.add("missing_key", message, when.position)
             else:
@@ -273,8 +275,8 @@ class VocabularyBuilder:
         return value
 
     def default_when(self, path: str, node: YMap) -> None:
-        """``default_when: {fact: F, includes: V}``: the fact at ``path`` is presumed its default only when the
-        request's set of values at fact ``F`` includes ``V``."""
+        """``default_when: {fact: F, includes: V}``: the fact at ``path`` is tied to whether the request's set of
+        values at fact ``F`` includes ``V`` (see Slot.default_when)."""
         r = MappingReader(node, f"the `default_when` of `{path}`", self.sink)
         r.only(*WHEN_KEYS)
         fact, member = r.scalar("fact", required=True), r.scalar("includes", required=True)

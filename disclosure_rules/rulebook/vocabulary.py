@@ -92,19 +92,26 @@ class Slot:
     nonempty: bool = False
     """For a set: an empty list is refused, because the law needs at least one member (an origin)."""
     default_when: tuple[str, str] | None = None
-    """A presumption that holds only when the request's set at this fact path includes this value ((i)(2)'s
-    reasons are presumed to show relevance once the request sets them forth); otherwise, or with the set
-    unstated, an unstated fact is unknown. None: the presumption always holds."""
+    """Ties a true-or-false fact to what the request's set at another fact path holds ((i)(2)'s reasons show
+    relevance only if the request sets them forth): with the value in the set, the fact is as stated or else
+    presumed its default; with the set given without the value, it is the default's opposite whatever the
+    request says of it (reasons not set forth show nothing); with the set left out, it is as stated, or
+    unknown. None: the default always holds."""
 
 
-def presumed(slot: Slot, value_at: Callable[[str], Any]) -> object:
-    """The value a fact ``slot`` takes when a request does not state it (None: unknown), given what the request
-    states elsewhere (``value_at``: a path's value, a set as a frozenset, or None where unstated)."""
-    if slot.default is None or slot.default_when is None:
-        return slot.default
+def tied(slot: Slot, stated: object, value_at: Callable[[str], Any]) -> object:
+    """The value a fact ``slot`` takes on a request that states ``stated`` for it (None: nothing), given what the
+    request states elsewhere (``value_at``: a path's value, a set as a frozenset, or None where left out); None
+    is unknown. Every reader reads a fact through this (or code that does the same)."""
+    if slot.default_when is None:
+        return slot.default if stated is None else stated
     path, member = slot.default_when
     where = value_at(path)
-    return slot.default if isinstance(where, frozenset) and member in where else None
+    if not isinstance(where, frozenset):
+        return stated
+    if member in where:
+        return slot.default if stated is None else stated
+    return not slot.default
 
 
 def presumed_on(vocabulary: Vocabulary) -> dict[str, str]:
