@@ -250,7 +250,16 @@ def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.da
         routes, hop = received_under(compiled, env, lambda c, e, d: _decide(c, e, d, evaluator))
         env = {**env, RECEIVED_UNDER: routes}
     verdict = _verdict(compiled, env, day, evaluator)
-    return verdict if hop is None else attrs.evolve(verdict, hop=hop)
+    if hop is None:
+        return verdict
+    if RECEIVED_UNDER in verdict.unknown_facts and hop.unknown_facts:
+        # No request states the routes its holder received the data under: an answer that turns on them names
+        # the facts the hop into the holder turns on, which a request can state.
+        order = _path_order(compiled)
+        named = {p for p in verdict.unknown_facts if p != RECEIVED_UNDER} | set(hop.unknown_facts)
+        unknown = tuple(sorted(named, key=lambda p: order.get(p, len(order))))
+        verdict = attrs.evolve(verdict, unknown_facts=unknown)
+    return attrs.evolve(verdict, hop=hop)
 
 
 MAX_VERDICT_MEMO = 10_000
