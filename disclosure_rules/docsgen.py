@@ -31,7 +31,6 @@ from .render.matrix import AsOf, MatrixPage, MatrixSpec, compute
 from .render.rulepages import ClauseTests, Example, RulePages
 from .render.vocabpage import vocabulary_page
 from .rulebook import literate
-from .rulebook.vocabulary import presumed_on
 
 MARKER = ".disclosure-rules-docs"
 """Written into every output directory; only a directory holding it has files removed from it."""
@@ -128,7 +127,7 @@ def clause_tests(rules: Rules, suites: Iterable[testing.Suite]) -> dict[str, Cla
     the scenarios in which that clause alone failed (every other part of the condition held): the permit and
     the near-miss that exercise the clause both ways."""
     book = rules.book
-    compiler = Compiler(book.definitions, presumed_on(book.vocabulary))
+    compiler = Compiler(book)
     quoting = {rid: rule for rid, rule in book.rules.items() if rule.statute}
     parts = {
         rid: [(unparse(u), compiler.predicate(u)) for u in literate.units(r.condition)] for rid, r in quoting.items()

@@ -378,7 +378,7 @@ def _unknowns(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
             if info is None or not info.may_be_absent or not shard.takes():
                 continue
             judge = _own_paths_first(_state_judge(oracle, rid, "applies"))
-            leaf = first_leaf(oracle, {path: ABSENT}, _unpresumed(judge, info.slot))
+            leaf = first_leaf(oracle, {path: ABSENT}, _where_untied(judge, info.slot))
             if leaf is None:
                 continue
             yield _confirmed(
@@ -397,19 +397,19 @@ def _unknowns(oracle: Oracle, shard: Shard) -> Iterator[Finding]:
             )
 
 
-def _unpresumed(judge: Callable[[Assignment], Step], slot: Slot) -> Callable[[Assignment], Step]:
+def _where_untied(judge: Callable[[Assignment], Step], slot: Slot) -> Callable[[Assignment], Step]:
     """``judge``, on the requests where a fact left out stays unknown: not where the set it is tied to is given
     (see Slot.default_when), since there it is presumed, or false, but not unknown."""
     if slot.default_when is None:
         return judge
     where = slot.default_when[0]
 
-    def unpresumed(assignment: Assignment) -> Step:
+    def where_untied(assignment: Assignment) -> Step:
         if isinstance(assignment.get(where), frozenset):
             return PRUNE
         return judge(assignment)
 
-    return unpresumed
+    return where_untied
 
 
 def _own_paths_first(judge: Callable[[Assignment], Step]) -> Callable[[Assignment], Step]:

@@ -12,7 +12,7 @@ from typing import Any
 from ..engine.compiler import Compiler, Pred, Unit
 from ..language.ast import And, Compare, Expr, Not, Or, Ref
 from ..language.unparse import unparse
-from ..rulebook.vocabulary import RECEIVED_UNDER, presumed_on
+from ..rulebook.vocabulary import RECEIVED_UNDER
 from .domain import ABSENT, Assignment, expand
 from .oracle import EvaluationFailed, Oracle
 from .report import Finding
@@ -185,7 +185,7 @@ def _samples(oracle: Oracle, path: str) -> list[Any]:
 def sweep_errors(oracle: Oracle, takes: Callable[[], bool] = lambda: True) -> Iterator[Finding]:
     """Each comparison of each rule, run on every class (and extreme) of the values it reads (of the rules
     ``takes`` deals this process, called once per rule in order)."""
-    compiler = Compiler(oracle.book.definitions, presumed_on(oracle.book.vocabulary))
+    compiler = Compiler(oracle.book)
     for rid, rule in oracle.book.rules.items():
         if not takes():
             continue

@@ -20,7 +20,7 @@ import attrs
 from ..checker import Rules
 from ..engine.evaluator import Verdict, prohibiting
 from ..rulebook.model import Rule, Rulebook
-from .domain import ABSENT, Assignment, Space, hop_path, json_value, order_paths
+from .domain import ABSENT, Assignment, Space, json_value, order_paths
 from .oracle import Oracle, Outcome
 from .outcomes import Rising, SideView, Var, pair_possible, rising_states, shared_states
 from .report import Region, describe_outcome, where_text
@@ -180,8 +180,6 @@ class _PairSearch:
     def _visit(self, assignment: Assignment, classes: Assignment) -> tuple[list[list[str]], list[str]] | None:
         """Record a leaf, or say which paths to split on, and the rules whose classes of values the split
         follows (None: the branch is done)."""
-        if self._outside(assignment):
-            return None
         left, right = self.left, self.right
         here_left, here_right = left.assignment(assignment), right.assignment(assignment)
         lv, rv = left.oracle.verdict(here_left), right.oracle.verdict(here_right)
@@ -263,16 +261,6 @@ class _PairSearch:
                     p for p, values in allowed.items() if p not in assignment and not values <= found.values[p]
                 )
         return blocking
-
-    def _outside(self, assignment: Assignment) -> bool:
-        """Whether a date diff leaves this branch out: its chain's hop comes after the earlier date, so the
-        request could not have been made then (the data had not been received), and the two sides would not
-        be the same request at two dates but two different stories."""
-        left, right = self.left, self.right
-        hop_day = assignment.get(hop_path("date"))
-        if left.day is None or right.day is None or not isinstance(hop_day, datetime.date):
-            return False
-        return hop_day > min(left.day, right.day)
 
     def _shared_states(self, differing: tuple[str, ...]) -> frozenset[Var]:
         """The states that come out the same on both sides: none between two rule books."""

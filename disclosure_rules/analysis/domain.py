@@ -167,16 +167,15 @@ class Space:
         self.vocabulary: Vocabulary = book.vocabulary
         self.hop_dates_until: datetime.date | None = None
         """The last date a hop may have, besides the request's own (a date diff: the earlier of its two)."""
-        self.conditional = [s for s in self.vocabulary.facts.values() if s.default_when is not None]
-        """The facts presumed only on another fact's value."""
-        self.presumes: dict[str, set[frozenset[Any]]] = {}
-        """For each fact a presumption reads (Slot.default_when), the member it tests: its sets are split on it,
-        whatever the rules test, since the presumed fact's value turns on it."""
-        for slot in self.vocabulary.facts.values():
+        self.tied = self.vocabulary.tied_facts()
+        """The facts tied to another fact's set (Slot.default_when)."""
+        self.tie_members: dict[str, set[frozenset[Any]]] = {}
+        """For each set a fact is tied to, the member the tie tests: its choices are split on it, whatever the
+        rules test, since the tied fact's value turns on it."""
+        for slot in self.tied:
             if slot.default_when is not None:
-                self.presumes.setdefault(slot.default_when[0], set()).add(frozenset([slot.default_when[1]]))
-        between = self.vocabulary.groups.get(BETWEEN_ROUTES)
-        self.between: frozenset[Any] = frozenset(between.values) if between is not None else frozenset()
+                self.tie_members.setdefault(slot.default_when[0], set()).add(frozenset([slot.default_when[1]]))
+        self.between: frozenset[Any] = self.vocabulary.group_values(BETWEEN_ROUTES)
         """The routes a hop names only between two agencies (the reader refuses a hop to its sender)."""
         collector = _TestCollector(book.definitions)
         self.tests: dict[str, Tests] = {rid: collector.of(rule.condition) for rid, rule in book.rules.items()}
@@ -356,7 +355,7 @@ class Space:
     def _distinctions(self, path: str, tests: Tests, assignment: Assignment) -> set[frozenset[Any]]:
         """The value sets that tell values of ``path`` apart: its literals, and those of every path compared
         with it (transitively), and the value of a compared path already chosen."""
-        found: set[frozenset[Any]] = set(self.presumes.get(path, ()))
+        found: set[frozenset[Any]] = set(self.tie_members.get(path, ()))
         seen = {path}
         pending = [path]
         while pending:
@@ -487,8 +486,8 @@ def order_paths(space: Space, groups: Sequence[Iterable[str]], assignment: Assig
 
 def _prerequisite(space: Space, path: str, assignment: Assignment) -> str:
     """A hop's key is chosen once the chain has a hop, and after the holder it must reach (so that its
-    classes can tell the holder apart). A fact presumed only on another fact's value is chosen after that
-    one, so that its absence has a value (or none) once chosen (see Oracle.env)."""
+    classes can tell the holder apart). A fact tied to another fact's set is chosen after that set, so that
+    its value is settled once chosen (see Oracle.env)."""
     slot = space.paths[path].slot if path in space.paths else None
     if slot is not None and slot.default_when is not None and slot.default_when[0] not in assignment:
         return slot.default_when[0]

@@ -109,7 +109,7 @@ class Oracle:
         request reader builds it (its hops and projections); ``chain.received_under`` as the evaluator
         derives it where that is settled whatever the unchosen paths are, else unknown."""
         env = {p: v for p, v in assignment.items() if v is not ABSENT and p != CHAIN and not p.startswith(HOP)}
-        for slot in self.space.conditional:  # tied to another fact's set (see Slot.default_when)
+        for slot in self.space.tied:  # see Slot.default_when
             assert slot.default_when is not None
             # Until that set is chosen the fact may still turn (true to false): unknown, as Kleene monotonicity
             # needs; the search chooses the set first (see domain._prerequisite).

@@ -24,7 +24,6 @@ import attrs
 
 from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
 from ..rulebook.model import Definition, Rulebook
-from ..rulebook.vocabulary import presumed_on
 
 Env = Mapping[str, Any]
 Pred = Callable[[Env], "bool | None"]
@@ -79,12 +78,12 @@ class Reads:
 class Compiler:
     """Compiles conditions of one rulebook; definitions are compiled once and shared."""
 
-    def __init__(self, definitions: Mapping[str, Definition], presumed_on: Mapping[str, str] | None = None) -> None:
-        self.definitions = definitions
-        self.presumed_on = presumed_on or {}
-        """For a fact presumed only on another fact's value (Slot.default_when), that fact: a condition reading
-        the first reads the second too, since what it sees left out turns on it (case keys, signatures and the
-        analysis all follow ``reads``)."""
+    def __init__(self, book: Rulebook) -> None:
+        self.definitions: Mapping[str, Definition] = book.definitions
+        self.tied_to = book.vocabulary.tied_to()
+        """For a fact tied to another fact's set (Slot.default_when), that set's path: a condition reading the
+        fact reads the set too, since the fact's value turns on it (case keys, signatures and the analysis all
+        follow ``reads``)."""
         self._defs: dict[str, Pred] = {}
         self._def_reads: dict[str, Reads] = {}
 
@@ -131,7 +130,7 @@ class Compiler:
 
     def reads(self, node: Expr) -> Reads:
         if isinstance(node, Path):
-            also = self.presumed_on.get(node.path)
+            also = self.tied_to.get(node.path)
             return Reads(frozenset([node.path] if also is None else [node.path, also]))
         if isinstance(node, Ref):
             cached = self._def_reads.get(node.name)
@@ -282,7 +281,7 @@ def _units(node: Expr, definitions: Mapping[str, Definition]) -> list[Expr]:
 
 
 def compile_rulebook(book: Rulebook) -> CompiledRulebook:
-    compiler = Compiler(book.definitions, presumed_on(book.vocabulary))
+    compiler = Compiler(book)
     rules: dict[str, CompiledRule] = {}
     total = Reads()
     for rid, rule in book.rules.items():

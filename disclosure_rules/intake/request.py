@@ -109,14 +109,12 @@ class RequestReader:
         self.defaults = [
             (p, s.default) for p, s in vocabulary.facts.items() if s.default is not None and s.default_when is None
         ]
-        self.conditional = [s for s in vocabulary.facts.values() if s.default is not None and s.default_when]
+        self.tied = vocabulary.tied_facts()
         """Facts tied to what another fact's set holds (see Slot.default_when)."""
         self.sets: dict[frozenset[Any], frozenset[Any]] = {}
-        kept = vocabulary.groups.get(KEPT_ROUTES)
-        self.kept_within = frozenset(kept.values) if kept is not None else frozenset()
+        self.kept_within = vocabulary.group_values(KEPT_ROUTES)
         """The routes under which a hop stays within one agency (``internal``)."""
-        between = vocabulary.groups.get(BETWEEN_ROUTES)
-        self.between = frozenset(between.values) if between is not None else frozenset()
+        self.between = vocabulary.group_values(BETWEEN_ROUTES)
         """The routes that carry data from one agency to another (a hop naming one never goes to its sender)."""
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -164,7 +162,7 @@ class RequestReader:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
         for path, value in self.defaults:
             env.setdefault(path, value)
-        for slot in self.conditional:  # tied to another fact's set (see Slot.default_when)
+        for slot in self.tied:
             value = tied(slot, env.get(slot.path), env.get)
             if value is None:
                 env.pop(slot.path, None)

@@ -66,11 +66,10 @@ def build_values_reader(
     src = Source()
     shared = src.const(shared_set, "SHARED")
     local = {path: src.var("a") for path in paths}
-    # A presumption that holds on another fact's value reads that value too, wanted or not.
-    conditional = [s for p in paths if (s := vocabulary.slot(p)) is not None and s.default_when is not None]
-    for presumption in conditional:
-        assert presumption.default_when is not None
-        local.setdefault(presumption.default_when[0], src.var("a"))
+    tied = [s for s in vocabulary.tied_facts() if s.path in local]
+    for tied_slot in tied:  # its tie reads the set too, wanted or not (see Slot.default_when)
+        assert tied_slot.default_when is not None
+        local.setdefault(tied_slot.default_when[0], src.var("a"))
 
     def store(path: str, expression: str) -> str:
         return f"{local[path]} = {expression}" if path in local else f"{expression}"
@@ -88,12 +87,12 @@ def build_values_reader(
         src.emit(1, f"{name} = {start}")
     _request_values(src, vocabulary, shared, store)
     u = src.const(unknown, "U")
-    for presumption in conditional:
-        assert presumption.default_when is not None
-        where, member = presumption.default_when
-        mine, default = local[presumption.path], src.const(presumption.default, "D")
+    for tied_slot in tied:
+        assert tied_slot.default_when is not None
+        where, member = tied_slot.default_when
+        mine, default = local[tied_slot.path], src.const(tied_slot.default, "D")
         src.emit(1, f"if {local[where]} is not {u}:")
-        src.emit(2, f"if {member!r} not in {local[where]}: {mine} = {src.const(not presumption.default, 'D')}")
+        src.emit(2, f"if {member!r} not in {local[where]}: {mine} = {src.const(not tied_slot.default, 'D')}")
         src.emit(2, f"elif {mine} is {u}: {mine} = {default}")
     src.emit(1, f"return ({', '.join(local[p] for p in paths)},)")
     namespace = src.run("<disclosure_rules values reader>")
@@ -189,14 +188,13 @@ def _complete(src: Source, vocabulary: Vocabulary) -> None:
     for path, slot in vocabulary.facts.items():
         if slot.default is not None and slot.default_when is None:
             src.emit(1, f"if {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
-    for path, slot in vocabulary.facts.items():
-        if slot.default is not None and slot.default_when is not None:  # tied to a set: see Slot.default_when
-            where, member = slot.default_when
-            w = src.var("w")
-            src.emit(1, f"{w} = env.get({where!r})")
-            src.emit(1, f"if {w} is not None:")
-            src.emit(2, f"if {member!r} not in {w}: env[{path!r}] = {src.const(not slot.default, 'D')}")
-            src.emit(2, f"elif {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
+    for slot in vocabulary.tied_facts():  # see Slot.default_when
+        assert slot.default_when is not None
+        (where, member), path, w = slot.default_when, slot.path, src.var("w")
+        src.emit(1, f"{w} = env.get({where!r})")
+        src.emit(1, f"if {w} is not None:")
+        src.emit(2, f"if {member!r} not in {w}: env[{path!r}] = {src.const(not slot.default, 'D')}")
+        src.emit(2, f"elif {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
     for path in vocabulary.chain_projections:
         if path != RECEIVED_UNDER:
             src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")

@@ -114,11 +114,6 @@ def tied(slot: Slot, stated: object, value_at: Callable[[str], Any]) -> object:
     return not slot.default
 
 
-def presumed_on(vocabulary: Vocabulary) -> dict[str, str]:
-    """For each fact presumed only on another fact's value, that fact's path."""
-    return {p: s.default_when[0] for p, s in vocabulary.facts.items() if s.default_when is not None}
-
-
 @attrs.frozen(eq=False)
 class Vocabulary:
     names: tuple[str, ...]
@@ -138,6 +133,20 @@ class Vocabulary:
         if path.startswith("chain."):
             return self.chain_projections.get(path)
         return self.fields.get(path)
+
+    def group_values(self, name: str) -> frozenset[str]:
+        """The values of the group ``name`` (none, if the vocabulary does not declare it)."""
+        group = self.groups.get(name)
+        return frozenset(group.values) if group is not None else frozenset()
+
+    def tied_facts(self) -> tuple[Slot, ...]:
+        """The facts tied to another fact's set (see Slot.default_when)."""
+        return tuple(s for s in self.facts.values() if s.default_when is not None)
+
+    def tied_to(self) -> dict[str, str]:
+        """For each fact tied to another fact's set, that fact's path: what a condition reading the first reads
+        too."""
+        return {s.path: s.default_when[0] for s in self.tied_facts() if s.default_when is not None}
 
     def readable_paths(self) -> list[str]:
         return [*self.fields, *self.facts, *self.chain_projections]
