@@ -34,6 +34,7 @@ from .rulebook.loader import (
 )
 from .rulebook.model import ANALYSIS_CHECKS, CONFIDENCE_LEVELS
 from .rulebook.vocabloader import (
+    CLAIM_KEYS,
     ENUM_KEYS,
     ENUM_VALUE_KEYS,
     GROUP_KEYS,
@@ -301,6 +302,14 @@ def _slot(section: str) -> Schema:
                 else False,
             ),
             "nonempty": _described("A set that must not be empty when given.", nonempty),
+            "claims_hop": _described(
+                "Stated true, the fact says the data came from `from` under a route of the group `routes`: a "
+                "request whose chain's hops from that sender to another agency name none is refused (facts "
+                "only).",
+                strict(CLAIM_KEYS, {"from": TEXT, "routes": TEXT}, required=list(CLAIM_KEYS))
+                if section == "facts"
+                else False,
+            ),
         },
         required=["type", "label"],
     )

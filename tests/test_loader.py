@@ -320,3 +320,37 @@ def test_an_intended_finding_with_a_rule_that_does_not_exist_is_an_error(tmp_pat
     errors = load_errors(tmp_path, text)
     assert [(e[0], e[2], e[3]) for e in errors] == [("unknown_rule", 13, 19)]
     assert "`nope`" in errors[0][1]
+
+
+BUNDLED_RULES = Path(disclosure_rules.__file__).resolve().parent.parent / "rules"
+CLAIM = "claims_hop: {from: IRS, routes: routes_under_the_mou}"
+
+
+@pytest.mark.parametrize(
+    ("claim", "code"),
+    [
+        ("claims_hop: {from: IRZ, routes: routes_under_the_mou}", "unknown_value"),
+        ("claims_hop: {from: IRS, routes: routes_under_the_mouu}", "unknown_name"),
+        ("claims_hop: {from: IRS, routes: federal_agencies}", "unknown_name"),  # a group of agencies, not routes
+        ("claims_hop: {from: IRS}", "missing_key"),
+        ("claims_hop: {from: IRS, routes: routes_under_the_mou, to: ICE}", "unknown_key"),
+    ],
+)
+def test_a_fact_claiming_a_hop_names_a_sender_and_a_group_of_routes(tmp_path: Path, claim: str, code: str) -> None:
+    import shutil
+
+    copy = tmp_path / "rules"
+    shutil.copytree(BUNDLED_RULES, copy, ignore=shutil.ignore_patterns("tests"))
+    vocabulary = copy / "vocabulary.yaml"
+    text = vocabulary.read_text()
+    assert CLAIM in text
+    vocabulary.write_text(text.replace(CLAIM, claim, 1))
+    with pytest.raises(LoadError) as caught:
+        disclosure_rules.load(copy)
+    assert code in [d.code for d in caught.value.diagnostics], caught.value
+
+
+def test_the_bundled_memorandum_facts_claim_a_hop_from_the_irs(bundled: disclosure_rules.Rules) -> None:
+    for path in ("facts.data.received_under_mou", "facts.request.under_mou"):
+        slot = bundled.vocabulary.facts[path]
+        assert slot.claims_hop == ("IRS", frozenset({"6103(i)(2)", "6103(i)(3)", "6103(i)(3)(A)", "6103(m)(2)"}))

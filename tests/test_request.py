@@ -181,3 +181,56 @@ def test_a_chain_ends_at_the_holder_and_an_internal_hop_stays_within_one_agency(
     assert [(code, path) for code, path, _help in errors_of(bundled, i2_request)] == expected
     if expected:
         assert bundled.check(i2_request).decision == "deny"
+
+
+MOU_FACT = "$.facts.data.received_under_mou"
+
+
+@pytest.mark.parametrize(
+    ("facts", "chain", "expected"),
+    [
+        # The request says the data came through the memorandum; its hop from the IRS says an emergency.
+        ({"data": {"received_under_mou": True}}, [("IRS", "ICE", "6103(i)(3)(B)")], [MOU_FACT]),
+        ({"request": {"under_mou": True}}, [("IRS", "ICE", "6103(i)(1)")], ["$.facts.request.under_mou"]),
+        # An internal hop after the relabelled one does not hide it.
+        (
+            {"data": {"received_under_mou": True}},
+            [("IRS", "ICE", "6103(i)(7)"), ("ICE", "ICE", "internal")],
+            [MOU_FACT],
+        ),
+        # The hop from the IRS decides, not a later one between other agencies.
+        (
+            {"data": {"received_under_mou": True}},
+            [("IRS", "DHS", "6103(i)(5)"), ("DHS", "ICE", "6103(i)(2)")],
+            [MOU_FACT],
+        ),
+        # A route the memorandum's disclosures go under: no contradiction.
+        ({"data": {"received_under_mou": True}}, [("IRS", "ICE", "6103(i)(2)")], []),
+        ({"data": {"received_under_mou": True}}, [("IRS", "ICE", "6103(i)(3)")], []),
+        ({"data": {"received_under_mou": True}}, [("IRS", "ICE", "6103(m)(2)")], []),
+        # Only a stated fact claims anything: presumed, or stated false, it does not.
+        ({}, [("IRS", "ICE", "6103(i)(3)(B)")], []),
+        ({"data": {"received_under_mou": False}}, [("IRS", "ICE", "6103(i)(3)(B)")], []),
+        # No hop from the IRS to another agency: nothing to contradict.
+        ({"data": {"received_under_mou": True}}, [("SSA", "ICE", "privacy_act_b7")], []),
+    ],
+)
+def test_a_fact_saying_the_data_came_through_the_memorandum_must_not_contradict_the_hop_from_the_irs(
+    bundled: Rules, facts: dict[str, Any], chain: list[tuple[str, str, str]], expected: list[str]
+) -> None:
+    request = {
+        "date": "2026-03-01",
+        "element": "address",
+        "holder": "ICE",
+        "origin": ["irs_records"],
+        "recipient": "ICE",
+        "purpose": "imminent_danger",
+        "facts": facts,
+        "chain": [{"from": f, "to": t, "route": r, "date": "2025-08-07"} for f, t, r in chain],
+    }
+    found = [(code, path) for code, path, _help in errors_of(bundled, request)]
+    assert found == [("contradicts_chain", path) for path in expected]
+    if expected:
+        decision = bundled.check(request)
+        assert (decision.decision, decision.status) == ("deny", "error")
+        assert "none of them a route such a disclosure goes under" in decision.errors[0].message

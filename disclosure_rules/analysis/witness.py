@@ -2,7 +2,8 @@
 
 A leaf chooses only the paths the search split on; every other path may take any value without changing
 the answer (that is what the search proved). A witness fills them the plainest way: a required field gets a
-value, every other path is left out (unknown, or its presumption). The chain has the hop the search chose, if
+value, every other path is left out (unknown, or its presumption; so is a fact chosen to be what it is
+presumed to be). The chain has the hop the search chose, if
 any, each key given.
 """
 
@@ -24,6 +25,11 @@ def request_of(space: Space, assignment: Assignment) -> dict[str, Any]:
     request = space.base_request()
     for path, value in assignment.items():
         if value is ABSENT or path == CHAIN or path.startswith(HOP):
+            continue
+        slot = space.vocabulary.facts.get(path)
+        if slot is not None and slot.default_when is None and slot.default is not None and value == slot.default:
+            # Left to its presumption, which reads alike: stated, a fact may claim what the chain denies (see
+            # Slot.claims_hop), and a witness says no more than the search chose.
             continue
         put(request, path, json_value(value))
     if assignment.get(CHAIN) == 1:

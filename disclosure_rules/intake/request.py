@@ -18,7 +18,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -116,6 +116,8 @@ class RequestReader:
         """The routes under which a hop stays within one agency (``internal``)."""
         self.between = vocabulary.group_values(BETWEEN_ROUTES)
         """The routes that carry data from one agency to another (a hop naming one never goes to its sender)."""
+        self.claiming = [s for s in vocabulary.facts.values() if s.claims_hop is not None]
+        """Facts that, stated true, say which way the data came (see Slot.claims_hop)."""
 
     def read(self, request: object) -> tuple[dict[str, Any], list[Diagnostic]]:
         """Validate ``request``; return its environment and the problems found (none if valid)."""
@@ -160,6 +162,8 @@ class RequestReader:
         facts = request.get("facts")
         if facts is not None:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
+        # Before the presumptions: only a fact the request states claims anything.
+        claimed = [s for s in self.claiming if env.get(s.path) is True]
         for path, value in self.defaults:
             env.setdefault(path, value)
         for slot in self.tied:
@@ -171,6 +175,7 @@ class RequestReader:
         chain = request.get("chain")
         if chain is not None:
             self.chain(chain, env, errors)
+            self.chain_claims(env.get(HOPS, ()), claimed, errors)
         else:
             for path in self.vocabulary.chain_projections:
                 if path != RECEIVED_UNDER:
@@ -325,6 +330,29 @@ class RequestReader:
                     help="a chain says how the holder got the data: its last hop arrives at the holder",
                 )
             )
+
+    @staticmethod
+    def chain_claims(hops: Sequence[Mapping[str, Any]], claimed: Sequence[Slot], errors: list[Diagnostic]) -> None:
+        """A fact the request states true that says the data came from an agency under some routes (the 2025
+        memorandum's), beside a chain whose hops from that agency to another name none of them: the request
+        says two things of one disclosure that cannot both be so, and is refused rather than read as the one
+        that suits it (a hop relabelled an emergency disclosure would otherwise take data the request says came
+        through the memorandum outside the order that bars its use)."""
+        for slot in claimed:
+            assert slot.claims_hop is not None
+            sender, routes = slot.claims_hop
+            named = [h["route"] for h in hops if h.get("from") == sender and h.get("to") != sender and "route" in h]
+            if named and not any(route in routes for route in named):
+                errors.append(
+                    Diagnostic(
+                        "contradicts_chain",
+                        f"the request states that {slot.label}, but its chain's hops from {quote(sender)} name "
+                        f"{', '.join(map(quote, sorted(set(named))))}, none of them a route such a disclosure "
+                        f"goes under ({', '.join(map(quote, sorted(routes)))})",
+                        path="$." + slot.path,
+                        help="state the route the hop was disclosed under, or that the data did not come that way",
+                    )
+                )
 
     @staticmethod
     def chain_order(hops: list[dict[str, Any]], errors: list[Diagnostic]) -> None:

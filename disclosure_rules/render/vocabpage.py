@@ -48,6 +48,13 @@ def _meaning(slot: Slot) -> str:
         )
     elif slot.default is not None:
         parts.append(f"If not stated: presumed {_shown(slot.default)}.")
+    if slot.claims_hop is not None:
+        sender, routes = slot.claims_hop
+        parts.append(
+            f"Stated {_shown(True)}, it says the data came from {code(sender)} under one of "
+            f"{', '.join(code(r) for r in sorted(routes))}: a request whose chain has hops from {code(sender)} to "
+            "another agency, none of them under such a route, is refused (`contradicts_chain`)."
+        )
     return " ".join(parts)
 
 

@@ -27,8 +27,20 @@ RESERVED_FIELDS = ("facts", "chain", "id")
 VOCABULARY_KEYS = ("vocabulary", "title", "description", "enums", "groups", "fields", "facts", "chain", "disclosure")
 ENUM_KEYS = ("label", "description", "values")
 ENUM_VALUE_KEYS = ("label", "description")
-SLOT_KEYS = ("type", "label", "description", "required", "must", "negated", "default", "default_when", "nonempty")
+SLOT_KEYS = (
+    "type",
+    "label",
+    "description",
+    "required",
+    "must",
+    "negated",
+    "default",
+    "default_when",
+    "nonempty",
+    "claims_hop",
+)
 WHEN_KEYS = ("fact", "includes")
+CLAIM_KEYS = ("from", "routes")
 GROUP_KEYS = ("of", "label", "description", "values")
 
 
@@ -44,6 +56,7 @@ class VocabularyBuilder:
         self.enum_positions: dict[str, Position] = {}
         self.pending_slots: list[tuple[str, YScalar, YMap, str, dict[str, Slot]]] = []
         self.pending_when: list[tuple[str, YMap]] = []
+        self.pending_claims: list[tuple[str, YMap]] = []
         """Facts whose presumption holds only when another fact's set includes a value: checked once every fact
         is read (the other may be declared after)."""
         self.pending_groups: list[tuple[str, YScalar, YMap]] = []
@@ -155,6 +168,8 @@ class VocabularyBuilder:
             self.group(key, key_node, node)
         for path, when in self.pending_when:
             self.default_when(path, when)
+        for path, claim in self.pending_claims:
+            self.claims_hop(path, claim)
         if not self.seen_any:
             return None
         date = self.fields.get("date")
@@ -249,6 +264,12 @@ class VocabularyBuilder:
                 self.sink.add("missing_key", message, when.position)
             else:
                 self.pending_when.append((path, when))
+        claim = r.mapping("claims_hop")
+        if claim is not None:
+            if section != "facts" or type_.kind != "bool":
+                self.sink.add("wrong_type", "only a true-or-false fact can claim how the data came", claim.position)
+            else:
+                self.pending_claims.append((path, claim))
 
     def default(self, r: MappingReader, type_: Type, section: str) -> object:
         node = r.raw("default")
@@ -302,6 +323,39 @@ class VocabularyBuilder:
             )
             return
         self.facts[path] = attrs.evolve(self.facts[path], default_when=(other.path, str(member.value)))
+
+    def claims_hop(self, path: str, node: YMap) -> None:
+        """``claims_hop: {from: S, routes: G}``: the fact at ``path``, stated true, says the data came from ``S``
+        under a route of the group ``G`` (see Slot.claims_hop)."""
+        r = MappingReader(node, f"the `claims_hop` of `{path}`", self.sink)
+        r.only(*CLAIM_KEYS)
+        sender, routes = r.scalar("from", required=True), r.scalar("routes", required=True)
+        if sender is None or routes is None:
+            return
+        hop_from, hop_route = self.hop.get("from"), self.hop.get("route")
+        if hop_from is None or hop_route is None:
+            self.sink.add("missing_key", "a chain's hops must give `from` and `route` to claim a hop", node.position)
+            return
+        senders = self.enums[hop_from.type.enum].values if hop_from.type.enum in self.enums else ()
+        if sender.value not in senders:
+            self.sink.add(
+                "unknown_value",
+                f"`{show(sender.value)}` is not a value of `{hop_from.type.enum}`",
+                sender.position,
+                help=did_you_mean_or_list(str(sender.value), senders),
+            )
+            return
+        group = self.groups.get(str(routes.value))
+        if group is None or group.type != hop_route.type.set_of():
+            known = [g.name for g in self.groups.values() if g.type == hop_route.type.set_of()]
+            self.sink.add(
+                "unknown_name",
+                f"`{show(routes.value)}` is not a group of `{hop_route.type.enum}`",
+                routes.position,
+                help=did_you_mean_or_list(str(routes.value), known),
+            )
+            return
+        self.facts[path] = attrs.evolve(self.facts[path], claims_hop=(str(sender.value), frozenset(group.values)))
 
     def group(self, name: str, key_node: YScalar, node: YMap) -> None:
         if not NAME_PATTERN.match(name):
