@@ -557,10 +557,11 @@ def test_a_use_of_data_a_hop_names_as_given_under_i_2_never_holds_for_a_route_th
     bundled: disclosure_rules.Rules,
 ) -> None:
     """DHS using, for its own criminal case, a name the IRS sent it in a hop named as an (i)(2) disclosure:
-    while the hop's own decision turns on facts still to be chosen, `chain.received_under` is unknown, and
-    so is every permit reading it. But the hop can only give (i)(2), or nothing, or stay unknown: the
-    (i)(3)(A) pass-on and the (c) designee's use can never hold there, and the diff need not search below
-    to learn it. The (i)(2) use itself may still hold or not."""
+    while the hop's own decision turns on facts still to be chosen, `chain.received_under` is unknown. But the
+    hop can only give (i)(2), or nothing: the (i)(3)(A) pass-on and the (c) designee's use can never hold
+    there, which the evaluator itself now knows (it works the states out over every set of routes the hop can
+    give), and the view of the partial request knows too; the diff need not search below to learn it. The
+    (i)(2) use itself may still hold or not."""
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.analysis.outcomes import SideView
 
@@ -570,8 +571,9 @@ def test_a_use_of_data_a_hop_names_as_given_under_i_2_never_holds_for_a_route_th
     )
     verdict = oracle.verdict(assignment)
     states = verdict.states
-    for rid in ("irc-6103-i-3-head-pass-on", "irc-6103-c-designee-use", "irc-6103-i-recipient-use"):
-        assert states[rid].holds is None, rid  # three-valued, the routes unknown: nothing to tell them apart
+    for rid in ("irc-6103-i-3-head-pass-on", "irc-6103-c-designee-use"):
+        assert states[rid].holds is False, rid  # false for (i)(2) and for nothing, all the hop can give
+    assert states["irc-6103-i-recipient-use"].holds is None
     view = SideView.of(oracle, states, assignment)
     assert True not in view.values[("holds", "irc-6103-i-3-head-pass-on")]
     assert True not in view.values[("holds", "irc-6103-c-designee-use")]
@@ -583,8 +585,9 @@ def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: dis
     permits the day before the D. Mass. order, and the request is undecided under (c) the day after" would
     need the routes the hop gave known on the first date (for (i)(4)(B) to apply) and unknown on the second
     (for the designee's rule to be undecided). The hop is decided on its own date, the same on both sides, so
-    the pair test asks about each value the routes may come to on both sides at once, and rules it out;
-    taken side by side, each side alone allows it."""
+    the pair test asks about each value the routes may come to on both sides at once, and rules it out. Each
+    side alone rules it out too now: the designee's rule cannot hold for a hop that names (i)(2), whichever of
+    (i)(2) or nothing it gives, so it is never undecided there."""
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.analysis.outcomes import SideView, pair_possible, shared_states
 
@@ -601,7 +604,8 @@ def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: dis
     i_4_b = ("permit", "permitted", "irc-6103-i-4-b", tuple(bundled.book.rules["irc-6103-i-4-b"].obligations))
     move = (i_4_b, ("deny", "indeterminate", "irc-6103-c-designee", ()))
     apart = [SideView.of(oracle, v.states, side) for v, side in zip(verdicts, sides, strict=True)]
-    assert pair_possible(apart[0], apart[1], move, shared)
+    assert verdicts[1].states["irc-6103-c-designee-use"].holds is False
+    assert not pair_possible(apart[0], apart[1], move, shared)
     options = oracle.route_options(sides[0])
     assert options is not None and frozenset({"6103(i)(2)"}) in options and len(options) == 3
     for routes in options:

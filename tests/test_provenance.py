@@ -107,3 +107,72 @@ def test_a_hop_dated_after_the_disclosure_never_shares_a_cached_answer_with_a_la
         decided = [d.decision for d in rules.check_many(batch)]
         assert decided == ["permit" if r is lawful else "deny" for r in batch]
     assert rules.check(late).decision == "deny"
+
+
+def _completions(rules: Rules, request: dict[str, Any], paths: list[str]) -> list[dict[str, Any]]:
+    """The request with each of ``paths`` (true-or-false or enumerated facts) stated every way it can be."""
+    out = [request]
+    for path in paths:
+        slot = rules.vocabulary.facts[path]
+        if slot.type.kind == "bool":
+            values: list[Any] = [True, False]
+        elif slot.type.kind == "enum":
+            values = list(rules.vocabulary.enums[str(slot.type.enum)].values)
+        else:
+            return []  # a set has too many values to try them all here
+        grown = []
+        for partial in out:
+            for value in values:
+                whole = copy.deepcopy(partial)
+                node = whole.setdefault("facts", {})
+                *groups, last = path.removeprefix("facts.").split(".")
+                for group in groups:
+                    node = node.setdefault(group, {})
+                node[last] = value
+                grown.append(whole)
+        out = grown
+    return out
+
+
+def test_an_undecided_hop_settles_only_what_every_route_it_can_give_settles(bundled: Rules) -> None:
+    """The rules' states on a request whose hop into the holder is undecided are worked out over every set of
+    routes the hop can give (none, or what the permits granting the route it names grant): a state said to be
+    true or false there stays so however the hop's facts are stated, and so does a definite answer."""
+    from disclosure_rules.engine.evaluator import decide
+    from disclosure_rules.intake.request import RequestReader
+
+    reader = RequestReader(bundled.vocabulary)
+    routes = ["6103(i)(2)", "6103(i)(3)", "6103(i)(3)(A)", "6103(m)(2)", "6103(i)(5)", "6103(c)"]
+    left_out = [("request", "signed_by"), ("request", "in_writing"), ("recipients", "personally_engaged")]
+    checked = 0
+    for route in routes:
+        for group, key in left_out:
+            for internal in (False, True):
+                request = _use()
+                request["chain"] = [{"from": "IRS", "to": "ICE", "route": route, "date": "2025-08-07"}]
+                if internal:
+                    request["chain"].append({"from": "ICE", "to": "ICE", "route": "internal", "date": "2025-09-01"})
+                request["facts"].get(group, {}).pop(key, None)
+                env, errors = reader.read(request)
+                assert errors == []
+                verdict = decide(bundled.compiled, env, env["date"])
+                if verdict.status != "indeterminate":
+                    continue
+                for whole in _completions(bundled, request, list(verdict.unknown_facts)):
+                    env, errors = reader.read(whole)
+                    assert errors == []
+                    settled = decide(bundled.compiled, env, env["date"])
+                    for rid, state in verdict.states.items():
+                        if state.holds is not None:
+                            assert settled.states[rid].holds is state.holds, (route, key, rid)
+                        if state.applies is not None:
+                            assert settled.states[rid].applies is state.applies, (route, key, rid)
+                    checked += 1
+    assert checked > 20
+    # And what it is for: an (i)(2) hop cannot bring a consent designee's rule into play.
+    request = _use()
+    del request["facts"]["request"]["signed_by"]
+    d = bundled.check(request)
+    expected = ("indeterminate", "irc-6103-i-recipient-use", ("facts.request.signed_by",))
+    assert (d.status, d.rule, d.unknown_facts) == expected
+    assert "§ 6103(c)" not in d.reason

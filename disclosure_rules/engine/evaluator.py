@@ -41,7 +41,7 @@ import attrs
 from ..rulebook.vocabulary import RECEIVED_UNDER
 from .codegen import Evaluate, Generated, generate, load_generated
 from .compiler import UNKNOWN, CompiledRulebook
-from .provenance import received_under
+from .provenance import possible_routes, received_under
 
 State = bool | None
 
@@ -268,7 +268,9 @@ MAX_VERDICT_MEMO = 10_000
 def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date, evaluator: Evaluator) -> Verdict:
     memos = _memos(compiled)
     states: Mapping[str, RuleState]
-    if evaluator is _EVALUATE:  # evaluate(), without a second lookup of the memos
+    if env.get(RECEIVED_UNDER) is UNKNOWN:
+        states = _over_routes(compiled, env, day, evaluator)
+    elif evaluator is _EVALUATE:  # evaluate(), without a second lookup of the memos
         try:
             states = (memos.generated or _generated(compiled))(env, day)
         except KeyError:
@@ -302,6 +304,51 @@ def _verdict(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.d
         known.prohibitions,
         env,
     )
+
+
+def _over_routes(
+    compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date, evaluator: Evaluator
+) -> Mapping[str, RuleState]:
+    """The rules' states where the routes the holder received the data under are undecided: a rule holds
+    (or not) if it does so for every value those routes can still come to (see
+    :func:`~.provenance.possible_routes`), and is unknown otherwise; what applies follows from what holds, as
+    always. A rule for the use a consent designee makes of the data is not in doubt merely because the hop,
+    which names (i)(2), is: so an undecided answer names the rules and the facts that can settle it."""
+    candidates = possible_routes(compiled, env)
+    if candidates is None:
+        return evaluator(compiled, env, day)
+    worlds = [evaluator(compiled, {**env, RECEIVED_UNDER: routes}, day) for routes in candidates]
+    holds: dict[str, State] = {}
+    for rid, state in worlds[0].items():
+        value = state.holds
+        holds[rid] = value if all(world[rid].holds is value for world in worlds[1:]) else None
+    return _with_holds(compiled, holds, {rid: state.in_force for rid, state in worlds[0].items()})
+
+
+def _with_holds(
+    compiled: CompiledRulebook, holds: Mapping[str, State], in_force: Mapping[str, bool]
+) -> dict[str, RuleState]:
+    """Every rule's state from whether it holds: it applies when it holds and no exception to it applies, in
+    Kleene's logic (:func:`evaluate_reference`, from the rules' truth values rather than their conditions)."""
+    states: dict[str, RuleState] = {}
+    for rid in compiled.order:
+        overridden: State = False
+        for exception in compiled.exceptions[rid]:
+            value = states[exception].applies
+            if value is True:
+                overridden = True
+                break
+            if value is None:
+                overridden = None
+        held = holds[rid]
+        if held is False or overridden is True:
+            applies: State = False
+        elif held is None or overridden is None:
+            applies = None
+        else:
+            applies = True
+        states[rid] = RuleState(in_force[rid], held, applies)
+    return states
 
 
 def _verdict_of(

@@ -24,6 +24,7 @@ neither adds a route nor loses one.
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -107,6 +108,36 @@ def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerd
             return sure
     # An undecided hop, or one permitted only by another route: unknown while the named route could still apply.
     return UNKNOWN if any(applies is not False for applies in applying.values()) else EMPTY
+
+
+def possible_routes(compiled: CompiledRulebook, env: Mapping[str, Any]) -> tuple[frozenset[str], ...] | None:
+    """Every value ``chain.received_under`` can come to, however the facts the hop into the holder turns on
+    are settled: none, or a set of the routes the permits that grant the route the hop names grant (see
+    :func:`_routes`); a hop within an agency under a kept route gives what its sender held, so what the hops
+    before it can give. None where there is no hop into the holder. A hop naming (i)(2) can give (i)(2) or
+    nothing, never (c) or (i)(3)(A): a rule for a designee's use or for an agency head's pass-on does not
+    apply, though the hop is undecided."""
+    hops: tuple[Mapping[str, Any], ...] = env.get(HOPS) or ()
+    if not hops:
+        return None
+    last = hops[-1]
+    named = last.get("route")
+    if not isinstance(named, str) or last.get("to") != env.get("holder"):
+        return None
+    kept = compiled.book.vocabulary.groups.get(KEPT_ROUTES)
+    if kept is not None and named in kept.values and last.get("from") == last.get("to"):
+        if len(hops) == 1:
+            return (EMPTY,)
+        return possible_routes(compiled, {**env, HOPS: hops[:-1], "holder": last.get("from")})
+    granted = sorted(
+        {
+            str(rule.grants)
+            for rule in compiled.book.rules.values()
+            if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
+        }
+    )
+    subsets = (frozenset(c) for n in range(1, len(granted) + 1) for c in itertools.combinations(granted, n))
+    return (EMPTY, *subsets)
 
 
 def _kept(verdict: HopVerdict) -> Any:
