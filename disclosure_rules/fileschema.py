@@ -303,10 +303,10 @@ def _slot(section: str) -> Schema:
             ),
             "nonempty": _described("A set that must not be empty when given.", nonempty),
             "claims_hop": _described(
-                "Stated true, the fact says the data came from `from` under a route of the group `routes`: a "
-                "request whose chain's hops from that sender to another agency name none is refused (facts "
-                "only).",
-                strict(CLAIM_KEYS, {"from": TEXT, "routes": TEXT}, required=list(CLAIM_KEYS))
+                "Stated true, the fact says the data came from `from` to an agency of the group `to` under a "
+                "route of the group `routes`: a request whose holder is in `to` and whose chain shows no such "
+                "hop is refused (facts only).",
+                strict(CLAIM_KEYS, {"from": TEXT, "to": TEXT, "routes": TEXT}, required=list(CLAIM_KEYS))
                 if section == "facts"
                 else False,
             ),

@@ -323,17 +323,20 @@ def test_an_intended_finding_with_a_rule_that_does_not_exist_is_an_error(tmp_pat
 
 
 BUNDLED_RULES = Path(disclosure_rules.__file__).resolve().parent.parent / "rules"
-CLAIM = "claims_hop: {from: IRS, routes: routes_under_the_mou}"
+CLAIM = "claims_hop: {from: IRS, to: immigration_enforcement_agencies, routes: routes_under_the_mou}"
+AGENCIES = "immigration_enforcement_agencies"
 
 
 @pytest.mark.parametrize(
     ("claim", "code"),
     [
-        ("claims_hop: {from: IRZ, routes: routes_under_the_mou}", "unknown_value"),
-        ("claims_hop: {from: IRS, routes: routes_under_the_mouu}", "unknown_name"),
-        ("claims_hop: {from: IRS, routes: federal_agencies}", "unknown_name"),  # a group of agencies, not routes
-        ("claims_hop: {from: IRS}", "missing_key"),
-        ("claims_hop: {from: IRS, routes: routes_under_the_mou, to: ICE}", "unknown_key"),
+        (f"claims_hop: {{from: IRZ, to: {AGENCIES}, routes: routes_under_the_mou}}", "unknown_value"),
+        (f"claims_hop: {{from: IRS, to: {AGENCIES}, routes: routes_under_the_mouu}}", "unknown_name"),
+        # A group of agencies where routes belong, and of routes where agencies belong.
+        (f"claims_hop: {{from: IRS, to: {AGENCIES}, routes: federal_agencies}}", "unknown_name"),
+        ("claims_hop: {from: IRS, to: routes_under_the_mou, routes: routes_under_the_mou}", "unknown_name"),
+        ("claims_hop: {from: IRS, routes: routes_under_the_mou}", "missing_key"),
+        (f"claims_hop: {{from: IRS, to: {AGENCIES}, routes: routes_under_the_mou, by: x}}", "unknown_key"),
     ],
 )
 def test_a_fact_claiming_a_hop_names_a_sender_and_a_group_of_routes(tmp_path: Path, claim: str, code: str) -> None:
@@ -353,4 +356,8 @@ def test_a_fact_claiming_a_hop_names_a_sender_and_a_group_of_routes(tmp_path: Pa
 def test_the_bundled_memorandum_facts_claim_a_hop_from_the_irs(bundled: disclosure_rules.Rules) -> None:
     for path in ("facts.data.received_under_mou", "facts.request.under_mou"):
         slot = bundled.vocabulary.facts[path]
-        assert slot.claims_hop == ("IRS", frozenset({"6103(i)(2)", "6103(i)(3)", "6103(i)(3)(A)", "6103(m)(2)"}))
+        assert slot.claims_hop == (
+            "IRS",
+            frozenset({"DHS", "ICE", "USCIS", "CBP"}),
+            frozenset({"6103(i)(2)", "6103(i)(3)", "6103(i)(3)(A)", "6103(m)(2)"}),
+        )

@@ -38,10 +38,10 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from ..rulebook.vocabulary import RECEIVED_UNDER
+from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER
 from .codegen import Evaluate, Generated, generate, load_generated
 from .compiler import UNKNOWN, CompiledRulebook
-from .provenance import possible_routes, received_under
+from .provenance import granting, is_kept, possible_routes, received_under
 
 State = bool | None
 
@@ -252,14 +252,38 @@ def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.da
     verdict = _verdict(compiled, env, day, evaluator)
     if hop is None:
         return verdict
-    if RECEIVED_UNDER in verdict.unknown_facts and hop.unknown_facts:
+    if RECEIVED_UNDER in verdict.unknown_facts:
         # No request states the routes its holder received the data under: an answer that turns on them names
-        # the facts the hop into the holder turns on, which a request can state.
-        order = _path_order(compiled)
-        named = {p for p in verdict.unknown_facts if p != RECEIVED_UNDER} | set(hop.unknown_facts)
-        unknown = tuple(sorted(named, key=lambda p: order.get(p, len(order))))
-        verdict = attrs.evolve(verdict, unknown_facts=unknown)
+        # the facts the routes the hop into the holder gives turn on, which a request can state.
+        settling = _route_facts(compiled, env, hop)
+        if settling:
+            order = _path_order(compiled)
+            named = {p for p in verdict.unknown_facts if p != RECEIVED_UNDER} | set(settling)
+            unknown = tuple(sorted(named, key=lambda p: order.get(p, len(order))))
+            verdict = attrs.evolve(verdict, unknown_facts=unknown)
     return attrs.evolve(verdict, hop=hop)
+
+
+def _route_facts(compiled: CompiledRulebook, env: Mapping[str, Any], hop: Verdict) -> tuple[str, ...]:
+    """The unstated facts the routes a hop gives turn on: what the permits granting the route it names (and
+    the exceptions to them) read where undecided, and what the prohibitions the hop's own facts leave
+    undecided read; through an
+    internal hop, what its own verdict names (the routes the hop before it gave among them). A fact that only
+    another paragraph's permit reads cannot change what the hop gives: a hop named (i)(3)(A) gives (i)(3)(A)
+    or nothing, whatever settles (i)(2)."""
+    last = env[HOPS][-1]
+    if is_kept(compiled, last):
+        return tuple(p for p in hop.unknown_facts if p != RECEIVED_UNDER)
+    rules = compiled.book.rules
+    deciding = tuple(r for r in granting(compiled, str(last["route"])) if hop.states[r].applies is None)
+    facts = _unknown_facts(compiled, deciding, hop.states, hop.env)
+    # A prohibition left undecided by its own condition (not by the permits excepted from it) may deny the hop.
+    doubtful = [r for r in hop.undecided if rules[r].kind == "forbid" and hop.states[r].holds is None]
+    reads = [p for r in doubtful for p in compiled.rules[r].reads.paths if hop.env.get(p, UNKNOWN) is UNKNOWN]
+    facts = (*facts, *reads)
+    if RECEIVED_UNDER in facts and hop.hop is not None and hop.env.get(HOPS):
+        facts = (*(p for p in facts if p != RECEIVED_UNDER), *_route_facts(compiled, hop.env, hop.hop))
+    return tuple(dict.fromkeys(p for p in facts if p != RECEIVED_UNDER))
 
 
 MAX_VERDICT_MEMO = 10_000

@@ -97,17 +97,29 @@ def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerd
     if kept is not None and named in kept.values and last["from"] == last["to"]:
         return _kept(verdict)
     rules = compiled.book.rules
-    applying = {
-        rid: verdict.states[rid].applies
-        for rid, rule in rules.items()
-        if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
-    }
+    applying = {rid: verdict.states[rid].applies for rid in granting(compiled, named)}
     if verdict.decision == "permit":
         sure = frozenset(str(rules[rid].grants) for rid, applies in applying.items() if applies is True)
         if sure:
             return sure
     # An undecided hop, or one permitted only by another route: unknown while the named route could still apply.
     return UNKNOWN if any(applies is not False for applies in applying.values()) else EMPTY
+
+
+def granting(compiled: CompiledRulebook, named: str) -> list[str]:
+    """The permits a hop naming ``named`` is matched by: those that grant it, or (for ``6103(i)(3)``) one of
+    its subparagraphs."""
+    return [
+        rid
+        for rid, rule in compiled.book.rules.items()
+        if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
+    ]
+
+
+def is_kept(compiled: CompiledRulebook, hop: Mapping[str, Any]) -> bool:
+    """Whether a hop passes the data within one agency under a kept route (it gives what its sender held)."""
+    kept = compiled.book.vocabulary.groups.get(KEPT_ROUTES)
+    return kept is not None and hop.get("route") in kept.values and hop.get("from") == hop.get("to")
 
 
 def possible_routes(compiled: CompiledRulebook, env: Mapping[str, Any]) -> tuple[frozenset[str], ...] | None:
@@ -129,13 +141,7 @@ def possible_routes(compiled: CompiledRulebook, env: Mapping[str, Any]) -> tuple
         if len(hops) == 1:
             return (EMPTY,)
         return possible_routes(compiled, {**env, HOPS: hops[:-1], "holder": last.get("from")})
-    granted = sorted(
-        {
-            str(rule.grants)
-            for rule in compiled.book.rules.values()
-            if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
-        }
-    )
+    granted = sorted({str(compiled.book.rules[rid].grants) for rid in granting(compiled, named)})
     subsets = (frozenset(c) for n in range(1, len(granted) + 1) for c in itertools.combinations(granted, n))
     return (EMPTY, *subsets)
 

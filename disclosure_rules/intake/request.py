@@ -175,7 +175,7 @@ class RequestReader:
         chain = request.get("chain")
         if chain is not None:
             self.chain(chain, env, errors)
-            self.chain_claims(env.get(HOPS, ()), claimed, errors)
+            self.chain_claims(env.get(HOPS, ()), env.get("holder"), claimed, errors)
         else:
             for path in self.vocabulary.chain_projections:
                 if path != RECEIVED_UNDER:
@@ -332,27 +332,39 @@ class RequestReader:
             )
 
     @staticmethod
-    def chain_claims(hops: Sequence[Mapping[str, Any]], claimed: Sequence[Slot], errors: list[Diagnostic]) -> None:
-        """A fact the request states true that says the data came from an agency under some routes (the 2025
-        memorandum's), beside a chain whose hops from that agency to another name none of them: the request
-        says two things of one disclosure that cannot both be so, and is refused rather than read as the one
-        that suits it (a hop relabelled an emergency disclosure would otherwise take data the request says came
-        through the memorandum outside the order that bars its use)."""
+    def chain_claims(
+        hops: Sequence[Mapping[str, Any]], holder: object, claimed: Sequence[Slot], errors: list[Diagnostic]
+    ) -> None:
+        """A fact the request states true that says the holder got the data from an agency, through some of
+        its recipients, under some routes (the 2025 memorandum's: the IRS to DHS and its components, under
+        (i)(2) and the routes the same disclosure goes by), beside a chain into such a holder that shows no
+        such hop: the request says two things of one disclosure that cannot both be so, and is refused rather
+        than read as the one that suits it (a hop relabelled an emergency disclosure, or a chain that starts
+        elsewhere, would otherwise take data the request says came through the memorandum outside the orders
+        that bar its use)."""
         for slot in claimed:
             assert slot.claims_hop is not None
-            sender, routes = slot.claims_hop
-            named = [h["route"] for h in hops if h.get("from") == sender and h.get("to") != sender and "route" in h]
-            if named and not any(route in routes for route in named):
-                errors.append(
-                    Diagnostic(
-                        "contradicts_chain",
-                        f"the request states that {slot.label}, but its chain's hops from {quote(sender)} name "
-                        f"{', '.join(map(quote, sorted(set(named))))}, none of them a route such a disclosure "
-                        f"goes under ({', '.join(map(quote, sorted(routes)))})",
-                        path="$." + slot.path,
-                        help="state the route the hop was disclosed under, or that the data did not come that way",
-                    )
+            sender, receivers, routes = slot.claims_hop
+            if not hops or holder not in receivers:
+                continue
+            if any(h.get("from") == sender and h.get("to") in receivers and h.get("route") in routes for h in hops):
+                continue
+            named = sorted({str(h["route"]) for h in hops if h.get("from") == sender and "route" in h})
+            shown = (
+                f"its chain's hops from {quote(sender)} name only {', '.join(map(quote, named))}"
+                if named
+                else f"its chain shows no hop from {quote(sender)}"
+            )
+            errors.append(
+                Diagnostic(
+                    "contradicts_chain",
+                    f"the request states that {slot.label}, but {shown}: no hop goes from {quote(sender)} to "
+                    f"{', '.join(map(quote, sorted(receivers)))} under a route such a disclosure goes under "
+                    f"({', '.join(map(quote, sorted(routes)))})",
+                    path="$." + slot.path,
+                    help="give the hop the data came by, or state that the data did not come that way",
                 )
+            )
 
     @staticmethod
     def chain_order(hops: list[dict[str, Any]], errors: list[Diagnostic]) -> None:

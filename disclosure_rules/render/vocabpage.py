@@ -49,11 +49,12 @@ def _meaning(slot: Slot) -> str:
     elif slot.default is not None:
         parts.append(f"If not stated: presumed {_shown(slot.default)}.")
     if slot.claims_hop is not None:
-        sender, routes = slot.claims_hop
+        sender, receivers, routes = slot.claims_hop
         parts.append(
-            f"Stated {_shown(True)}, it says the data came from {code(sender)} under one of "
-            f"{', '.join(code(r) for r in sorted(routes))}: a request whose chain has hops from {code(sender)} to "
-            "another agency, none of them under such a route, is refused (`contradicts_chain`)."
+            f"Stated {_shown(True)}, it says the data came from {code(sender)} to "
+            f"{', '.join(code(r) for r in sorted(receivers))} under one of "
+            f"{', '.join(code(r) for r in sorted(routes))}: a request whose holder is one of those agencies and "
+            "whose chain shows no such hop is refused (`contradicts_chain`)."
         )
     return " ".join(parts)
 

@@ -40,7 +40,7 @@ SLOT_KEYS = (
     "claims_hop",
 )
 WHEN_KEYS = ("fact", "includes")
-CLAIM_KEYS = ("from", "routes")
+CLAIM_KEYS = ("from", "to", "routes")
 GROUP_KEYS = ("of", "label", "description", "values")
 
 
@@ -325,16 +325,19 @@ class VocabularyBuilder:
         self.facts[path] = attrs.evolve(self.facts[path], default_when=(other.path, str(member.value)))
 
     def claims_hop(self, path: str, node: YMap) -> None:
-        """``claims_hop: {from: S, routes: G}``: the fact at ``path``, stated true, says the data came from ``S``
-        under a route of the group ``G`` (see Slot.claims_hop)."""
+        """``claims_hop: {from: S, to: T, routes: G}``: the fact at ``path``, stated true, says the data came from
+        ``S`` to an agency of the group ``T`` under a route of the group ``G`` (see Slot.claims_hop)."""
         r = MappingReader(node, f"the `claims_hop` of `{path}`", self.sink)
         r.only(*CLAIM_KEYS)
-        sender, routes = r.scalar("from", required=True), r.scalar("routes", required=True)
-        if sender is None or routes is None:
+        sender = r.scalar("from", required=True)
+        receivers, routes = r.scalar("to", required=True), r.scalar("routes", required=True)
+        if sender is None or receivers is None or routes is None:
             return
-        hop_from, hop_route = self.hop.get("from"), self.hop.get("route")
-        if hop_from is None or hop_route is None:
-            self.sink.add("missing_key", "a chain's hops must give `from` and `route` to claim a hop", node.position)
+        hop_from, hop_to, hop_route = self.hop.get("from"), self.hop.get("to"), self.hop.get("route")
+        if hop_from is None or hop_to is None or hop_route is None:
+            self.sink.add(
+                "missing_key", "a chain's hops must give `from`, `to` and `route` to claim a hop", node.position
+            )
             return
         senders = self.enums[hop_from.type.enum].values if hop_from.type.enum in self.enums else ()
         if sender.value not in senders:
@@ -345,17 +348,26 @@ class VocabularyBuilder:
                 help=did_you_mean_or_list(str(sender.value), senders),
             )
             return
-        group = self.groups.get(str(routes.value))
-        if group is None or group.type != hop_route.type.set_of():
-            known = [g.name for g in self.groups.values() if g.type == hop_route.type.set_of()]
+        to_group = self._group_of(receivers, hop_to.type)
+        route_group = self._group_of(routes, hop_route.type)
+        if to_group is None or route_group is None:
+            return
+        claim = (str(sender.value), frozenset(to_group.values), frozenset(route_group.values))
+        self.facts[path] = attrs.evolve(self.facts[path], claims_hop=claim)
+
+    def _group_of(self, name: YScalar, type_: Type) -> GroupDef | None:
+        """The group ``name`` names, if it is a group of values of ``type_`` (else reported)."""
+        group = self.groups.get(str(name.value))
+        if group is None or group.type != type_.set_of():
+            known = [g.name for g in self.groups.values() if g.type == type_.set_of()]
             self.sink.add(
                 "unknown_name",
-                f"`{show(routes.value)}` is not a group of `{hop_route.type.enum}`",
-                routes.position,
-                help=did_you_mean_or_list(str(routes.value), known),
+                f"`{show(name.value)}` is not a group of `{type_.enum}`",
+                name.position,
+                help=did_you_mean_or_list(str(name.value), known),
             )
-            return
-        self.facts[path] = attrs.evolve(self.facts[path], claims_hop=(str(sender.value), frozenset(group.values)))
+            return None
+        return group
 
     def group(self, name: str, key_node: YScalar, node: YMap) -> None:
         if not NAME_PATTERN.match(name):

@@ -97,12 +97,13 @@ class Slot:
     presumed its default; with the set given without the value, it is the default's opposite whatever the
     request says of it (reasons not set forth show nothing); with the set left out, it is as stated, or
     unknown. None: the default always holds."""
-    claims_hop: tuple[str, frozenset[str]] | None = None
+    claims_hop: tuple[str, frozenset[str], frozenset[str]] | None = None
     """For a true-or-false fact that says how the data came to its holder (through the 2025 memorandum): the
-    sender and the routes such a disclosure goes under. A request that states the fact true while its chain
-    has hops from that sender to another agency, none of them under one of those routes, contradicts itself
-    and is refused at intake (``contradicts_chain``): what the request says of the data and the route its hop
-    names cannot both be so, and neither is read as the one that counts. A presumed value claims nothing."""
+    sender, the agencies such a disclosure goes to, and the routes it goes under. A request that states the
+    fact true, whose holder is one of those agencies and whose chain shows no hop from that sender to one of
+    them under one of those routes, contradicts itself and is refused at intake (``contradicts_chain``): what
+    the request says of the data and what its chain shows cannot both be so, and neither is read as the one
+    that counts. A presumed value claims nothing, nor does a request without a chain."""
 
 
 def tied(slot: Slot, stated: object, value_at: Callable[[str], Any]) -> object:
