@@ -302,6 +302,11 @@ def _slot(section: str) -> Schema:
                 else False,
             ),
             "nonempty": _described("A set that must not be empty when given.", nonempty),
+            "agrees_with": _described(
+                "Another true-or-false fact that says the same thing: a request stating the two differently is "
+                "refused (facts only).",
+                TEXT if section == "facts" else False,
+            ),
             "claims_hop": _described(
                 "Stated true, the fact says the data came from `from` to an agency of the group `to` under a "
                 "route of the group `routes`: a request whose holder is in `to` and whose chain shows no such "

@@ -361,3 +361,26 @@ def test_the_bundled_memorandum_facts_claim_a_hop_from_the_irs(bundled: disclosu
             frozenset({"DHS", "ICE", "USCIS", "CBP"}),
             frozenset({"6103(i)(2)", "6103(i)(3)", "6103(i)(3)(A)", "6103(m)(2)"}),
         )
+
+
+@pytest.mark.parametrize(
+    ("agreement", "code"),
+    [
+        ("agrees_with: request.under_mouu", "unknown_fact"),
+        ("agrees_with: request.signed_by", "unknown_fact"),  # not a true-or-false fact
+        ("agrees_with: data.received_under_mou", "unknown_fact"),  # itself
+        ("agrees_with: [request.under_mou]", "wrong_type"),
+    ],
+)
+def test_a_fact_agrees_with_another_true_or_false_fact(tmp_path: Path, agreement: str, code: str) -> None:
+    import shutil
+
+    copy = tmp_path / "rules"
+    shutil.copytree(BUNDLED_RULES, copy, ignore=shutil.ignore_patterns("tests"))
+    vocabulary = copy / "vocabulary.yaml"
+    text = vocabulary.read_text()
+    assert "agrees_with: request.under_mou" in text
+    vocabulary.write_text(text.replace("agrees_with: request.under_mou", agreement, 1))
+    with pytest.raises(LoadError) as caught:
+        disclosure_rules.load(copy)
+    assert code in [d.code for d in caught.value.diagnostics], caught.value

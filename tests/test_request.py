@@ -232,3 +232,37 @@ def test_a_fact_saying_the_data_came_through_the_memorandum_must_not_contradict_
         decision = bundled.check(request)
         assert (decision.decision, decision.status) == ("deny", "error")
         assert "under a route such a disclosure goes under" in decision.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("data", "request_fact", "refused"),
+    [
+        (True, False, True),
+        (False, True, True),
+        (True, True, False),
+        (False, False, False),
+        (False, None, False),  # one stated, the other left to its presumption: the stated one stands
+        (None, False, False),
+        (None, None, False),
+    ],
+)
+def test_two_facts_that_say_the_same_thing_of_one_disclosure_must_not_be_stated_differently(
+    bundled: Rules, data: bool | None, request_fact: bool | None, refused: bool
+) -> None:
+    facts: dict[str, Any] = {}
+    if data is not None:
+        facts["data"] = {"received_under_mou": data}
+    if request_fact is not None:
+        facts["request"] = {"under_mou": request_fact}
+    request = {
+        "date": "2026-03-01",
+        "element": "address",
+        "holder": "ICE",
+        "origin": ["irs_records"],
+        "recipient": "ICE",
+        "purpose": "nontax_criminal_investigation",
+        "facts": facts,
+        "chain": [{"from": "IRS", "to": "ICE", "route": "6103(i)(2)", "date": "2025-08-07"}],
+    }
+    found = [(code, path) for code, path, _help in errors_of(bundled, request)]
+    assert found == ([("contradicts_itself", MOU_FACT)] if refused else [])

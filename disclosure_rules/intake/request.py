@@ -116,6 +116,8 @@ class RequestReader:
         """The routes under which a hop stays within one agency (``internal``)."""
         self.between = vocabulary.group_values(BETWEEN_ROUTES)
         """The routes that carry data from one agency to another (a hop naming one never goes to its sender)."""
+        self.agreeing = [s for s in vocabulary.facts.values() if s.agrees_with is not None]
+        """Facts that say the same thing as another (see Slot.agrees_with)."""
         self.claiming = [s for s in vocabulary.facts.values() if s.claims_hop is not None]
         """Facts that, stated true, say which way the data came (see Slot.claims_hop)."""
 
@@ -162,8 +164,9 @@ class RequestReader:
         facts = request.get("facts")
         if facts is not None:
             self.fact_group(self.facts, facts, "$.facts", "facts", env, errors)
-        # Before the presumptions: only a fact the request states claims anything.
+        # Before the presumptions: only a fact the request states claims anything, or contradicts another.
         claimed = [s for s in self.claiming if env.get(s.path) is True]
+        self.agreement(env, errors)
         for path, value in self.defaults:
             env.setdefault(path, value)
         for slot in self.tied:
@@ -330,6 +333,27 @@ class RequestReader:
                     help="a chain says how the holder got the data: its last hop arrives at the holder",
                 )
             )
+
+    def agreement(self, env: Mapping[str, Any], errors: list[Diagnostic]) -> None:
+        """Two facts that say the same thing of one disclosure, stated differently: refused, not read as the one
+        that suits the request (nor the stated one outvoted by the other's presumption, which a rule reading
+        both as one would otherwise have to choose)."""
+        for slot in self.agreeing:
+            assert slot.agrees_with is not None
+            mine, theirs = env.get(slot.path), env.get(slot.agrees_with)
+            if isinstance(mine, bool) and isinstance(theirs, bool) and mine != theirs:
+                other = self.vocabulary.facts[slot.agrees_with]
+                errors.append(
+                    Diagnostic(
+                        "contradicts_itself",
+                        f"the request states that {slot.label if mine else slot.negated or 'not: ' + slot.label}, "
+                        f"but also that {other.label if theirs else other.negated or 'not: ' + other.label}: "
+                        "the two say the same thing of one disclosure",
+                        path="$." + slot.path,
+                        help=f"state `{slot.path.removeprefix('facts.')}` and `"
+                        f"{other.path.removeprefix('facts.')}` alike, or only one of them",
+                    )
+                )
 
     @staticmethod
     def chain_claims(

@@ -48,6 +48,11 @@ def _meaning(slot: Slot) -> str:
         )
     elif slot.default is not None:
         parts.append(f"If not stated: presumed {_shown(slot.default)}.")
+    if slot.agrees_with is not None:
+        parts.append(
+            f"Says the same thing as {dotted_code(slot.agrees_with.removeprefix('facts.'))}: a request stating the "
+            "two differently is refused (`contradicts_itself`)."
+        )
     if slot.claims_hop is not None:
         sender, receivers, routes = slot.claims_hop
         parts.append(

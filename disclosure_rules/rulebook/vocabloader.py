@@ -38,6 +38,7 @@ SLOT_KEYS = (
     "default_when",
     "nonempty",
     "claims_hop",
+    "agrees_with",
 )
 WHEN_KEYS = ("fact", "includes")
 CLAIM_KEYS = ("from", "to", "routes")
@@ -57,6 +58,7 @@ class VocabularyBuilder:
         self.pending_slots: list[tuple[str, YScalar, YMap, str, dict[str, Slot]]] = []
         self.pending_when: list[tuple[str, YMap]] = []
         self.pending_claims: list[tuple[str, YMap]] = []
+        self.pending_agreements: list[tuple[str, YScalar]] = []
         """Facts whose presumption holds only when another fact's set includes a value: checked once every fact
         is read (the other may be declared after)."""
         self.pending_groups: list[tuple[str, YScalar, YMap]] = []
@@ -170,6 +172,8 @@ class VocabularyBuilder:
             self.default_when(path, when)
         for path, claim in self.pending_claims:
             self.claims_hop(path, claim)
+        for path, other in self.pending_agreements:
+            self.agrees_with(path, other)
         if not self.seen_any:
             return None
         date = self.fields.get("date")
@@ -264,6 +268,13 @@ class VocabularyBuilder:
                 self.sink.add("missing_key", message, when.position)
             else:
                 self.pending_when.append((path, when))
+        agreement = r.raw("agrees_with")
+        if agreement is not None:
+            if section != "facts" or type_.kind != "bool" or not isinstance(agreement, YScalar):
+                message = "only a true-or-false fact can agree with another, named by its path"
+                self.sink.add("wrong_type", message, agreement.position)
+            else:
+                self.pending_agreements.append((path, agreement))
         claim = r.mapping("claims_hop")
         if claim is not None:
             if section != "facts" or type_.kind != "bool":
@@ -354,6 +365,20 @@ class VocabularyBuilder:
             return
         claim = (str(sender.value), frozenset(to_group.values), frozenset(route_group.values))
         self.facts[path] = attrs.evolve(self.facts[path], claims_hop=claim)
+
+    def agrees_with(self, path: str, node: YScalar) -> None:
+        """``agrees_with: F``: the fact at ``path`` and the fact ``F`` say the same thing (see Slot.agrees_with)."""
+        other = self.facts.get(f"facts.{node.value}")
+        if other is None or other.type.kind != "bool" or other.path == path:
+            facts = [p[len("facts.") :] for p, s in self.facts.items() if s.type.kind == "bool" and p != path]
+            self.sink.add(
+                "unknown_fact",
+                f"`{show(node.value)}` is not another true-or-false fact",
+                node.position,
+                help=did_you_mean_or_list(str(node.value), facts),
+            )
+            return
+        self.facts[path] = attrs.evolve(self.facts[path], agrees_with=other.path)
 
     def _group_of(self, name: YScalar, type_: Type) -> GroupDef | None:
         """The group ``name`` names, if it is a group of values of ``type_`` (else reported)."""

@@ -104,6 +104,11 @@ class Slot:
     them under one of those routes, contradicts itself and is refused at intake (``contradicts_chain``): what
     the request says of the data and what its chain shows cannot both be so, and neither is read as the one
     that counts. A presumed value claims nothing, nor does a request without a chain."""
+    agrees_with: str | None = None
+    """Another true-or-false fact that says the same thing of the same disclosure (that the data came through
+    the 2025 memorandum, and that the request it was given on was made under it): a request that states the
+    two differently contradicts itself and is refused at intake (``contradicts_itself``), so that neither is
+    read as the one that suits the request."""
 
 
 def tied(slot: Slot, stated: object, value_at: Callable[[str], Any]) -> object:
