@@ -176,3 +176,22 @@ def test_an_undecided_hop_settles_only_what_every_route_it_can_give_settles(bund
     expected = ("indeterminate", "irc-6103-i-recipient-use", ("facts.request.signed_by",))
     assert (d.status, d.rule, d.unknown_facts) == expected
     assert "§ 6103(c)" not in d.reason
+
+
+def test_a_denial_whose_hop_a_court_order_barred_names_the_order(bundled: Rules) -> None:
+    """The use fails because nothing authorizes it (§ 6103(a)); the reason says, too, why the hop gave nothing,
+    and cites the order. A hop the general rule alone denied adds nothing: § 6103(a) is already the reason."""
+    request = _use()
+    request["chain"][0]["date"] = "2025-11-21"
+    request["date"] = "2026-02-04"
+    d = bundled.check(request)
+    assert (d.decision, d.status, d.rule) == ("deny", "prohibited", "irc-6103-a")
+    assert "was itself barred: Center for Taxpayer Rights v. IRS" in d.reason
+    assert any(c.startswith("Center for Taxpayer Rights") for c in d.citations)
+    # The same request with the hop a day earlier: lawful, and the use permitted.
+    request["chain"][0]["date"] = "2025-11-20"
+    assert bundled.check(request).decision == "permit"
+    # A hop whose request an assistant director signed is denied by § 6103(a) itself: no order to name.
+    request["facts"]["request"]["signed_by"] = "assistant_director"
+    d = bundled.check(request)
+    assert d.status == "prohibited" and "itself barred" not in d.reason

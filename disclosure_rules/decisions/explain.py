@@ -321,12 +321,23 @@ class Explainer:
         Its fields are those of the first decision of the same verdict and the same values quoted by its
         reason: new cases of a batch share a few hundred verdicts and few such values."""
         v = verdict
-        head_key = (v.decision, v.status, v.rule, v.chain, v.prohibitions, v.undecided, v.unknown_facts, v.conflicts)
+        barred = self.hop_bar(v)
+        head_key = (
+            v.decision,
+            v.status,
+            v.rule,
+            v.chain,
+            v.prohibitions,
+            v.undecided,
+            v.unknown_facts,
+            v.conflicts,
+            barred,
+        )
         template = _remembered(self.heads, head_key, lambda: self.head_template(v))
         # The values quoted, and their types, as `show` tells them apart (`1 == True`).
         quoted = tuple([env.get(p, UNKNOWN) for p in template.paths])
         key = (head_key, quoted, tuple([q.__class__ for q in quoted]))
-        made = _remembered(self.heads_made, key, lambda: self.head(verdict, env))
+        made = _remembered(self.heads_made, key, lambda: self.head(verdict, env, barred))
         outcome, status, reason, rule, citations, obligations, unknown, conflicts, ruleset = made
         return Decision(
             outcome,
@@ -351,7 +362,22 @@ class Explainer:
         disclosure = self.vocabulary.disclosure
         return disclosure if disclosure is not None else _NO_TEMPLATE
 
-    def head(self, verdict: Verdict, env: Mapping[str, Any]) -> tuple[Any, ...]:
+    def hop_bar(self, verdict: Verdict) -> tuple[str, str, str, str] | None:
+        """For a denial whose holder received the data by a hop that a specific prohibition barred (a court
+        order, not the general rule of § 6103(a)): that rule, and the hop's sender, route and date. The
+        denial's own rule says why the use fails (nothing authorizes it); this says why the hop gave nothing."""
+        hop = verdict.hop
+        if verdict.decision != "deny" or hop is None or hop.status != "prohibited" or hop.rule is None:
+            return None
+        rule = self.book.rules[hop.rule]
+        if not rule.exception_to or hop.rule == verdict.rule:
+            return None
+        last = verdict.env[HOPS][-1]
+        return hop.rule, str(last["from"]), str(last["route"]), last["date"].isoformat()
+
+    def head(
+        self, verdict: Verdict, env: Mapping[str, Any], barred: tuple[str, str, str, str] | None = None
+    ) -> tuple[Any, ...]:
         """The fields of the decision on ``verdict``, but for its explanation and id, in their order."""
         rules = self.book.rules
         controlling = rules[verdict.rule] if verdict.rule else None
@@ -360,6 +386,14 @@ class Explainer:
             if rules[rid].citation not in citations:
                 citations.append(rules[rid].citation)
         reason = self.reason_for(verdict, env)
+        if barred is not None:
+            rid, sender, route, day = barred
+            reason += (
+                f" The disclosure by which {self.show('holder', env)} received it (from "
+                f"{self.words('holder', sender)}, {day}, under {route}) was itself barred: {rules[rid].citation}."
+            )
+            if rules[rid].citation not in citations:
+                citations.append(rules[rid].citation)
         if verdict.status == "indeterminate":
             for rid in verdict.undecided:
                 if rules[rid].citation not in citations:
