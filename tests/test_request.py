@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 from typing import Any
 
@@ -266,3 +267,61 @@ def test_two_facts_that_say_the_same_thing_of_one_disclosure_must_not_be_stated_
     }
     found = [(code, path) for code, path, _help in errors_of(bundled, request)]
     assert found == ([("contradicts_itself", MOU_FACT)] if refused else [])
+
+
+def test_every_reader_refuses_the_two_memorandum_facts_stated_differently(bundled: Rules) -> None:
+    """Without a chain a request is read by the generated readers (one call, a batch, a flat record and its
+    generated decider), not only by the full reader: each refuses what the full reader refuses, whatever was
+    decided before it (a case with one of the facts left out is another case)."""
+    base: dict[str, Any] = {
+        "date": "2026-03-01",
+        "element": "statistics",
+        "holder": "ICE",
+        "origin": ["match_against_irs_data"],
+        "recipient": "public",
+        "purpose": "statistics",
+        "facts": {"data": {"deidentified": True}},
+    }
+    columns = {
+        "date": "date",
+        "element": "element",
+        "holder": "holder",
+        "origin": "origin",
+        "recipient": "recipient",
+        "purpose": "purpose",
+        "deidentified": "facts.data.deidentified",
+        "received": "facts.data.received_under_mou",
+        "request": "facts.request.under_mou",
+    }
+    for received, request_fact in [(False, True), (True, False)]:
+        conflicting = copy.deepcopy(base)
+        conflicting["facts"]["data"]["received_under_mou"] = received
+        conflicting["facts"]["request"] = {"under_mou": request_fact}
+        alone = copy.deepcopy(conflicting)
+        del alone["facts"]["request"]  # the stated fact stands: outside the statistics bar if false
+        expected_alone = "permit" if received is False else "deny"
+        for batch in ([alone, conflicting, alone], [conflicting, alone, conflicting]):
+            decisions = [d.decision + "/" + d.status for d in bundled.check_many(batch)]
+            singles = [bundled.check(r).decision + "/" + bundled.check(r).status for r in batch]
+            assert decisions == singles
+            for request, decided in zip(batch, decisions, strict=True):
+                if request is conflicting:
+                    assert decided == "deny/error"
+                else:
+                    assert decided.startswith(expected_alone)
+        records = bundled.records(columns)
+        row = {
+            "date": "2026-03-01",
+            "element": "statistics",
+            "holder": "ICE",
+            "origin": ["match_against_irs_data"],
+            "recipient": "public",
+            "purpose": "statistics",
+            "deidentified": True,
+            "received": received,
+            "request": request_fact,
+        }
+        lone = {**row, "request": None}
+        assert records.check(lone).decision == expected_alone
+        assert records.check(row).status == "error"
+        assert [d.status for d in records.check_many([lone, row, lone, row])][1::2] == ["error", "error"]

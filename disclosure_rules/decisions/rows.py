@@ -46,7 +46,7 @@ from ..engine.evaluator import RuleState, Verdict, decide, undecided_reads
 from ..intake.cases import DateBuckets
 from ..intake.pysource import Source
 from ..intake.request import EMPTY, REQUEST_ID, is_request_id
-from ..intake.requestgen import build_values_reader, emit_value
+from ..intake.requestgen import agreeing, build_values_reader, emit_value
 from ..language.template import Template
 from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, Vocabulary
 from .decision import Decision, Deferred, Explanation
@@ -481,6 +481,12 @@ def _generate(
         src.emit(2, f"return {miss}(r, k)" if slot.required else f"{arg} = {absent}")
         src.emit(1, "else:")
         _value(src, slot, var, arg, vocabulary, buckets.get(path), miss, shared)
+    # Two facts that agree, stated differently (see Slot.agrees_with): the full reader refuses the row.
+    column_of = {path: names[column] for column, path in decider.columns.items()}
+    for mine, theirs in [(s.path, str(s.agrees_with)) for s in agreeing(vocabulary)]:
+        if mine in column_of and theirs in column_of:
+            a, b = column_of[mine], column_of[theirs]
+            src.emit(1, f"if {a} is not None and {b} is not None and {a} != {b}: return {miss}(r, k)")
     args = []
     for path in decider.paths:
         slot = vocabulary.slot(path)

@@ -66,6 +66,12 @@ def build_values_reader(
     src = Source()
     shared = src.const(shared_set, "SHARED")
     local = {path: src.var("a") for path in paths}
+    # Two facts that agree are read whether wanted or not, from unknown, to tell a stated value from a
+    # presumed one: stated differently, the request is the full reader's to refuse (see Slot.agrees_with).
+    pairs = [(s.path, str(s.agrees_with)) for s in agreeing(vocabulary)]
+    presumed = {p for pair in pairs for p in pair}
+    for path in sorted(presumed):
+        local.setdefault(path, src.var("a"))
     tied = [s for s in vocabulary.tied_facts() if s.path in local]
     for tied_slot in tied:  # its tie reads the set too, wanted or not (see Slot.default_when)
         assert tied_slot.default_when is not None
@@ -80,13 +86,20 @@ def build_values_reader(
         slot = vocabulary.slot(path)
         if path in vocabulary.chain_projections:
             start = src.const(EMPTY, "EMPTY")  # no chain: every projection is empty (received_under too)
-        elif slot is not None and slot.default is not None and slot.default_when is None:
+        elif slot is not None and slot.default is not None and slot.default_when is None and path not in presumed:
             start = src.const(slot.default, "D")
         else:
             start = src.const(unknown, "U")
         src.emit(1, f"{name} = {start}")
     _request_values(src, vocabulary, shared, store)
     u = src.const(unknown, "U")
+    for mine, theirs in pairs:
+        a, b = local[mine], local[theirs]
+        src.emit(1, f"if {a} is not {u} and {b} is not {u} and {a} != {b}: return None")
+    for path in sorted(presumed):
+        slot = vocabulary.facts[path]
+        if slot.default is not None:
+            src.emit(1, f"if {local[path]} is {u}: {local[path]} = {src.const(slot.default, 'D')}")
     for tied_slot in tied:
         assert tied_slot.default_when is not None
         where, member = tied_slot.default_when
@@ -184,7 +197,11 @@ def _present(
 
 
 def _complete(src: Source, vocabulary: Vocabulary) -> None:
-    """What the reader adds to every environment: the facts' defaults, and no chain."""
+    """What the reader adds to every environment: the facts' defaults, and no chain. A request stating two
+    facts that agree (see Slot.agrees_with) differently is the full reader's to refuse."""
+    for slot in agreeing(vocabulary):
+        mine, theirs = slot.path, slot.agrees_with
+        src.emit(1, f"if {mine!r} in env and {theirs!r} in env and env[{mine!r}] != env[{theirs!r}]: return None")
     for path, slot in vocabulary.facts.items():
         if slot.default is not None and slot.default_when is None:
             src.emit(1, f"if {path!r} not in env: env[{path!r}] = {src.const(slot.default, 'D')}")
@@ -199,6 +216,11 @@ def _complete(src: Source, vocabulary: Vocabulary) -> None:
         if path != RECEIVED_UNDER:
             src.emit(1, f"env[{path!r}] = {src.const(EMPTY, 'EMPTY')}")
     src.emit(1, f"env[{HOPS!r}] = ()")
+
+
+def agreeing(vocabulary: Vocabulary) -> list[Slot]:
+    """The facts that agree with another (see Slot.agrees_with)."""
+    return [s for s in vocabulary.facts.values() if s.agrees_with is not None]
 
 
 def _guarded(namespace: dict[str, Any], name: str) -> QuickRead:
