@@ -141,29 +141,11 @@ _EVALUATE = evaluate
 def evaluate_reference(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.date) -> dict[str, RuleState]:
     """Every rule's state on this request by the closures, exceptions evaluated before the rules they
     override: the reference the generated code is tested against."""
-    states: dict[str, RuleState] = {}
     rules = compiled.book.rules
     tests = compiled.rules
-    exceptions = compiled.exceptions
-    for rid in compiled.order:
-        in_force = rules[rid].effective.covers(day)
-        holds: State = tests[rid].test(env) if in_force else False
-        overridden: State = False
-        for exception in exceptions[rid]:
-            value = states[exception].applies
-            if value is True:
-                overridden = True
-                break
-            if value is None:
-                overridden = None
-        if holds is False or overridden is True:
-            applies: State = False
-        elif holds is None or overridden is None:
-            applies = None
-        else:
-            applies = True
-        states[rid] = RuleState(in_force, holds, applies)
-    return states
+    in_force = {rid: rules[rid].effective.covers(day) for rid in compiled.order}
+    holds: dict[str, State] = {rid: tests[rid].test(env) if in_force[rid] else False for rid in compiled.order}
+    return _with_holds(compiled, holds, in_force)
 
 
 def _and(a: State, b: State) -> State:
@@ -267,10 +249,9 @@ def _decide(compiled: CompiledRulebook, env: Mapping[str, Any], day: datetime.da
 def _route_facts(compiled: CompiledRulebook, env: Mapping[str, Any], hop: Verdict) -> tuple[str, ...]:
     """The unstated facts the routes a hop gives turn on: what the permits granting the route it names (and
     the exceptions to them) read where undecided, and what the prohibitions the hop's own facts leave
-    undecided read; through an
-    internal hop, what its own verdict names (the routes the hop before it gave among them). A fact that only
-    another paragraph's permit reads cannot change what the hop gives: a hop named (i)(3)(A) gives (i)(3)(A)
-    or nothing, whatever settles (i)(2)."""
+    undecided read; through an internal hop, what its own verdict names (the routes the hop before it gave
+    among them). A fact that only another paragraph's permit reads cannot change what the hop gives: a hop
+    named (i)(3)(A) gives (i)(3)(A) or nothing, whatever settles (i)(2)."""
     last = env[HOPS][-1]
     if is_kept(compiled, last):
         return tuple(p for p in hop.unknown_facts if p != RECEIVED_UNDER)
@@ -353,7 +334,7 @@ def _with_holds(
     compiled: CompiledRulebook, holds: Mapping[str, State], in_force: Mapping[str, bool]
 ) -> dict[str, RuleState]:
     """Every rule's state from whether it holds: it applies when it holds and no exception to it applies, in
-    Kleene's logic (:func:`evaluate_reference`, from the rules' truth values rather than their conditions)."""
+    Kleene's logic (exceptions first: ``compiled.order`` puts each before the rules it overrides)."""
     states: dict[str, RuleState] = {}
     for rid in compiled.order:
         overridden: State = False
