@@ -6,6 +6,8 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 import disclosure_rules
 from disclosure_rules import Rules
 from disclosure_rules.render.json import decision_document
@@ -195,3 +197,21 @@ def test_a_denial_whose_hop_a_court_order_barred_names_the_order(bundled: Rules)
     request["facts"]["request"]["signed_by"] = "assistant_director"
     d = bundled.check(request)
     assert d.status == "prohibited" and "itself barred" not in d.reason
+
+
+def test_the_sets_of_routes_an_undecided_hop_can_give_are_bounded(
+    bundled: Rules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every set of the routes a hop's named route stands for is tried one by one, and the sets double with
+    each route: past a bound the routes stay unknown, as they were, rather than take exponential time."""
+    from disclosure_rules.engine import provenance
+
+    env = {
+        "holder": "FBI",
+        "chain": ({"from": "IRS", "to": "FBI", "route": "6103(i)(3)", "date": None},),
+    }
+    found = provenance.possible_routes(bundled.compiled, env)
+    assert found is not None and len(found) == 8  # none, and every non-empty set of (A), (B), (C)
+    assert frozenset() in found and frozenset({"6103(i)(3)(A)", "6103(i)(3)(C)"}) in found
+    monkeypatch.setattr(provenance, "MAX_GRANTED", 2)
+    assert provenance.possible_routes(bundled.compiled, env) is None

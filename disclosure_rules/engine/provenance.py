@@ -33,6 +33,10 @@ from .compiler import UNKNOWN, CompiledRulebook
 
 EMPTY: frozenset[str] = frozenset()
 
+MAX_GRANTED = 6
+"""The most routes a hop's named route may stand for (``6103(i)(3)``: three) for which every set of them is
+tried (see :func:`possible_routes`): the sets double with each, and a rule set may declare many."""
+
 
 class HopState(Protocol):
     @property
@@ -142,6 +146,8 @@ def possible_routes(compiled: CompiledRulebook, env: Mapping[str, Any]) -> tuple
             return (EMPTY,)
         return possible_routes(compiled, {**env, HOPS: hops[:-1], "holder": last.get("from")})
     granted = sorted({str(compiled.book.rules[rid].grants) for rid in granting(compiled, named)})
+    if len(granted) > MAX_GRANTED:
+        return None  # too many sets of routes to try one by one: the routes stay unknown, as they are
     subsets = (frozenset(c) for n in range(1, len(granted) + 1) for c in itertools.combinations(granted, n))
     return (EMPTY, *subsets)
 
