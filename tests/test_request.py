@@ -282,13 +282,9 @@ def test_every_reader_refuses_the_two_memorandum_facts_stated_differently(bundle
         "purpose": "statistics",
         "facts": {"data": {"deidentified": True}},
     }
+    fields = {name: value for name, value in base.items() if name != "facts"}
     columns = {
-        "date": "date",
-        "element": "element",
-        "holder": "holder",
-        "origin": "origin",
-        "recipient": "recipient",
-        "purpose": "purpose",
+        **{name: name for name in fields},
         "deidentified": "facts.data.deidentified",
         "received": "facts.data.received_under_mou",
         "request": "facts.request.under_mou",
@@ -302,7 +298,7 @@ def test_every_reader_refuses_the_two_memorandum_facts_stated_differently(bundle
         expected_alone = "permit" if received is False else "deny"
         for batch in ([alone, conflicting, alone], [conflicting, alone, conflicting]):
             decisions = [d.decision + "/" + d.status for d in bundled.check_many(batch)]
-            singles = [bundled.check(r).decision + "/" + bundled.check(r).status for r in batch]
+            singles = [f"{d.decision}/{d.status}" for d in map(bundled.check, batch)]
             assert decisions == singles
             for request, decided in zip(batch, decisions, strict=True):
                 if request is conflicting:
@@ -310,17 +306,7 @@ def test_every_reader_refuses_the_two_memorandum_facts_stated_differently(bundle
                 else:
                     assert decided.startswith(expected_alone)
         records = bundled.records(columns)
-        row = {
-            "date": "2026-03-01",
-            "element": "statistics",
-            "holder": "ICE",
-            "origin": ["match_against_irs_data"],
-            "recipient": "public",
-            "purpose": "statistics",
-            "deidentified": True,
-            "received": received,
-            "request": request_fact,
-        }
+        row = {**fields, "deidentified": True, "received": received, "request": request_fact}
         lone = {**row, "request": None}
         assert records.check(lone).decision == expected_alone
         assert records.check(row).status == "error"

@@ -16,10 +16,10 @@ compared (the pair goes to the full search).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 from ..engine.compiler import Unit
+from ..engine.provenance import matches, route_sets
 from ..language.ast import Expr, Not
 from ..rulebook.vocabulary import RECEIVED_UNDER
 from .domain import Assignment
@@ -127,9 +127,7 @@ class Disjointness:
             values = tuple(book.vocabulary.enums[named].values) if named else tuple(granted)
             found: set[frozenset[str]] = {frozenset()}
             for route in values:
-                matched = sorted({g for g in granted if g == route or g.startswith(route + "(")})
-                for size in range(1, len(matched) + 1):
-                    found.update(frozenset(c) for c in itertools.combinations(matched, size))
+                found.update(route_sets(g for g in granted if matches(g, route)))
             self._route_sets = sorted(found, key=lambda s: (len(s), sorted(s)))
         return self._route_sets
 

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from ..checker import Rules
+from ..engine.provenance import matches
 from ..intake.cases import ONE_DAY, DateBuckets, plan_buckets
 from ..intake.request import RequestReader
 from ..language.ast import And, Compare, Expr, Group, Not, Or, Path, Ref, Value, ValueSet
@@ -341,7 +342,7 @@ class Space:
         for rule in self.rules.book.rules.values():
             if rule.grants is not None:
                 granted = rule.grants
-                out.add(frozenset(r for r in routes if granted == r or granted.startswith(r + "(")))
+                out.add(frozenset(r for r in routes if matches(granted, r)))
         return out
 
     def _date_choices(self, path: str) -> list[Choice]:

@@ -20,7 +20,7 @@ import attrs
 from ..checker import Rules
 from ..engine.compiler import UNKNOWN, Unit
 from ..engine.evaluator import Verdict, decide
-from ..engine.provenance import EMPTY, hop_environment, received_under
+from ..engine.provenance import EMPTY, granting, hop_environment, received_under
 from ..rulebook.model import Rule
 from ..rulebook.vocabulary import HOPS, RECEIVED_UNDER, tied
 from .domain import ABSENT, CHAIN, HOP, Assignment, Space, expand, hop_path
@@ -304,11 +304,7 @@ class Oracle:
         """The permits a hop naming ``named`` is matched by (see :mod:`~disclosure_rules.engine.provenance`)."""
         found = self._granting_memo.get(named)
         if found is None:
-            found = self._granting_memo[named] = [
-                rid
-                for rid, rule in self.book.rules.items()
-                if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
-            ]
+            found = self._granting_memo[named] = granting(self.compiled, named)
         return found
 
     def _hop_reads(self, rid: str, assignment: Assignment) -> list[str]:

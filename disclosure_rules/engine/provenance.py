@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from ..rulebook.vocabulary import HOPS, KEPT_ROUTES, RECEIVED_UNDER
@@ -97,8 +97,7 @@ def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerd
         return EMPTY
     last = env[HOPS][-1]
     named: str = last["route"]
-    kept = compiled.book.vocabulary.groups.get(KEPT_ROUTES)
-    if kept is not None and named in kept.values and last["from"] == last["to"]:
+    if is_kept(compiled, last):
         return _kept(verdict)
     rules = compiled.book.rules
     applying = {rid: verdict.states[rid].applies for rid in granting(compiled, named)}
@@ -110,14 +109,23 @@ def _routes(compiled: CompiledRulebook, env: Mapping[str, Any], verdict: HopVerd
     return UNKNOWN if any(applies is not False for applies in applying.values()) else EMPTY
 
 
+def matches(granted: str, named: str) -> bool:
+    """Whether a permit granting ``granted`` matches a hop naming ``named``: the route itself, or (for
+    ``6103(i)(3)``) one of its subparagraphs."""
+    return granted == named or granted.startswith(named + "(")
+
+
 def granting(compiled: CompiledRulebook, named: str) -> list[str]:
-    """The permits a hop naming ``named`` is matched by: those that grant it, or (for ``6103(i)(3)``) one of
-    its subparagraphs."""
-    return [
-        rid
-        for rid, rule in compiled.book.rules.items()
-        if rule.grants is not None and (rule.grants == named or rule.grants.startswith(named + "("))
-    ]
+    """The permits a hop naming ``named`` is matched by (see :func:`matches`)."""
+    return [rid for rid, rule in compiled.book.rules.items() if rule.grants is not None and matches(rule.grants, named)]
+
+
+def route_sets(granted: Iterable[str]) -> tuple[frozenset[str], ...]:
+    """The values the routes a hop gives can take, where its named route is matched by permits granting
+    ``granted``: none, or any non-empty set of them (those of the permits that apply)."""
+    ordered = sorted(set(granted))
+    subsets = (frozenset(c) for n in range(1, len(ordered) + 1) for c in itertools.combinations(ordered, n))
+    return (EMPTY, *subsets)
 
 
 def is_kept(compiled: CompiledRulebook, hop: Mapping[str, Any]) -> bool:
@@ -140,16 +148,14 @@ def possible_routes(compiled: CompiledRulebook, env: Mapping[str, Any]) -> tuple
     named = last.get("route")
     if not isinstance(named, str) or last.get("to") != env.get("holder"):
         return None
-    kept = compiled.book.vocabulary.groups.get(KEPT_ROUTES)
-    if kept is not None and named in kept.values and last.get("from") == last.get("to"):
+    if is_kept(compiled, last):
         if len(hops) == 1:
             return (EMPTY,)
         return possible_routes(compiled, {**env, HOPS: hops[:-1], "holder": last.get("from")})
-    granted = sorted({str(compiled.book.rules[rid].grants) for rid in granting(compiled, named)})
+    granted = {str(compiled.book.rules[rid].grants) for rid in granting(compiled, named)}
     if len(granted) > MAX_GRANTED:
         return None  # too many sets of routes to try one by one: the routes stay unknown, as they are
-    subsets = (frozenset(c) for n in range(1, len(granted) + 1) for c in itertools.combinations(granted, n))
-    return (EMPTY, *subsets)
+    return route_sets(granted)
 
 
 def _kept(verdict: HopVerdict) -> Any:

@@ -314,24 +314,8 @@ class VocabularyBuilder:
         fact, member = r.scalar("fact", required=True), r.scalar("includes", required=True)
         if fact is None or member is None:
             return
-        other = self.facts.get(f"facts.{fact.value}")
-        if other is None or other.type.kind != "set":
-            sets = [p[len("facts.") :] for p, s in self.facts.items() if s.type.kind == "set"]
-            self.sink.add(
-                "unknown_fact",
-                f"`{fact.value}` is not a fact holding a set of values",
-                fact.position,
-                help=did_you_mean_or_list(str(fact.value), sets),
-            )
-            return
-        values = self.enums[other.type.enum].values if other.type.enum in self.enums else ()
-        if member.value not in values:
-            self.sink.add(
-                "unknown_value",
-                f"`{show(member.value)}` is not a value of `{other.type.enum}`",
-                member.position,
-                help=did_you_mean_or_list(str(member.value), values),
-            )
+        other = self._fact_of(fact, "set", "a fact holding a set of values")
+        if other is None or not self._enum_value(member, other.type):
             return
         self.facts[path] = attrs.evolve(self.facts[path], default_when=(other.path, str(member.value)))
 
@@ -350,14 +334,7 @@ class VocabularyBuilder:
                 "missing_key", "a chain's hops must give `from`, `to` and `route` to claim a hop", node.position
             )
             return
-        senders = self.enums[hop_from.type.enum].values if hop_from.type.enum in self.enums else ()
-        if sender.value not in senders:
-            self.sink.add(
-                "unknown_value",
-                f"`{show(sender.value)}` is not a value of `{hop_from.type.enum}`",
-                sender.position,
-                help=did_you_mean_or_list(str(sender.value), senders),
-            )
+        if not self._enum_value(sender, hop_from.type):
             return
         to_group = self._group_of(receivers, hop_to.type)
         route_group = self._group_of(routes, hop_route.type)
@@ -368,17 +345,38 @@ class VocabularyBuilder:
 
     def agrees_with(self, path: str, node: YScalar) -> None:
         """``agrees_with: F``: the fact at ``path`` and the fact ``F`` say the same thing (see Slot.agrees_with)."""
-        other = self.facts.get(f"facts.{node.value}")
-        if other is None or other.type.kind != "bool" or other.path == path:
-            facts = [p[len("facts.") :] for p, s in self.facts.items() if s.type.kind == "bool" and p != path]
-            self.sink.add(
-                "unknown_fact",
-                f"`{show(node.value)}` is not another true-or-false fact",
-                node.position,
-                help=did_you_mean_or_list(str(node.value), facts),
-            )
+        other = self._fact_of(node, "bool", "another true-or-false fact", besides=path)
+        if other is None:
             return
         self.facts[path] = attrs.evolve(self.facts[path], agrees_with=other.path)
+
+    def _fact_of(self, name: YScalar, kind: str, what: str, besides: str | None = None) -> Slot | None:
+        """The fact ``name`` names, if it holds a value of ``kind`` and is not ``besides`` (else reported as not
+        being ``what``)."""
+        fact = self.facts.get(f"facts.{name.value}")
+        if fact is None or fact.type.kind != kind or fact.path == besides:
+            known = [p[len("facts.") :] for p, s in self.facts.items() if s.type.kind == kind and p != besides]
+            self.sink.add(
+                "unknown_fact",
+                f"`{show(name.value)}` is not {what}",
+                name.position,
+                help=did_you_mean_or_list(str(name.value), known),
+            )
+            return None
+        return fact
+
+    def _enum_value(self, value: YScalar, type_: Type) -> bool:
+        """Whether ``value`` is a value of ``type_``'s enumeration (else reported)."""
+        values = self.enums[type_.enum].values if type_.enum in self.enums else ()
+        if value.value in values:
+            return True
+        self.sink.add(
+            "unknown_value",
+            f"`{show(value.value)}` is not a value of `{type_.enum}`",
+            value.position,
+            help=did_you_mean_or_list(str(value.value), values),
+        )
+        return False
 
     def _group_of(self, name: YScalar, type_: Type) -> GroupDef | None:
         """The group ``name`` names, if it is a group of values of ``type_`` (else reported)."""
