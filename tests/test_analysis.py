@@ -549,7 +549,9 @@ def test_a_diff_finds_the_values_a_move_takes_at_the_leaf_it_found_it_by(bundled
             moved = []
             for day in (before, after):
                 decision, _ = redecide(bundled, {**region.witness, "element": element, "date": day.isoformat()})
-                moved.append((decision.decision, decision.status, decision.rule))
+                # An indeterminate answer is compared without the permit it names (see Oracle.outcome).
+                rule = None if decision.status == "indeterminate" else decision.rule
+                moved.append((decision.decision, decision.status, rule))
             assert moved == [region.before[:3], region.after[:3]]
 
 
@@ -582,12 +584,11 @@ def test_a_use_of_data_a_hop_names_as_given_under_i_2_never_holds_for_a_route_th
 
 def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: disclosure_rules.Rules) -> None:
     """DHS putting before a court a name the IRS sent it in a hop named as an (i)(2) disclosure: "(i)(4)(B)
-    permits the day before the D. Mass. order, and the request is undecided under (c) the day after" would
-    need the routes the hop gave known on the first date (for (i)(4)(B) to apply) and unknown on the second
-    (for the designee's rule to be undecided). The hop is decided on its own date, the same on both sides, so
-    the pair test asks about each value the routes may come to on both sides at once, and rules it out. Each
-    side alone rules it out too now: the designee's rule cannot hold for a hop that names (i)(2), whichever of
-    (i)(2) or nothing it gives, so it is never undecided there."""
+    permits the day before the D. Mass. order, and the request is undecided the day after". Each side alone
+    allows it (the hop may give (i)(2) on the first date and leave its routes unknown on the second). The hop
+    is decided on its own date, the same on both sides, so the pair test asks about each value the routes may
+    come to on both sides at once: where the hop gives nothing, or leaves its routes unknown, (i)(4)(B) cannot
+    apply the day before, and the move is ruled out."""
     from disclosure_rules.analysis.oracle import Oracle
     from disclosure_rules.analysis.outcomes import SideView, pair_possible, shared_states
 
@@ -602,15 +603,16 @@ def test_the_routes_a_hop_gave_are_the_same_on_both_dates_of_a_diff(bundled: dis
     verdicts = [oracle.verdict(side) for side in sides]
     shared = shared_states(oracle, changed)
     i_4_b = ("permit", "permitted", "irc-6103-i-4-b", tuple(bundled.book.rules["irc-6103-i-4-b"].obligations))
-    move = (i_4_b, ("deny", "indeterminate", "irc-6103-c-designee", ()))
+    move = (i_4_b, ("deny", "indeterminate", None, ()))
     apart = [SideView.of(oracle, v.states, side) for v, side in zip(verdicts, sides, strict=True)]
-    assert verdicts[1].states["irc-6103-c-designee-use"].holds is False
-    assert not pair_possible(apart[0], apart[1], move, shared)
+    assert pair_possible(apart[0], apart[1], move, shared)
     options = oracle.route_options(sides[0])
     assert options is not None and frozenset({"6103(i)(2)"}) in options and len(options) == 3
     for routes in options:
+        if routes == frozenset({"6103(i)(2)"}):
+            continue
         views = [SideView.of(oracle, v.states, side, routes) for v, side in zip(verdicts, sides, strict=True)]
-        assert not pair_possible(views[0], views[1], move, shared)
+        assert not pair_possible(views[0], views[1], move, shared), routes
 
 
 def test_what_a_new_order_moves_it_moves_one_way(bundled: disclosure_rules.Rules) -> None:
@@ -795,32 +797,51 @@ def test_kleene_and_keeps_exactly_the_values_some_choice_of_the_others_agrees_wi
     assert narrowed == [frozenset(c[i] for c in agreeing) for i in range(len(operands))]
 
 
-def test_an_indeterminate_answer_names_a_permit_that_applies_only_when_none_is_unknown(
+def test_an_indeterminate_answer_needs_an_unknown_forbid_beside_a_permit_or_an_unknown_permit_and_none_sure(
     bundled: disclosure_rules.Rules,
 ) -> None:
-    """The evaluator names the first unknown permit, or, when none is unknown, the first that applies: a side
-    that names a later permit unknown cannot have an earlier one unknown, and one that names a permit that
-    applies cannot have any permit unknown."""
+    """The evaluator answers "indeterminate" when no forbid prohibits and either a forbid is unknown beside a
+    permit that applies or may, or a permit is unknown and none surely applies. A side whose forbids are all
+    settled false and one of whose permits surely applies cannot come to it, nor one with no permit left; one
+    with an unknown permit and no forbid can."""
     from disclosure_rules.analysis.oracle import Oracle
-    from disclosure_rules.analysis.outcomes import KNOWN, TRUE, UNKNOWN_ONLY, SideView
+    from disclosure_rules.analysis.outcomes import FALSE, TRUE, UNKNOWN_ONLY, SideView
 
     oracle = Oracle(bundled)
     side = {"date": datetime.date(2026, 1, 5), "holder": "DHS"}
     view = SideView.of(oracle, oracle.verdict(side).states, side)
-    permits = view.permits
-    checked = 0
-    for named in permits[1:-1]:
-        outcome = ("deny", "indeterminate", named, ())
-        allowed = view.allowed(outcome)
-        if allowed is None:
-            continue
-        assert all(allowed[("applies", p)] <= KNOWN for p in permits[: permits.index(named)])
-        applying = view.allowed(outcome, {("applies", named): TRUE})
-        if applying is not None:
-            assert all(applying[("applies", p)] <= KNOWN for p in permits)
-        for later in permits[permits.index(named) + 1 :]:
-            unknown_later = view.allowed(outcome, {("applies", later): UNKNOWN_ONLY})
-            if unknown_later is not None:
-                assert unknown_later[("applies", named)] == UNKNOWN_ONLY
-                checked += 1
-    assert checked
+    undecided = ("deny", "indeterminate", None, ())
+    assert view.allowed(undecided) is not None
+    no_forbid = {("prohibits", f): FALSE for f in view.forbids}
+    first = view.permits[0]
+    assert view.allowed(undecided, {**no_forbid, ("applies", first): TRUE}) is None
+    assert view.allowed(undecided, {("applies", p): FALSE for p in view.permits}) is None
+    assert view.allowed(undecided, {**no_forbid, ("applies", first): UNKNOWN_ONLY}) is not None
+
+
+def test_a_set_is_split_once_per_answer_of_the_tests_that_read_it(bundled: disclosure_rules.Rules) -> None:
+    """The origins a search tries are one per way the rules' tests of the origin can answer (whether it is
+    empty, and which listed values it meets): every set of origins answers like one of them, and no two of
+    them answer alike. The set's classes alone gave 255 unions for the bundled law."""
+    import itertools
+
+    from disclosure_rules.analysis.domain import ABSENT
+    from disclosure_rules.analysis.oracle import Oracle
+
+    oracle = Oracle(bundled)
+    space = oracle.space
+    info = space.paths["origin"]
+    listed = sorted(space.all_tests.literals["origin"], key=sorted)
+
+    def answers(value: frozenset[str]) -> tuple[bool, ...]:
+        return (bool(value), *(not value.isdisjoint(values) for values in listed))
+
+    chosen = [c.value for c in space.choices("origin", {}, oracle.ids) if c.value is not ABSENT]
+    assert len({answers(v) for v in chosen}) == len(chosen)
+    every = {
+        answers(frozenset(c))
+        for size in range(0 if info.allow_empty else 1, len(info.values) + 1)
+        for c in itertools.combinations(info.values, size)
+    }
+    assert every == {answers(v) for v in chosen}
+    assert len(chosen) < 255

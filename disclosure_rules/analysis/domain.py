@@ -397,11 +397,22 @@ class Space:
             else:
                 members = [frozenset(), frozenset([first])]
             options.append(members)
+        # Where every test asks only whether the set meets a list of values, two sets that meet the same
+        # lists are told apart by no rule: one of them stands for both (the classes alone cannot say so,
+        # since two classes a test reads together make four unions it answers alike in three ways).
+        tested = () if whole else sorted(tests.literals.get(path, ()), key=sorted)
+        seen: set[tuple[bool, ...]] = set()
         out: list[Choice] = []
         for combo in itertools.product(*options):
             value = frozenset().union(*combo)
             if not value and not info.allow_empty:
                 continue
+            if not whole:
+                # An empty set is apart from every other (``within`` and a vacuous grant tell it apart).
+                answers = (bool(value), *(not value.isdisjoint(listed) for listed in tested))
+                if answers in seen:
+                    continue
+                seen.add(answers)
             out.append(Choice(value))
         return out
 

@@ -508,6 +508,11 @@ class Oracle:
         return list(self._routes(assignment, self.env(assignment))[1])
 
     def outcome(self, verdict: Verdict) -> Outcome:
+        """What a diff compares. An indeterminate answer is compared without the permit it names: no rule
+        controls it (it turns on facts the request leaves out), and which permit is named first says which
+        of them is undecided, not what the law decided."""
+        if verdict.status == "indeterminate":
+            return (verdict.decision, verdict.status, None, ())
         obligations = self.rule(verdict.rule).obligations if verdict.rule and verdict.decision == "permit" else ()
         return (verdict.decision, verdict.status, verdict.rule, tuple(obligations))
 

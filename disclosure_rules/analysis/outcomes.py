@@ -107,7 +107,8 @@ class SideView:
             out += [
                 ("permit", "permitted", p, tuple(rules[p].obligations)) for p in may if True in values[("applies", p)]
             ]
-            out += [("deny", "indeterminate", p, ()) for p in may]
+            if may:
+                out.append(("deny", "indeterminate", None, ()))
             if not sure_permit:
                 out.append(("deny", "no_authority", None, ()))
         return out
@@ -159,14 +160,8 @@ class SideView:
             need |= {("prohibits", g): frozenset([False]) for g in self.forbids}
             need |= {("applies", q): NOT_TRUE for q in self.permits if self.ranks.above(q, rule)}
             need[("applies", rule)] = frozenset([True])
-        elif status == "indeterminate" and rule is not None:
+        elif status == "indeterminate":
             need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
-            # The rule named is the first unknown permit (none declared before it is unknown), or, when no
-            # permit is unknown, the first that applies.
-            before = self.permits[: self.permits.index(rule)]
-            unknown = need | {("applies", q): KNOWN for q in before} | {("applies", rule): UNKNOWN_ONLY}
-            first = need | {("applies", q): KNOWN for q in self.permits} | {("applies", q): FALSE for q in before}
-            return [unknown, first | {("applies", rule): TRUE}]
         else:
             need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
             need |= {("applies", q): frozenset([False]) for q in self.permits}
@@ -175,12 +170,13 @@ class SideView:
     def _undecided_possible(self, outcome: Outcome, needs: Mapping[Var, frozenset[State]], values: Values) -> bool:
         """An indeterminate answer needs, besides, a forbid left unknown, or (naming a permit left unknown)
         no permit that applies."""
-        if outcome[1] != "indeterminate" or outcome[2] is None:
+        if outcome[1] != "indeterminate":
             return True
         forbid_unknown = any(None in values[("prohibits", f)] for f in self.forbids)
-        if needs[("applies", outcome[2])] == TRUE:
-            return forbid_unknown
-        return forbid_unknown or all(values[("applies", p)] != TRUE for p in self.permits)
+        some_permit = any(values[("applies", p)] != FALSE for p in self.permits)
+        permit_unknown = any(None in values[("applies", p)] for p in self.permits)
+        none_sure = all(values[("applies", p)] != TRUE for p in self.permits)
+        return (forbid_unknown and some_permit) or (permit_unknown and none_sure)
 
 
 Rising = frozenset[tuple[Var, int]]

@@ -107,7 +107,7 @@ def describe_outcome(book: Rulebook, outcome: Outcome) -> str:
     if status == "prohibited":
         return f"deny by {short_citation(book, rule)} ({rule})"
     if status == "indeterminate":
-        return f"deny, indeterminate (it depends on unstated facts; {rule} might apply)"
+        return "deny, indeterminate (it turns on facts the request leaves out)"
     if status == "error":
         return "deny, error"
     return "deny, no rule authorizes it"
