@@ -8,9 +8,10 @@ each permit's final ``applies`` and each forbid's final ``prohibits`` ranges ove
 An outcome (decision, status, controlling rule, obligations) needs some of those values, as the evaluator
 picks it (:func:`~disclosure_rules.engine.evaluator._verdict`): a prohibition needs its forbid to prohibit and no
 forbid that surely ranks above it to; a permit needs no forbid to prohibit or be unknown, itself to apply
-and no permit that surely ranks above it to; an indeterminate answer names the first unknown permit in
-order of declaration (or the first that applies, when none is unknown); no authority needs every permit not
-to apply. An outcome is *possible* when the values it needs are among those that may come; a *pair* (one
+and no permit that surely ranks above it to; an indeterminate answer (compared whatever permit it names:
+see :meth:`~.oracle.Oracle.outcome`) needs no forbid to prohibit and, besides, a forbid left unknown beside a
+permit that applies or may, or a permit left unknown and none that surely applies; no authority needs every
+permit not to apply. An outcome is *possible* when the values it needs are among those that may come; a *pair* (one
 outcome per side of a diff) when, besides, the values of the states both sides share (the rules a diff did
 not change, and everything above them) can agree. Every outcome (pair) some completion of the request ends
 with passes; a few that none does may pass too (then the diff searches on).
@@ -168,8 +169,8 @@ class SideView:
         return [need]
 
     def _undecided_possible(self, outcome: Outcome, needs: Mapping[Var, frozenset[State]], values: Values) -> bool:
-        """An indeterminate answer needs, besides, a forbid left unknown, or (naming a permit left unknown)
-        no permit that applies."""
+        """An indeterminate answer needs, besides, a forbid left unknown beside a permit that applies or may,
+        or a permit left unknown and none that surely applies (the evaluator's `_verdict_of`)."""
         if outcome[1] != "indeterminate":
             return True
         forbid_unknown = any(None in values[("prohibits", f)] for f in self.forbids)

@@ -104,6 +104,28 @@ def _tree_order(compiled: CompiledRulebook) -> tuple[str, ...]:
     return tuple(seen)
 
 
+@attrs.frozen
+class _HopBarred:
+    """The hop into the holder was barred by a specific prohibition (a court order): that rule, and the hop."""
+
+    rule: str
+    sender: str
+    route: str
+    day: str
+
+
+@attrs.frozen
+class _HopLacked:
+    """The hop into the holder was denied by the general rule: the citation of its route's closest permit,
+    the hop, and what that permit lacked there, in words."""
+
+    citation: str
+    sender: str
+    route: str
+    day: str
+    requirements: tuple[str, ...]
+
+
 class _Units(dict[str, "tuple[_UnitText, ...]"]):
     """Each rule's requirements in words, written when the rule is first looked up."""
 
@@ -363,7 +385,7 @@ class Explainer:
         disclosure = self.vocabulary.disclosure
         return disclosure if disclosure is not None else _NO_TEMPLATE
 
-    def hop_bar(self, verdict: Verdict) -> tuple[str, str, str, str] | None:
+    def hop_bar(self, verdict: Verdict) -> _HopBarred | None:
         """For a denial whose holder received the data by a hop that a specific prohibition barred (a court
         order, not the general rule of § 6103(a)): that rule, and the hop's sender, route and date. The
         denial's own rule says why the use fails (nothing authorizes it); this says why the hop gave nothing."""
@@ -374,9 +396,9 @@ class Explainer:
         if not rule.exception_to or hop.rule == verdict.rule:
             return None
         last = verdict.env[HOPS][-1]
-        return hop.rule, str(last["from"]), str(last["route"]), last["date"].isoformat()
+        return _HopBarred(hop.rule, str(last["from"]), str(last["route"]), last["date"].isoformat())
 
-    def hop_lacks(self, verdict: Verdict) -> tuple[str, str, str, str, tuple[str, ...]] | None:
+    def hop_lacks(self, verdict: Verdict) -> _HopLacked | None:
         """For a denial whose holder received the data by a hop that no rule barred but that the route it
         names did not authorize (the general rule of § 6103(a) decided it): the citation of that route's
         closest permit, the hop's sender, route and date, and what the permit lacked there, in words (at
@@ -400,13 +422,13 @@ class Explainer:
             return None
         requirements = tuple(u.requirement for u, _value in found)
         citation = self.book.rules[rid].citation
-        return citation, str(last["from"]), str(last["route"]), last["date"].isoformat(), requirements
+        return _HopLacked(citation, str(last["from"]), str(last["route"]), last["date"].isoformat(), requirements)
 
     def head(
         self,
         verdict: Verdict,
         env: Mapping[str, Any],
-        barred: tuple[str, str, str, str] | tuple[str, str, str, str, tuple[str, ...]] | None = None,
+        barred: _HopBarred | _HopLacked | None = None,
     ) -> tuple[Any, ...]:
         """The fields of the decision on ``verdict``, but for its explanation and id, in their order."""
         rules = self.book.rules
@@ -416,21 +438,18 @@ class Explainer:
             if rules[rid].citation not in citations:
                 citations.append(rules[rid].citation)
         reason = self.reason_for(verdict, env)
-        if barred is not None and len(barred) == 4:
-            rid, sender, route, day = barred
-            reason += (
+        if barred is not None:
+            received = (
                 f" The disclosure by which {self.show('holder', env)} received it (from "
-                f"{self.words('holder', sender)}, {day}, under {route}) was itself barred: {rules[rid].citation}."
+                f"{self.words('holder', barred.sender)}, {barred.day}, under {barred.route})"
             )
-            if rules[rid].citation not in citations:
-                citations.append(rules[rid].citation)
-        elif barred is not None:
-            citation, sender, route, day, requirements = barred
-            reason += (
-                f" The disclosure by which {self.show('holder', env)} received it (from "
-                f"{self.words('holder', sender)}, {day}, under {route}) was not authorized under {citation}: "
-                f"{_join(list(requirements))}."
-            )
+            if isinstance(barred, _HopBarred):
+                citation = rules[barred.rule].citation
+                reason += f"{received} was itself barred: {citation}."
+                if citation not in citations:
+                    citations.append(citation)
+            else:
+                reason += f"{received} was not authorized under {barred.citation}: {_join(list(barred.requirements))}."
         if verdict.status == "indeterminate":
             for rid in verdict.undecided:
                 if rules[rid].citation not in citations:
