@@ -199,31 +199,6 @@ def test_a_denial_whose_hop_a_court_order_barred_names_the_order(bundled: Rules)
     assert d.status == "prohibited" and "itself barred" not in d.reason
 
 
-def test_a_denial_whose_hop_its_route_did_not_authorize_says_what_the_route_lacked(bundled: Rules) -> None:
-    """Where the general rule denied the hop (no order barred it), the use's own `missing` says only that the
-    hop gave no route; the reason says what the route the hop names lacked there, as the route's own
-    requirements, and cites nothing more (the route is not the authority for the denial). A hop that lacked
-    more than the near-miss allows, or a use that is permitted, adds nothing."""
-    request = _use()
-    request["facts"]["request"]["signed_by"] = "assistant_director"
-    d = bundled.check(request)
-    assert (d.decision, d.status, d.rule) == ("deny", "prohibited", "irc-6103-a")
-    assert "(from the Internal Revenue Service, " in d.reason
-    assert "was not authorized under 26 U.S.C. § 6103(i)(2): the written request must be signed by" in d.reason
-    assert d.citations == ("26 U.S.C. § 6103(a)",)
-    # The (p)(4) safeguards said not kept: the disclosure into the holder lacked its condition of receiving.
-    request = _use()
-    request["facts"]["safeguards"] = {"in_place": False}
-    d = bundled.check(request)
-    assert d.decision == "deny"
-    assert "was not authorized under 26 U.S.C. § 6103(i)(2): the data must be kept under the § 6103(p)(4)" in d.reason
-    # Three things lacking: past the near miss, nothing is said.
-    request["facts"]["request"]["signed_by"] = "assistant_director"
-    request["facts"]["request"]["in_writing"] = False
-    assert "was not authorized" not in bundled.check(request).reason
-    assert "was not authorized" not in bundled.check(_use()).reason
-
-
 def test_the_sets_of_routes_an_undecided_hop_can_give_are_bounded(
     bundled: Rules, monkeypatch: pytest.MonkeyPatch
 ) -> None:

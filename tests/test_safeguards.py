@@ -18,10 +18,6 @@ NOT_NAMED = frozenset({"irc-6103-m-2", "irc-6103-m-4", "irc-6103-m-6", "irc-6103
 """The (m) disclosures: law.md lists them "for agents", the lead-in of (p)(4) the rules quote does not name
 them, and they keep the safeguards as an obligation only (see the CHANGELOG)."""
 
-NOT_RECEIVED = frozenset({"irc-6103-l-ssa-program-use"})
-"""SSA's own use of the wage reports filed with it (Social Security Act § 232): no disclosure to it is
-received here. Data it received from the IRS under (l)(1) or (l)(5) comes by a hop, which requires them."""
-
 
 def _without_safeguards(request: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(request)
@@ -33,11 +29,7 @@ def test_no_permit_that_carries_the_safeguards_survives_a_request_saying_they_ar
     bundled: disclosure_rules.Rules,
 ) -> None:
     rules = bundled.book.rules
-    guarded = {
-        rid
-        for rid, rule in rules.items()
-        if "p4-safeguards" in rule.obligations and rid not in NOT_NAMED | NOT_RECEIVED
-    }
+    guarded = {rid for rid, rule in rules.items() if "p4-safeguards" in rule.obligations and rid not in NOT_NAMED}
     seen: set[str] = set()
     for suite in testing.load_suites([ROOT / "rules" / "tests"]):
         for scenario in suite.scenarios:

@@ -22,7 +22,6 @@ import attrs
 from ..diagnostics import Diagnostic
 from ..engine.compiler import UNKNOWN, CompiledRulebook, Unit
 from ..engine.evaluator import RuleState, Verdict
-from ..engine.provenance import granting
 from ..language.ast import Not, Ref
 from ..language.template import Template
 from ..language.unparse import unparse
@@ -112,18 +111,6 @@ class _HopBarred:
     sender: str
     route: str
     day: str
-
-
-@attrs.frozen
-class _HopLacked:
-    """The hop into the holder was denied by the general rule: the citation of its route's closest permit,
-    the hop, and what that permit lacked there, in words."""
-
-    citation: str
-    sender: str
-    route: str
-    day: str
-    requirements: tuple[str, ...]
 
 
 class _Units(dict[str, "tuple[_UnitText, ...]"]):
@@ -344,7 +331,7 @@ class Explainer:
         Its fields are those of the first decision of the same verdict and the same values quoted by its
         reason: new cases of a batch share a few hundred verdicts and few such values."""
         v = verdict
-        barred = self.hop_bar(v) or self.hop_lacks(v)
+        barred = self.hop_bar(v)
         head_key = (
             v.decision,
             v.status,
@@ -398,37 +385,11 @@ class Explainer:
         last = verdict.env[HOPS][-1]
         return _HopBarred(hop.rule, str(last["from"]), str(last["route"]), last["date"].isoformat())
 
-    def hop_lacks(self, verdict: Verdict) -> _HopLacked | None:
-        """For a denial whose holder received the data by a hop that no rule barred but that the route it
-        names did not authorize (the general rule of § 6103(a) decided it): the citation of that route's
-        closest permit, the hop's sender, route and date, and what the permit lacked there, in words (at
-        most `near_miss` requirements). The denial's own `missing` says only that the hop gave no route."""
-        hop = verdict.hop
-        if verdict.decision != "deny" or hop is None or hop.decision != "deny" or hop.rule is None:
-            return None
-        if hop.status != "prohibited" or self.book.rules[hop.rule].exception_to:
-            return None
-        last = verdict.env[HOPS][-1]
-        failed = _Failures(self.units, hop.states, hop.env)
-        lacking = [
-            (len(found), rid, found)
-            for rid in granting(self.compiled, str(last["route"]))
-            if hop.states[rid].in_force and hop.states[rid].holds is False and (found := failed.of(rid))
-        ]
-        if not lacking:
-            return None
-        count, rid, found = min(lacking, key=lambda item: item[0])
-        if count > self.near_miss:
-            return None
-        requirements = tuple(u.requirement for u, _value in found)
-        citation = self.book.rules[rid].citation
-        return _HopLacked(citation, str(last["from"]), str(last["route"]), last["date"].isoformat(), requirements)
-
     def head(
         self,
         verdict: Verdict,
         env: Mapping[str, Any],
-        barred: _HopBarred | _HopLacked | None = None,
+        barred: _HopBarred | None = None,
     ) -> tuple[Any, ...]:
         """The fields of the decision on ``verdict``, but for its explanation and id, in their order."""
         rules = self.book.rules
@@ -439,17 +400,14 @@ class Explainer:
                 citations.append(rules[rid].citation)
         reason = self.reason_for(verdict, env)
         if barred is not None:
-            received = (
+            citation = rules[barred.rule].citation
+            reason += (
                 f" The disclosure by which {self.show('holder', env)} received it (from "
-                f"{self.words('holder', barred.sender)}, {barred.day}, under {barred.route})"
+                f"{self.words('holder', barred.sender)}, {barred.day}, under {barred.route}) was itself barred: "
+                f"{citation}."
             )
-            if isinstance(barred, _HopBarred):
-                citation = rules[barred.rule].citation
-                reason += f"{received} was itself barred: {citation}."
-                if citation not in citations:
-                    citations.append(citation)
-            else:
-                reason += f"{received} was not authorized under {barred.citation}: {_join(list(barred.requirements))}."
+            if citation not in citations:
+                citations.append(citation)
         if verdict.status == "indeterminate":
             for rid in verdict.undecided:
                 if rules[rid].citation not in citations:
