@@ -14,10 +14,6 @@ from disclosure_rules import testing
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NOT_NAMED = frozenset({"irc-6103-m-2", "irc-6103-m-4", "irc-6103-m-6", "irc-6103-m-7"})
-"""The (m) disclosures: law.md lists them "for agents", the lead-in of (p)(4) the rules quote does not name
-them, and they keep the safeguards as an obligation only (see the CHANGELOG)."""
-
 
 def _without_safeguards(request: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(request)
@@ -29,7 +25,7 @@ def test_no_permit_that_carries_the_safeguards_survives_a_request_saying_they_ar
     bundled: disclosure_rules.Rules,
 ) -> None:
     rules = bundled.book.rules
-    guarded = {rid for rid, rule in rules.items() if "p4-safeguards" in rule.obligations and rid not in NOT_NAMED}
+    guarded = {rid for rid, rule in rules.items() if "p4-safeguards" in rule.obligations}
     seen: set[str] = set()
     for suite in testing.load_suites([ROOT / "rules" / "tests"]):
         for scenario in suite.scenarios:
@@ -43,11 +39,3 @@ def test_no_permit_that_carries_the_safeguards_survives_a_request_saying_they_ar
             assert again.decision == "deny" or again.rule not in guarded, (scenario.id, again.rule)
     # Every disclosure (p)(4) names, and every use of data received under one, is tried.
     assert seen == guarded, sorted(guarded - seen)
-
-
-def test_the_m_disclosures_keep_the_safeguards_as_an_obligation_only(bundled: disclosure_rules.Rules) -> None:
-    """Kept apart, and said so, so that reading them into (p)(4) is a decision someone makes on the statute."""
-    for rid in NOT_NAMED:
-        rule = bundled.book.rules[rid]
-        assert "p4-safeguards" in rule.obligations
-        assert "facts.safeguards.in_place" not in bundled.compiled.rules[rid].reads.paths
