@@ -35,7 +35,6 @@ Var = tuple[str, str]
 Values = dict[Var, frozenset[State]]
 ANY: frozenset[State] = frozenset([True, False, None])
 NOT_TRUE: frozenset[State] = frozenset([False, None])
-KNOWN: frozenset[State] = frozenset([True, False])
 TRUE: frozenset[State] = frozenset([True])
 FALSE: frozenset[State] = frozenset([False])
 UNKNOWN_ONLY: frozenset[State] = frozenset([None])
@@ -128,15 +127,11 @@ class SideView:
 
     def allowed(self, outcome: Outcome, shared: Values | None = None) -> Values | None:
         """The values each state may take for this side to end with ``outcome`` (narrowed by ``shared``, the
-        values the other side allows for the states both share); None when some state has none left. An
-        outcome the evaluator reaches in more than one way (see :meth:`_cases`) allows what any of them does."""
-        found: Values | None = None
-        for needs in self._cases(outcome):
-            out = self._narrowed(needs, shared)
-            if out is None or not self._undecided_possible(outcome, needs, out):
-                continue
-            found = out if found is None else {var: found[var] | values for var, values in out.items()}
-        return found
+        values the other side allows for the states both share); None when some state has none left."""
+        out = self._narrowed(self._needs(outcome), shared)
+        if out is None or not self._undecided_possible(outcome, out):
+            return None
+        return out
 
     def _narrowed(self, needs: Mapping[Var, frozenset[State]], shared: Values | None) -> Values | None:
         out = dict(self.values)
@@ -150,8 +145,8 @@ class SideView:
             return None
         return out
 
-    def _cases(self, outcome: Outcome) -> list[dict[Var, frozenset[State]]]:
-        """The values of the states the evaluator picks ``outcome`` by, one set of them per way it gets there."""
+    def _needs(self, outcome: Outcome) -> dict[Var, frozenset[State]]:
+        """The values of the states the evaluator picks ``outcome`` by."""
         _decision, status, rule, _obligations = outcome
         need: dict[Var, frozenset[State]] = {}
         if status == "prohibited" and rule is not None:
@@ -166,9 +161,9 @@ class SideView:
         else:
             need |= {("prohibits", g): NOT_TRUE for g in self.forbids}
             need |= {("applies", q): frozenset([False]) for q in self.permits}
-        return [need]
+        return need
 
-    def _undecided_possible(self, outcome: Outcome, needs: Mapping[Var, frozenset[State]], values: Values) -> bool:
+    def _undecided_possible(self, outcome: Outcome, values: Values) -> bool:
         """An indeterminate answer needs, besides, a forbid left unknown beside a permit that applies or may,
         or a permit left unknown and none that surely applies (the evaluator's `_verdict_of`)."""
         if outcome[1] != "indeterminate":
